@@ -1,0 +1,25 @@
+using System.Text.Json;
+
+namespace JobWorker.Contracts;
+
+/// <summary>Asks JobWorker to run one job. Publishing it twice with the same <see cref="JobId"/> runs the job at most once.</summary>
+public sealed record SubmitJob
+{
+    /// <summary>Chosen by the publisher; the idempotency key of the job.</summary>
+    public Guid JobId { get; init; }
+
+    /// <summary>Selects the handler, e.g. <c>delay</c> or <c>noop</c>.</summary>
+    public string JobType { get; init; } = "";
+
+    /// <summary>Handler input, any JSON value. Stored as jsonb.</summary>
+    public JsonElement Payload { get; init; }
+
+    /// <summary>Attempts before the job is Failed for good; the worker's default when absent.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Per-attempt time limit; the worker's default when absent.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Ties the job to the publisher's own workflow; copied onto every event of the job.</summary>
+    public Guid? CorrelationId { get; init; }
+}

@@ -1,0 +1,32 @@
+# JobWorker developer entry points. `make demo` and `make test` work on a fresh machine:
+# they start (and if needed install) the local PostgreSQL and RabbitMQ first.
+SHELL := /bin/bash
+CONFIGURATION ?= Release
+JOBWORKER := Worker/bin/$(CONFIGURATION)/net10.0/jobworker
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: build services services-down migrate demo test clean
+
+build:
+	dotnet build JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
+
+services:
+	deploy/local/services.sh up
+
+services-down:
+	deploy/local/services.sh down
+
+migrate: services build
+	$(JOBWORKER) migrate
+
+demo: services build
+	deploy/demo.sh $(JOBWORKER)
+
+# Every wait in the suite is bounded; the hang timeout is the last line of defence.
+test: services build
+	dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
+		--logger "console;verbosity=normal" --blame-hang-timeout 10m
+
+clean:
+	dotnet clean JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet

@@ -1,0 +1,151 @@
+using JobWorker.Contracts;
+using JobWorker.Jobs;
+using MassTransit;
+
+namespace JobWorker.Tests.Messaging;
+
+/// <summary>The consumer's flow on the in-memory harness: transitions, events, retries, bad input and duplicates.</summary>
+public sealed class SubmitJobConsumerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private ConsumerHarness _harness = null!;
+
+    [SetUp]
+    public async Task StartHarness() => _harness = await ConsumerHarness.StartAsync();
+
+    [TearDown]
+    public async Task StopHarness() => await _harness.DisposeAsync();
+
+    [Test]
+    public async Task A_job_runs_once_is_recorded_as_succeeded_and_publishes_started_and_succeeded()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType);
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _harness.Harness.Published.Any<JobStarted>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Succeeded));
+        Assert.That(row.Attempt, Is.EqualTo(1));
+        Assert.That(row.Result, Is.EqualTo("""{"attempt": 1}"""));
+        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_failing_job_is_retried_until_it_succeeds()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 2 }, maxAttempts: 3);
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var failures = _harness.Harness.Published.Select<JobFailed>(x => x.Context.Message.JobId == job.JobId).Select(x => x.Context.Message).ToList();
+        Assert.That(failures.Select(f => f.WillRetry), Is.EqualTo(new[] { true, true }));
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Succeeded));
+        Assert.That(row.Attempt, Is.EqualTo(3));
+        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task A_job_that_fails_every_attempt_ends_failed_with_its_last_error()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 99 }, maxAttempts: 2);
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Failed));
+        Assert.That(row.Attempt, Is.EqualTo(2));
+        Assert.That(row.Error, Does.Contain("planned failure on attempt 2"));
+    }
+
+    [Test]
+    public async Task An_attempt_over_its_timeout_fails_as_timed_out()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 5_000 }, maxAttempts: 1, timeout: TimeSpan.FromMilliseconds(100));
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Failed));
+        Assert.That(row.Error, Does.StartWith("Timed out after 00:00:00.1"));
+    }
+
+    [Test]
+    public async Task A_payload_the_handler_rejects_fails_at_once_without_retries()
+    {
+        var job = TestJobs.Submit("delay", new { ms = "soon" }, maxAttempts: 5);
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Failed));
+        Assert.That(row.Attempt, Is.EqualTo(1));
+        Assert.That(row.Error, Does.Contain("\"ms\" must be a whole number"));
+    }
+
+    [Test]
+    public async Task An_unknown_job_type_is_failed_with_a_clear_error_and_the_message_faults()
+    {
+        var job = TestJobs.Submit("no-such-type");
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Failed));
+        Assert.That(row.Error, Does.Contain("Unknown job type 'no-such-type'").And.Contain("delay, noop, record"));
+        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
+    }
+
+    [Test]
+    public async Task A_message_without_a_job_id_faults_and_stores_nothing()
+    {
+        var job = TestJobs.Submit("noop") with { JobId = Guid.Empty };
+
+        await _harness.Harness.Bus.Publish(job);
+
+        var fault = await _harness.Harness.Published.SelectAsync<Fault<SubmitJob>>().FirstOrDefaultAsync();
+        Assert.That(fault, Is.Not.Null);
+        Assert.That(fault!.Context.Message.Exceptions[0].Message, Is.EqualTo("JobId is missing or empty."));
+        Assert.That(await TestJobs.Store.FindAsync(Guid.Empty, CancellationToken.None), Is.Null);
+    }
+
+    [Test]
+    public async Task The_same_job_delivered_twice_runs_once()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 200 });
+
+        await Task.WhenAll(_harness.Harness.Bus.Publish(job), _harness.Harness.Bus.Publish(job));
+        await _harness.Harness.Bus.Publish(job);
+
+        var consumed = await _harness.Harness.Consumed.SelectAsync<SubmitJob>(x => x.Context.Message.JobId == job.JobId).Take(3).CountAsync();
+        Assert.That(consumed, Is.EqualTo(3));
+        await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
+        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
+        Assert.That(_harness.Harness.Published.Select<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).Count(), Is.EqualTo(1));
+        Assert.That((await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None))!.Attempt, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_status_request_is_answered_from_the_store()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType);
+        await _harness.Harness.Bus.Publish(job);
+        await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
+        var client = _harness.Harness.GetRequestClient<GetJobStatus>();
+
+        var known = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = job.JobId });
+        var unknown = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = Guid.NewGuid() });
+
+        Assert.That(known.Message.Found, Is.True);
+        Assert.That(known.Message.State, Is.EqualTo("Succeeded"));
+        Assert.That(known.Message.Result?.GetProperty("attempt").GetInt32(), Is.EqualTo(1));
+        Assert.That(unknown.Message.Found, Is.False);
+    }
+}

@@ -1,0 +1,62 @@
+using JobWorker.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace JobWorker.Tests;
+
+/// <summary>A complete worker in this process, on real PostgreSQL and RabbitMQ, with its own queue.</summary>
+public sealed class TestWorker : IAsyncDisposable
+{
+    private TestWorker(IHost host, string queue)
+    {
+        Host = host;
+        Queue = queue;
+    }
+
+    public IHost Host { get; }
+    public string Queue { get; }
+    public IServiceProvider Services => Host.Services;
+
+    public static async Task<TestWorker> StartAsync(
+        Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, int maxPoolSize = 20)
+    {
+        var queue = UniqueQueue();
+        var configuration = TestSettings(queue, maxPoolSize);
+        foreach (var (key, value) in settings ?? [])
+        {
+            configuration[key] = value;
+        }
+
+        var host = JobWorkerHost.BuildWorker(builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+            services?.Invoke(builder.Services);
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await host.StartAsync(timeout.Token);
+        return new TestWorker(host, queue);
+    }
+
+    public static string UniqueQueue() => $"jw-test-{Guid.NewGuid():N}"[..20];
+
+    /// <summary>The settings a test worker (in or out of process) runs with: the test database and a queue of its own.</summary>
+    public static Dictionary<string, string?> TestSettings(string queue, int maxPoolSize = 20) => new()
+    {
+        ["Database:ConnectionString"] = TestEnvironment.ConnectionString(maxPoolSize),
+        ["RabbitMq:Host"] = TestEnvironment.Host,
+        ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
+        ["Jobs:QueueName"] = queue,
+        ["Jobs:RetryBaseDelay"] = "00:00:00.050",
+        ["Jobs:RetryMaxDelay"] = "00:00:00.200",
+        ["Jobs:DrainTimeout"] = "00:00:05",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Host.StopAsync(timeout.Token);
+        Host.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobWorker.Cli;
+
+/// <summary>Turns the failures a user can fix (configuration, unreachable services) into one clear line and an exit code.</summary>
+public static class CliErrors
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+    public const int Unavailable = 3;
+
+    public static async Task<int> RunAsync(Func<Task<int>> command)
+    {
+        try
+        {
+            return await command();
+        }
+        catch (OptionsValidationException e)
+        {
+            return Report($"configuration error: {string.Join(" ", e.Failures)}", BadInput);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            return Report($"configuration error: {e.Message}", BadInput);
+        }
+        catch (Exception e) when (Find<NpgsqlException>(e) is { } database)
+        {
+            // EF wraps connection failures in its own exceptions; the Npgsql one says what is wrong.
+            return Report($"database unavailable: {database.Message}{(database.InnerException is null ? "" : $" ({database.InnerException.Message})")}", Unavailable);
+        }
+        catch (Exception e) when (e is RabbitMqConnectionException or MassTransitException && e.Message.Contains("RabbitMQ", StringComparison.OrdinalIgnoreCase))
+        {
+            return Report($"broker unavailable: {e.Message}", Unavailable);
+        }
+    }
+
+    private static T? Find<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    public static int Report(string message, int exitCode)
+    {
+        Console.Error.WriteLine($"jobworker: {message}");
+        return exitCode;
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace JobWorker.Cli;
+
+/// <summary>The <c>jobworker</c> command line. With no command it runs the worker.</summary>
+public static class JobWorkerCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("JobWorker: runs jobs published to RabbitMQ and records each job's life in PostgreSQL.")
+        {
+            RunCommand.Create(),
+            MigrateCommand.Create(),
+            SubmitCommand.Create(),
+            StatusCommand.Create(),
+        };
+        root.SetAction((_, _) => RunCommand.RunAsync());
+        return root;
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using JobWorker.Hosting;
+using JobWorker.Persistence;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace JobWorker.Cli;
+
+/// <summary><c>jobworker migrate</c>: applies the job store's schema and exits.</summary>
+public static class MigrateCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("migrate", "Apply pending database schema migrations, then exit.");
+        command.SetAction((_, cancellationToken) => CliErrors.RunAsync(async () =>
+        {
+            var builder = JobWorkerHost.CreateBuilder(quiet: true);
+            builder.AddJobPersistence(_ => "jobworker-migrate");
+            using var host = builder.Build();
+            var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+            Console.WriteLine(applied.Count == 0
+                ? "Schema is up to date; nothing to apply."
+                : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}.");
+            return CliErrors.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using JobWorker.Contracts;
+using JobWorker.Hosting;
+using JobWorker.Jobs;
+using JobWorker.Messaging;
+using JobWorker.Persistence;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobWorker.Cli;
+
+/// <summary><c>jobworker submit</c>: sends SubmitJob messages to the worker queue and, with --wait, follows them to the end.</summary>
+public static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var type = new Option<string>("--type") { Required = true, Description = "Job type, e.g. delay or noop." };
+        var payload = new Option<string>("--payload") { DefaultValueFactory = _ => "{}", Description = "The job's payload as JSON, e.g. '{\"ms\":250}'." };
+        var count = new Option<int>("--count") { DefaultValueFactory = _ => 1, Description = "How many jobs to submit, each with its own id." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the jobs until each is Succeeded, Failed or Cancelled; exit 0 only if all Succeeded." };
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts per job (the worker's Jobs:DefaultMaxAttempts when absent)." };
+        var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Jobs:DefaultTimeout when absent)." };
+        var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000)
+            {
+                r.AddError("--count must be between 1 and 1000000.");
+            }
+        });
+
+        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, waitTimeout };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
+        {
+            JsonElement payloadJson;
+            try
+            {
+                payloadJson = JsonSerializer.Deserialize<JsonElement>(parse.GetValue(payload)!);
+            }
+            catch (JsonException e)
+            {
+                return CliErrors.Report($"--payload is not valid JSON: {e.Message}", CliErrors.BadInput);
+            }
+
+            var builder = JobWorkerHost.CreateBuilder(quiet: true);
+            builder.AddJobPersistence(_ => "jobworker-cli");
+            builder.AddJobMessaging(consumeJobs: false);
+            builder.Services.AddSingleton<JobStore>();
+            using var host = builder.Build();
+            await host.StartAsync(cancellationToken);
+            try
+            {
+                var messages = Enumerable.Range(0, parse.GetValue(count)).Select(_ => new SubmitJob
+                {
+                    JobId = NewId.NextGuid(),
+                    JobType = parse.GetValue(type)!,
+                    Payload = payloadJson,
+                    MaxAttempts = parse.GetValue(maxAttempts),
+                    Timeout = parse.GetValue(timeout),
+                }).ToList();
+
+                var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;
+                await using (monitor)
+                {
+                    var clock = Stopwatch.StartNew();
+                    await SendAsync(host.Services, messages, cancellationToken);
+                    var queue = host.Services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
+                    Console.WriteLine(messages.Count == 1
+                        ? $"Submitted job {messages[0].JobId} ({messages[0].JobType}) to queue {queue}."
+                        : $"Submitted {messages.Count} {messages[0].JobType} jobs to queue {queue} in {clock.Elapsed.TotalSeconds:F1} s.");
+
+                    return monitor is null
+                        ? CliErrors.Ok
+                        : await monitor.FollowAsync([.. messages.Select(m => m.JobId)], clock, parse.GetValue(waitTimeout), cancellationToken);
+                }
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+        }));
+        return command;
+    }
+
+    private static async Task SendAsync(IServiceProvider services, List<SubmitJob> messages, CancellationToken cancellationToken)
+    {
+        var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
+        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
+        foreach (var chunk in messages.Chunk(100))
+        {
+            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
+        }
+    }
+}

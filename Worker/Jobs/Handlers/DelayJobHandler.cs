@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace JobWorker.Jobs.Handlers;
+
+/// <summary>
+/// Simulates long work: waits <c>{"ms": 250}</c>, or a random time in <c>{"minMs": 50, "maxMs": 500}</c>,
+/// then returns <c>{"sleptMs": n}</c>. For demos, benchmarks and tests.
+/// </summary>
+public sealed class DelayJobHandler : IJobHandler
+{
+    public const string JobType = "delay";
+    private const int MaxDelayMs = 24 * 60 * 60 * 1000;
+
+    public async Task<JsonElement?> RunAsync(JobRun job, CancellationToken cancellationToken)
+    {
+        var ms = ReadDelay(job.Payload);
+        await Task.Delay(ms, cancellationToken);
+        return JsonSerializer.SerializeToElement(new { sleptMs = ms });
+    }
+
+    internal static int ReadDelay(JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidJobPayloadException("delay: payload must be an object such as {\"ms\": 250} or {\"minMs\": 50, \"maxMs\": 500}.");
+        }
+
+        if (payload.TryGetProperty("ms", out var ms))
+        {
+            return ReadMilliseconds(ms, "ms");
+        }
+
+        if (payload.TryGetProperty("minMs", out var min) && payload.TryGetProperty("maxMs", out var max))
+        {
+            var (low, high) = (ReadMilliseconds(min, "minMs"), ReadMilliseconds(max, "maxMs"));
+            if (low > high)
+            {
+                throw new InvalidJobPayloadException($"delay: minMs ({low}) is greater than maxMs ({high}).");
+            }
+
+            return Random.Shared.Next(low, high + 1);
+        }
+
+        throw new InvalidJobPayloadException("delay: payload needs \"ms\", or both \"minMs\" and \"maxMs\".");
+    }
+
+    private static int ReadMilliseconds(JsonElement value, string name) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var ms) && ms is >= 0 and <= MaxDelayMs
+            ? ms
+            : throw new InvalidJobPayloadException($"delay: \"{name}\" must be a whole number of milliseconds from 0 to {MaxDelayMs}.");
+}

@@ -1,0 +1,11 @@
+using System.Text.Json;
+
+namespace JobWorker.Jobs.Handlers;
+
+/// <summary>Does nothing and returns no result: measures the worker's own overhead per job.</summary>
+public sealed class NoopJobHandler : IJobHandler
+{
+    public const string JobType = "noop";
+
+    public Task<JsonElement?> RunAsync(JobRun job, CancellationToken cancellationToken) => Task.FromResult<JsonElement?>(null);
+}

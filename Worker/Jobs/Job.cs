@@ -1,0 +1,39 @@
+namespace JobWorker.Jobs;
+
+/// <summary>One row of the <c>jobs</c> table: a job's whole recorded life.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public string Type { get; set; } = "";
+
+    /// <summary>The handler's input as JSON text (jsonb).</summary>
+    public string Payload { get; set; } = "null";
+
+    public JobState State { get; set; }
+
+    /// <summary>Number of attempts claimed so far; the fencing token for outcome writes.</summary>
+    public int Attempt { get; set; }
+
+    public int MaxAttempts { get; set; }
+
+    /// <summary>Per-attempt time limit; the worker's default when null.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    public Guid? CorrelationId { get; set; }
+
+    /// <summary>The worker that owns the current attempt (set while Running).</summary>
+    public string? Owner { get; set; }
+
+    /// <summary>While Running: the owner renews this; once it passes, another worker may take the job over.</summary>
+    public DateTime? LeaseExpiresAt { get; set; }
+
+    public string? Error { get; set; }
+
+    /// <summary>The handler's result as JSON text (jsonb).</summary>
+    public string? Result { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

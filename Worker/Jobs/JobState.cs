@@ -1,0 +1,17 @@
+namespace JobWorker.Jobs;
+
+/// <summary>Where a job is in its life. Stored by name, so operators can read the table directly.</summary>
+public enum JobState
+{
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public static class JobStateExtensions
+{
+    public static bool IsTerminal(this JobState state) =>
+        state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}

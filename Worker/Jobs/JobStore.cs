@@ -1,0 +1,144 @@
+using JobWorker.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+
+namespace JobWorker.Jobs;
+
+/// <summary>
+/// The job state machine's writes. Each transition creates a DbContext, makes one guarded write
+/// (insert if absent, or update WHERE state and attempt are as expected) and disposes the context
+/// before returning, so no connection is held between transitions or while a handler runs.
+/// </summary>
+/// <remarks>Times come from the database's clock (<c>now()</c>), so leases compare correctly across replicas.</remarks>
+public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
+{
+    /// <summary>Absent → Pending. Idempotent on the job id: returns false when the row already existed.</summary>
+    public async Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, timeout, correlation_id, created_at, updated_at)
+            VALUES ({job.Id}, {job.Type}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId}, now(), now())
+            ON CONFLICT (id) DO NOTHING
+            """, cancellationToken);
+        return inserted == 1;
+    }
+
+    /// <summary>
+    /// Pending → Running with attempt + 1 and <paramref name="owner"/> recorded. A Running job whose lease
+    /// has expired (its worker died) is taken over the same way; so is one that <paramref name="owner"/>
+    /// itself holds but is no longer running. Returns the claimed row, or null when the job is not claimable.
+    /// </summary>
+    public async Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var claimed = await db.Jobs.FromSql($"""
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = {owner}, lease_expires_at = now() + {lease},
+                started_at = now(), finished_at = NULL, updated_at = now()
+            WHERE id = {id} AND attempt < max_attempts
+              AND (state = 'Pending' OR (state = 'Running' AND (lease_expires_at < now() OR owner = {owner})))
+            RETURNING *
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return claimed.SingleOrDefault();
+    }
+
+    /// <summary>Running (this attempt) → Succeeded with its result.</summary>
+    public Task<TransitionResult> SucceedAsync(Guid id, int attempt, string? resultJson, CancellationToken cancellationToken) =>
+        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        {
+            s.SetProperty(j => j.State, JobState.Succeeded);
+            s.SetProperty(j => j.Result, resultJson);
+            s.SetProperty(j => j.Error, (string?)null);
+            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
+            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
+            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
+        });
+
+    /// <summary>
+    /// Running (this attempt) → Failed with its error, or back to Pending when another attempt will follow
+    /// (the retried transition). The error is kept either way.
+    /// </summary>
+    public Task<TransitionResult> FailAsync(Guid id, int attempt, string error, bool willRetry, CancellationToken cancellationToken) =>
+        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        {
+            s.SetProperty(j => j.State, willRetry ? JobState.Pending : JobState.Failed);
+            s.SetProperty(j => j.Error, error);
+            if (willRetry)
+            {
+                s.SetProperty(j => j.Owner, (string?)null);
+            }
+
+            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
+            s.SetProperty(j => j.FinishedAt, willRetry ? null : DateTime.UtcNow);
+            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
+        });
+
+    /// <summary>Running (this attempt) → Pending without an error: the worker is stopping and the message goes back to the queue.</summary>
+    public Task<TransitionResult> ReleaseAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
+        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        {
+            s.SetProperty(j => j.State, JobState.Pending);
+            s.SetProperty(j => j.Owner, (string?)null);
+            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
+            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
+        });
+
+    /// <summary>
+    /// A job that can never run (unknown type, exhausted attempts) → Failed. Guarded by the state and
+    /// attempt the caller saw, so a job another worker has moved on is left alone.
+    /// </summary>
+    public Task<TransitionResult> RejectAsync(Guid id, JobState expected, int attempt, string error, CancellationToken cancellationToken) =>
+        UpdateAsync(id, expected, attempt, cancellationToken, s =>
+        {
+            s.SetProperty(j => j.State, JobState.Failed);
+            s.SetProperty(j => j.Error, error);
+            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
+            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
+            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
+        });
+
+    /// <summary>Extends the lease of every job <paramref name="owner"/> is running. One statement per replica, not per job.</summary>
+    public async Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Database.ExecuteSqlAsync(
+            $"UPDATE jobs SET lease_expires_at = now() + {lease} WHERE owner = {owner} AND state = 'Running'",
+            cancellationToken);
+    }
+
+    public async Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
+    }
+
+    /// <summary>How many of <paramref name="ids"/> are in each state; ids not yet accepted are absent from the counts.</summary>
+    public async Task<Dictionary<JobState, int>> CountByStateAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking()
+            .Where(j => ids.Contains(j.Id))
+            .GroupBy(j => j.State)
+            .Select(g => new { State = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.State, g => g.Count, cancellationToken);
+    }
+
+    private async Task<TransitionResult> UpdateAsync(
+        Guid id, JobState expected, int attempt, CancellationToken cancellationToken,
+        Action<UpdateSettersBuilder<Job>> set)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var updated = await db.Jobs
+            .Where(j => j.Id == id && j.State == expected && j.Attempt == attempt)
+            .ExecuteUpdateAsync(set, cancellationToken);
+        if (updated == 1)
+        {
+            return TransitionResult.Done;
+        }
+
+        // Rare path: say what was found instead, so the caller can report it. Nothing is overwritten.
+        var found = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
+        return new TransitionResult(false, found);
+    }
+}

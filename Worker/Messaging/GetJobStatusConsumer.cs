@@ -1,0 +1,35 @@
+using System.Text.Json;
+using JobWorker.Contracts;
+using JobWorker.Jobs;
+using MassTransit;
+
+namespace JobWorker.Messaging;
+
+/// <summary>Answers <see cref="GetJobStatus"/> from the job store.</summary>
+public sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobStatus>
+{
+    public async Task Consume(ConsumeContext<GetJobStatus> context)
+    {
+        var job = await store.FindAsync(context.Message.JobId, context.CancellationToken);
+        await context.RespondAsync(ToStatus(context.Message.JobId, job));
+    }
+
+    internal static JobStatus ToStatus(Guid jobId, Job? job) => job is null
+        ? new JobStatus { JobId = jobId, Found = false }
+        : new JobStatus
+        {
+            JobId = job.Id,
+            Found = true,
+            State = job.State.ToString(),
+            JobType = job.Type,
+            Attempt = job.Attempt,
+            MaxAttempts = job.MaxAttempts,
+            Owner = job.Owner,
+            Error = job.Error,
+            Result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result),
+            CreatedAt = job.CreatedAt,
+            StartedAt = job.StartedAt,
+            FinishedAt = job.FinishedAt,
+            UpdatedAt = job.UpdatedAt,
+        };
+}

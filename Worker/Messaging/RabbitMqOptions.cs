@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobWorker.Messaging;
+
+/// <summary>The broker. Section <c>RabbitMq</c>. Set the password through <c>RabbitMq__Password</c> or a secret store.</summary>
+public sealed class RabbitMqOptions
+{
+    public const string Section = "RabbitMq";
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "RabbitMq:Host is required.")]
+    public string Host { get; set; } = "127.0.0.1";
+
+    [Range(1, 65535, ErrorMessage = "RabbitMq:Port must be between 1 and 65535.")]
+    public int Port { get; set; } = 5672;
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "RabbitMq:VirtualHost is required.")]
+    public string VirtualHost { get; set; } = "/";
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "RabbitMq:Username is required.")]
+    public string Username { get; set; } = "guest";
+
+    /// <summary>Defaults to RabbitMQ's built-in <c>guest</c>, which the broker accepts from loopback only.</summary>
+    public string Password { get; set; } = "guest";
+}

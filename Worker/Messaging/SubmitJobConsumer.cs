@@ -1,0 +1,231 @@
+using JobWorker.Contracts;
+using JobWorker.Jobs;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Messaging;
+
+/// <summary>
+/// Takes a SubmitJob through its life: accept (Pending), claim (Running, attempt + 1), run the handler with
+/// no connection held, record the outcome (Succeeded, Failed, or Pending again for a retry) and publish the
+/// matching event. Every step is one short transition on <see cref="JobStore"/>.
+/// </summary>
+public sealed partial class SubmitJobConsumer(
+    JobStore store,
+    JobRunner runner,
+    JobHandlerCatalog handlers,
+    InFlightJobs inFlight,
+    WorkerIdentity worker,
+    IServiceProvider scope,
+    IOptions<JobOptions> options,
+    ILogger<SubmitJobConsumer> logger) : IConsumer<SubmitJob>
+{
+    public async Task Consume(ConsumeContext<SubmitJob> context)
+    {
+        var jobId = context.Message.JobId;
+        if (jobId == Guid.Empty)
+        {
+            LogRejected(logger, jobId, "JobId is missing or empty.");
+            throw new RejectedJobException("JobId is missing or empty.");
+        }
+
+        if (!inFlight.TryBegin(jobId))
+        {
+            LogDuplicate(logger, jobId, "this worker is already running it");
+            return;
+        }
+
+        try
+        {
+            await ProcessAsync(context, options.Value);
+        }
+        finally
+        {
+            inFlight.End(jobId);
+        }
+    }
+
+    private async Task ProcessAsync(ConsumeContext<SubmitJob> context, JobOptions settings)
+    {
+        var message = context.Message;
+        var problem = SubmitJobValidator.Validate(message, settings);
+        var job = SubmitJobValidator.ToNewJob(message, settings, rejected: problem is not null);
+        await store.AcceptAsync(job, context.CancellationToken);
+
+        var handler = problem is null ? handlers.Resolve(scope, job.Type) : null;
+        problem ??= handler is null ? handlers.DescribeUnknown(job.Type) : null;
+        if (problem is not null)
+        {
+            await RejectAsync(context, job.Id, job.Type, JobState.Pending, attempt: 0, problem);
+            throw new RejectedJobException(problem);
+        }
+
+        while (true)
+        {
+            var claimed = await store.ClaimAsync(job.Id, worker.Id, settings.LeaseDuration, context.CancellationToken);
+            if (claimed is null)
+            {
+                if (await WaitForClaimableAsync(context, job.Id, settings))
+                {
+                    continue;
+                }
+
+                return;
+            }
+
+            var next = await RunAttemptAsync(context, handler!, claimed, settings);
+            if (next is not { } backoff)
+            {
+                return;
+            }
+
+            // The message stays unacknowledged during the backoff, so a crash here loses nothing:
+            // RabbitMQ redelivers it and another replica picks the job up.
+            await Task.Delay(backoff, context.CancellationToken);
+        }
+    }
+
+    /// <summary>Runs one attempt and records it. Returns the backoff before the next attempt, or null when the job is done.</summary>
+    private async Task<TimeSpan?> RunAttemptAsync(ConsumeContext<SubmitJob> context, IJobHandler handler, Job claimed, JobOptions settings)
+    {
+        var message = context.Message;
+        await context.Publish(new JobStarted
+        {
+            JobId = claimed.Id,
+            JobType = claimed.Type,
+            Attempt = claimed.Attempt,
+            WorkerId = worker.Id,
+            StartedAt = claimed.StartedAt ?? DateTime.UtcNow,
+            CorrelationId = claimed.CorrelationId,
+        });
+
+        var started = TimeProvider.System.GetTimestamp();
+        var job = new JobRun(claimed.Id, claimed.Type, message.Payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
+        var outcome = await runner.RunAsync(handler, job, claimed.Timeout ?? settings.DefaultTimeout, context.CancellationToken);
+
+        // Outcome writes ignore the consume token: a finished attempt is recorded even while the worker stops.
+        switch (outcome.Kind)
+        {
+            case JobOutcomeKind.Succeeded:
+            {
+                var written = await store.SucceedAsync(claimed.Id, claimed.Attempt, outcome.Result?.GetRawText(), CancellationToken.None);
+                if (!written.Applied)
+                {
+                    LogOutcomeNotRecorded(logger, claimed.Id, claimed.Attempt, JobState.Succeeded, written);
+                    return null;
+                }
+
+                await context.Publish(new JobSucceeded
+                {
+                    JobId = claimed.Id,
+                    JobType = claimed.Type,
+                    Attempt = claimed.Attempt,
+                    Result = outcome.Result ?? default,
+                    Duration = TimeProvider.System.GetElapsedTime(started),
+                    CorrelationId = claimed.CorrelationId,
+                });
+                return null;
+            }
+
+            case JobOutcomeKind.Interrupted:
+            {
+                var written = await store.ReleaseAsync(claimed.Id, claimed.Attempt, CancellationToken.None);
+                LogInterrupted(logger, claimed.Id, claimed.Attempt, written);
+                throw new OperationCanceledException("The worker is stopping; the job goes back to the queue.", context.CancellationToken);
+            }
+
+            default:
+            {
+                var willRetry = outcome.Retryable && claimed.Attempt < claimed.MaxAttempts;
+                var error = outcome.Error ?? "Unknown error.";
+                var written = await store.FailAsync(claimed.Id, claimed.Attempt, error, willRetry, CancellationToken.None);
+                if (!written.Applied)
+                {
+                    LogOutcomeNotRecorded(logger, claimed.Id, claimed.Attempt, willRetry ? JobState.Pending : JobState.Failed, written);
+                    return null;
+                }
+
+                LogAttemptFailed(logger, claimed.Id, claimed.Type, claimed.Attempt, claimed.MaxAttempts, willRetry, error);
+                await PublishFailedAsync(context, claimed.Id, claimed.Type, claimed.Attempt, error, willRetry);
+                return willRetry ? RetryBackoff.After(claimed.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay) : null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The claim found nothing to claim. Decides from the row whether this delivery is a duplicate (ack it),
+    /// the job has run out of attempts (fail it), or another worker holds it and this delivery should wait
+    /// for that worker to finish or for its lease to lapse. Returns true to try the claim again.
+    /// </summary>
+    private async Task<bool> WaitForClaimableAsync(ConsumeContext<SubmitJob> context, Guid jobId, JobOptions settings)
+    {
+        var current = await store.FindAsync(jobId, context.CancellationToken);
+        if (current is null || current.State.IsTerminal())
+        {
+            LogDuplicate(logger, jobId, current is null ? "the job no longer exists" : $"it is already {current.State}");
+            return false;
+        }
+
+        if (current.Attempt >= current.MaxAttempts && current.State == JobState.Pending
+            || current.Attempt >= current.MaxAttempts && current.LeaseExpiresAt < DateTime.UtcNow)
+        {
+            var error = current.State == JobState.Running
+                ? $"Gave up after {current.Attempt} of {current.MaxAttempts} attempts: worker {current.Owner} stopped during the last one."
+                : $"Gave up after {current.Attempt} of {current.MaxAttempts} attempts.{(current.Error is null ? "" : " Last error: " + current.Error)}";
+            await RejectAsync(context, jobId, current.Type, current.State, current.Attempt, error);
+            return false;
+        }
+
+        if (current.State == JobState.Running && !context.ReceiveContext.Redelivered)
+        {
+            // Another worker runs the job and still holds its own copy of the message; this one is a duplicate.
+            LogDuplicate(logger, jobId, $"worker {current.Owner} is running attempt {current.Attempt}");
+            return false;
+        }
+
+        // A redelivery while another worker holds a live lease: that worker lost its broker connection or died
+        // moments ago. Wait (holding no connection) until it finishes or its lease lapses.
+        await Task.Delay(Clamp(settings.LeaseDuration / 4, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), context.CancellationToken);
+        return true;
+    }
+
+    private async Task RejectAsync(ConsumeContext<SubmitJob> context, Guid jobId, string jobType, JobState expected, int attempt, string error)
+    {
+        var written = await store.RejectAsync(jobId, expected, attempt, error, CancellationToken.None);
+        LogRejected(logger, jobId, error);
+        if (written.Applied)
+        {
+            await PublishFailedAsync(context, jobId, jobType, attempt, error, willRetry: false);
+        }
+    }
+
+    private static Task PublishFailedAsync(ConsumeContext<SubmitJob> context, Guid jobId, string jobType, int attempt, string error, bool willRetry) =>
+        context.Publish(new JobFailed
+        {
+            JobId = jobId,
+            JobType = jobType,
+            Attempt = attempt,
+            Error = error,
+            WillRetry = willRetry,
+            CorrelationId = context.Message.CorrelationId,
+        });
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) =>
+        value < min ? min : value > max ? max : value;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: duplicate delivery ignored because {Reason}")]
+    private static partial void LogDuplicate(ILogger logger, Guid jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} rejected: {Reason}")]
+    private static partial void LogRejected(ILogger logger, Guid jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} of {MaxAttempts} failed (will retry: {WillRetry}): {Error}")]
+    private static partial void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, int maxAttempts, bool willRetry, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not record {State}, the row has moved on ({Found}); left as it is")]
+    private static partial void LogOutcomeNotRecorded(ILogger logger, Guid jobId, int attempt, JobState state, TransitionResult found);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} interrupted by shutdown; released to Pending ({Result}) and requeued")]
+    private static partial void LogInterrupted(ILogger logger, Guid jobId, int attempt, TransitionResult result);
+}

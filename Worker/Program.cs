@@ -1,0 +1,3 @@
+using JobWorker.Cli;
+
+return await JobWorkerCommand.Create().Parse(args).InvokeAsync();

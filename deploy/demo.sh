@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The end-to-end demo: two worker processes on one queue, 1,000 delay jobs of 50-500 ms,
+# live progress, and a summary. Exits 0 only when every job Succeeded.
+set -euo pipefail
+jobworker=${1:?usage: demo.sh PATH_TO_JOBWORKER}
+logs=${JOBWORKER_DEV_DIR:-/tmp/jobworker-dev}/demo
+mkdir -p "$logs"
+
+"$jobworker" migrate
+
+pids=()
+stop_workers() {
+  [ ${#pids[@]} -eq 0 ] && return
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop_workers EXIT
+
+for n in 1 2; do
+  "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
+  pids+=($!)
+done
+
+# A worker logs "consuming queue" once its bus is up; give them a minute at most.
+for n in 1 2; do
+  for _ in $(seq 1 120); do
+    grep -q "consuming queue" "$logs/worker-$n.log" && break
+    if ! kill -0 "${pids[$((n - 1))]}" 2>/dev/null; then
+      echo "worker $n exited during start-up; its log ($logs/worker-$n.log) ends:" >&2
+      tail -n 20 "$logs/worker-$n.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  grep -q "consuming queue" "$logs/worker-$n.log" || { echo "worker $n did not start within 60 s; see $logs/worker-$n.log" >&2; exit 1; }
+  echo "worker $n: $(grep -o 'Worker .*' "$logs/worker-$n.log" | head -n 1)"
+done
+
+"$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00
+echo "Worker logs: $logs/worker-1.log, $logs/worker-2.log"
