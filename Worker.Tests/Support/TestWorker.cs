@@ -21,12 +21,13 @@ public sealed class TestWorker : IAsyncDisposable
     public static async Task<TestWorker> StartAsync(
         Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, int maxPoolSize = 20)
     {
-        var queue = UniqueQueue();
-        var configuration = TestSettings(queue, maxPoolSize);
+        var configuration = TestSettings(UniqueQueue(), maxPoolSize);
         foreach (var (key, value) in settings ?? [])
         {
             configuration[key] = value;
         }
+
+        var queue = configuration["Jobs:QueueName"]!;
 
         var host = JobWorkerHost.BuildWorker(builder =>
         {

@@ -60,7 +60,7 @@ public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connect
 
     private void PrintSummary(int total, Dictionary<JobState, int> counts, TimeSpan wall)
     {
-        var table = new Table().Title("Summary").AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        var table = new Table().Title("Summary").AddColumn("").AddColumn(new TableColumn("").RightAligned()).Expand();
         foreach (var state in Enum.GetValues<JobState>())
         {
             table.AddRow(state.ToString(), counts.GetValueOrDefault(state).ToString());
@@ -69,10 +69,10 @@ public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connect
         table.AddRow("Not yet accepted", (total - counts.Values.Sum()).ToString());
         table.AddRow("Wall time", $"{wall.TotalSeconds:F1} s");
         table.AddRow("Throughput", $"{counts.GetValueOrDefault(JobState.Succeeded) / wall.TotalSeconds:F1} jobs/s");
-        table.AddRow("Peak DB connections busy at once (all replicas)", connections.PeakBusy.ToString());
-        table.AddRow($"Peak DB connections open in one replica (Maximum Pool Size {poolMax})", connections.PeakOpenPerReplica.ToString());
+        table.AddRow("Peak connections busy at once, all replicas", connections.PeakBusy.ToString());
+        table.AddRow("Peak connections open in one replica", $"{connections.PeakOpenPerReplica} (max {poolMax})");
         table.AddRow("Replicas seen", connections.Replicas.ToString());
-        table.AddRow("Connection samples (every 20 ms, pg_stat_activity)", connections.Samples.ToString());
+        table.AddRow("pg_stat_activity samples (20 ms)", connections.Samples.ToString());
         AnsiConsole.Write(table);
     }
 

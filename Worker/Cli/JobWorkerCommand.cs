@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 
 namespace JobWorker.Cli;
 
@@ -7,6 +8,13 @@ public static class JobWorkerCommand
 {
     public static RootCommand Create()
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and CI capture plain text; colour codes would only be noise there.
+            AnsiConsole.Profile.Capabilities.Ansi = false;
+            AnsiConsole.Profile.Width = 100;
+        }
+
         var root = new RootCommand("JobWorker: runs jobs published to RabbitMQ and records each job's life in PostgreSQL.")
         {
             RunCommand.Create(),

@@ -1,0 +1,123 @@
+using JobWorker.Jobs;
+
+namespace JobWorker.Tests.Cli;
+
+/// <summary>The <c>jobworker</c> command line as a user runs it: real process, environment configuration, exit codes.</summary>
+public sealed class CliTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(Dictionary<string, string?> settings, params string[] args)
+    {
+        await using var process = WorkerProcess.Start(settings, args);
+        var exitCode = await process.WaitForExitAsync(Timeout);
+        return (exitCode, process.Output);
+    }
+
+    [Test]
+    public async Task Submit_with_wait_follows_the_jobs_to_the_end_and_prints_a_summary()
+    {
+        await using var worker = await TestWorker.StartAsync();
+
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue),
+            "submit", "--type", "delay", "--payload", """{"ms": 20}""", "--count", "25", "--wait", "--wait-timeout", "00:00:45");
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("Submitted 25 delay jobs to queue " + worker.Queue));
+        Assert.That(output, Does.Contain("succeeded    25"));
+        Assert.That(output, Does.Contain("All 25 jobs Succeeded."));
+    }
+
+    [Test]
+    public async Task Submit_with_wait_exits_non_zero_when_a_job_fails()
+    {
+        await using var worker = await TestWorker.StartAsync();
+
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue),
+            "submit", "--type", "delay", "--payload", """{"ms": -1}""", "--wait", "--wait-timeout", "00:00:45");
+
+        Assert.That(exitCode, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("1 of 1 jobs did not succeed"));
+    }
+
+    [Test]
+    public async Task Submit_rejects_a_payload_that_is_not_json()
+    {
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            "submit", "--type", "delay", "--payload", "{ms: 5");
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("--payload is not valid JSON"));
+    }
+
+    [Test]
+    public async Task Status_reports_a_job_and_says_when_there_is_none()
+    {
+        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null);
+        await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+
+        var (found, shown) = await RunAsync(settings, "status", job.Id.ToString());
+        var missingId = Guid.NewGuid();
+        var (missing, missingOutput) = await RunAsync(settings, "status", missingId.ToString());
+
+        Assert.That(found, Is.EqualTo(0), shown);
+        Assert.That(shown, Does.Contain(job.Id.ToString()).And.Contain("Pending").And.Contain("0 of 3"));
+        Assert.That(missing, Is.EqualTo(1));
+        Assert.That(missingOutput, Does.Contain($"no job with id {missingId}"));
+    }
+
+    [TestCase("Jobs:ConcurrentJobs", "0", "Jobs:ConcurrentJobs must be between 1 and 10000.")]
+    [TestCase("Jobs:ConcurrentJobs", "many", "'Jobs:ConcurrentJobs'")]
+    [TestCase("Jobs:LeaseDuration", "00:00:00", "Jobs:LeaseDuration must be between 1 s and 1 h.")]
+    [TestCase("Database:ConnectionString", "", "Database:ConnectionString is required")]
+    [TestCase("Database:ConnectionString", "Host=127.0.0.1;Maximum Pool Size=nope", "Database:ConnectionString is not a valid Npgsql connection string")]
+    [TestCase("RabbitMq:Port", "70000", "RabbitMq:Port must be between 1 and 65535.")]
+    public async Task Run_stops_with_a_message_naming_an_invalid_setting(string key, string value, string message)
+    {
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+        settings[key] = value;
+
+        var (exitCode, output) = await RunAsync(settings, "run");
+
+        Assert.That(exitCode, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("configuration error").And.Contain(message));
+    }
+
+    [Test]
+    public async Task Migrate_applies_the_schema_and_is_idempotent()
+    {
+        var database = $"{TestEnvironment.DatabaseName}_cli";
+        await TestEnvironment.RecreateDatabaseAsync(database);
+        try
+        {
+            var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+            settings["Database:ConnectionString"] = $"Host={TestEnvironment.Host};Port={TestEnvironment.PostgresPort};Database={database};Username=jobworker";
+
+            var (first, firstOutput) = await RunAsync(settings, "migrate");
+            var (second, secondOutput) = await RunAsync(settings, "migrate");
+
+            Assert.That(first, Is.EqualTo(0), firstOutput);
+            Assert.That(firstOutput, Does.Contain("Applied 1 migration(s): 20261122000000_CreateJobs."));
+            Assert.That(firstOutput, Does.Not.Contain("fail:"), "a fresh database must not log failed commands");
+            Assert.That(second, Is.EqualTo(0), secondOutput);
+            Assert.That(secondOutput, Does.Contain("nothing to apply"));
+        }
+        finally
+        {
+            await TestEnvironment.DropDatabaseAsync(database);
+        }
+    }
+
+    [Test]
+    public async Task Migrate_says_when_the_database_cannot_be_reached()
+    {
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+        settings["Database:ConnectionString"] = "Host=127.0.0.1;Port=1;Database=x;Username=jobworker;Timeout=2";
+
+        var (exitCode, output) = await RunAsync(settings, "migrate");
+
+        Assert.That(exitCode, Is.EqualTo(3));
+        Assert.That(output, Does.Contain("database unavailable: Failed to connect to 127.0.0.1:1"));
+    }
+}

@@ -1,0 +1,57 @@
+using JobWorker.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace JobWorker.Tests.Integration;
+
+/// <summary>The reason JobWorker exists: many long jobs share a tiny pool because no connection is held while a handler runs.</summary>
+public sealed class ConnectionEconomyTests
+{
+    [Test]
+    public async Task Fifty_concurrent_one_second_jobs_succeed_on_a_pool_of_two_with_no_connection_busy_while_they_run()
+    {
+        var applicationName = $"pool2-{Guid.NewGuid():N}"[..16];
+        var gate = new HandlerGate();
+        using var meter = new PoolMeter(applicationName);
+        await using var worker = await TestWorker.StartAsync(
+            new()
+            {
+                ["Database:ConnectionString"] = TestEnvironment.ConnectionString(maxPoolSize: 2, applicationName),
+                ["Jobs:ConcurrentJobs"] = "50",
+            },
+            services =>
+            {
+                services.AddSingleton(gate);
+                services.AddJobHandler<GateJobHandler>(GateJobHandler.JobType);
+            });
+        await using var client = await TestClient.StartAsync();
+        var jobs = Enumerable.Range(0, 50).Select(_ => TestJobs.Submit(GateJobHandler.JobType, new { ms = 1_000 })).ToList();
+
+        await client.SendAsync(worker.Queue, jobs);
+        await Eventually.WaitForAsync(() => Task.FromResult(gate.Inside), inside => inside == 50, TimeSpan.FromSeconds(30), "all 50 handlers to be running at once");
+        var poolMax = meter.Max();
+        var busyInPool = meter.Busy();
+        var busyOnServer = await BusyOnServerAsync(applicationName);
+        var stillInside = gate.Inside;
+
+        var counts = await TestJobs.WaitUntilFinishedAsync(jobs, TimeSpan.FromSeconds(60));
+        Assert.That(stillInside, Is.EqualTo(50), "the samples must be taken while every handler is still running");
+        Assert.That(poolMax, Is.EqualTo(2), "the meter must be reading this worker's pool");
+        Assert.That(busyInPool, Is.Zero, "Npgsql pool: connections in use while the handlers run");
+        Assert.That(busyOnServer, Is.Zero, "pg_stat_activity: non-idle connections of this worker while the handlers run");
+        Assert.That(counts.GetValueOrDefault(JobState.Succeeded), Is.EqualTo(50), TestJobs.Describe(counts));
+        Assert.That(meter.Timeouts(), Is.Zero, "pool timeouts");
+    }
+
+    private static async Task<long> BusyOnServerAsync(string applicationName)
+    {
+        await using var admin = new NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName));
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle'", admin)
+        {
+            Parameters = { new() { Value = applicationName } },
+        };
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
