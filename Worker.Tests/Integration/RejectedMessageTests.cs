@@ -1,0 +1,40 @@
+using JobWorker.Jobs;
+
+namespace JobWorker.Tests.Integration;
+
+/// <summary>Messages that can never run end in the error queue with their reason, and the worker keeps consuming.</summary>
+public sealed class RejectedMessageTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Test]
+    public async Task An_unknown_job_type_is_failed_in_the_store_and_moved_to_the_error_queue_with_the_reason()
+    {
+        await using var worker = await TestWorker.StartAsync();
+        using var rabbit = new RabbitManagement();
+        var jobId = Guid.NewGuid();
+
+        await rabbit.PublishAsync(worker.Queue, $$$"""{"jobId": "{{{jobId}}}", "jobType": "teleport", "payload": {}}""");
+
+        var job = await TestJobs.WaitForStateAsync(jobId, JobState.Failed, Timeout);
+        var errors = await rabbit.WaitForMessagesAsync($"{worker.Queue}_error", 1, Timeout);
+        Assert.That(job.Error, Does.StartWith("Unknown job type 'teleport'"));
+        Assert.That(RabbitManagement.Header(errors[0], "MT-Fault-Message"), Does.StartWith("Unknown job type 'teleport'"));
+    }
+
+    [Test]
+    public async Task Malformed_json_goes_to_the_error_queue_and_the_next_job_still_runs()
+    {
+        await using var worker = await TestWorker.StartAsync();
+        using var rabbit = new RabbitManagement();
+        var next = Guid.NewGuid();
+
+        await rabbit.PublishAsync(worker.Queue, """{"jobId": "not-even-closed" """);
+        await rabbit.PublishAsync(worker.Queue, $$"""{"jobId": "{{next}}", "jobType": "noop"}""");
+
+        await TestJobs.WaitForStateAsync(next, JobState.Succeeded, Timeout);
+        var errors = await rabbit.WaitForMessagesAsync($"{worker.Queue}_error", 1, Timeout);
+        Assert.That(errors[0].GetProperty("payload").GetString(), Does.Contain("not-even-closed"), "the bad message is kept, not lost");
+        Assert.That(RabbitManagement.Header(errors[0], "MT-Reason"), Is.Not.Empty);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace JobWorker.Tests;
+
+/// <summary>RabbitMQ's management HTTP API: publish like a non-.NET client, and look into queues.</summary>
+public sealed class RabbitManagement : IDisposable
+{
+    private readonly HttpClient _http = new()
+    {
+        BaseAddress = new Uri($"http://{TestEnvironment.Host}:{TestEnvironment.RabbitManagementPort}"),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray())) },
+        Timeout = TimeSpan.FromSeconds(15),
+    };
+
+    /// <summary>Publishes <paramref name="body"/> to the exchange; returns whether RabbitMQ routed it to a queue.</summary>
+    public async Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json")
+    {
+        var response = await _http.PostAsJsonAsync($"/api/exchanges/%2F/{exchange}/publish", new
+        {
+            properties = new { content_type = contentType, delivery_mode = 2 },
+            routing_key = "",
+            payload = body,
+            payload_encoding = "string",
+        });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("routed").GetBoolean();
+    }
+
+    /// <summary>Reads (and requeues) up to <paramref name="count"/> messages of a queue, with their headers.</summary>
+    public async Task<List<JsonElement>> PeekAsync(string queue, int count = 10)
+    {
+        var response = await _http.PostAsJsonAsync($"/api/queues/%2F/{queue}/get",
+            new { count, ackmode = "ack_requeue_true", encoding = "auto" });
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        response.EnsureSuccessStatusCode();
+        return [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()];
+    }
+
+    /// <summary>Waits (bounded) until the queue holds at least <paramref name="count"/> messages, and returns them.</summary>
+    public Task<List<JsonElement>> WaitForMessagesAsync(string queue, int count, TimeSpan timeout) =>
+        Eventually.WaitForAsync(() => PeekAsync(queue, count), m => m.Count >= count, timeout, $"{count} messages in {queue}");
+
+    public static string Header(JsonElement message, string name) =>
+        message.GetProperty("properties").TryGetProperty("headers", out var headers) && headers.TryGetProperty(name, out var value)
+            ? value.ToString()
+            : "";
+
+    public void Dispose() => _http.Dispose();
+}
