@@ -8,7 +8,8 @@ public sealed record JobSucceeded
     public Guid JobId { get; init; }
     public string JobType { get; init; } = "";
     public int Attempt { get; init; }
-    public JsonElement Result { get; init; }
+    /// <summary>The handler's result; null when it returned none.</summary>
+    public JsonElement? Result { get; init; }
     public TimeSpan Duration { get; init; }
     public Guid? CorrelationId { get; init; }
 }

@@ -11,8 +11,8 @@ public sealed record SubmitJob
     /// <summary>Selects the handler, e.g. <c>delay</c> or <c>noop</c>.</summary>
     public string JobType { get; init; } = "";
 
-    /// <summary>Handler input, any JSON value. Stored as jsonb.</summary>
-    public JsonElement Payload { get; init; }
+    /// <summary>Handler input, any JSON value; JSON null when absent. Stored as jsonb.</summary>
+    public JsonElement? Payload { get; init; }
 
     /// <summary>Attempts before the job is Failed for good; the worker's default when absent.</summary>
     public int? MaxAttempts { get; init; }

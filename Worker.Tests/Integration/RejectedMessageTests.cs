@@ -34,7 +34,8 @@ public sealed class RejectedMessageTests
 
         await TestJobs.WaitForStateAsync(next, JobState.Succeeded, Timeout);
         var errors = await rabbit.WaitForMessagesAsync($"{worker.Queue}_error", 1, Timeout);
+        Assert.That(errors, Has.Count.EqualTo(1), "only the malformed message may fault");
         Assert.That(errors[0].GetProperty("payload").GetString(), Does.Contain("not-even-closed"), "the bad message is kept, not lost");
-        Assert.That(RabbitManagement.Header(errors[0], "MT-Reason"), Is.Not.Empty);
+        Assert.That(RabbitManagement.Header(errors[0], "MT-Fault-Message"), Does.Contain("JSON"));
     }
 }

@@ -33,6 +33,21 @@ public sealed class SubmitJobConsumerTests
     }
 
     [Test]
+    public async Task A_job_without_payload_or_result_succeeds_and_its_event_carries_no_result()
+    {
+        var job = TestJobs.Submit("noop") with { Payload = null };
+
+        await _harness.Harness.Bus.Publish(job);
+
+        var succeeded = await _harness.Harness.Published.SelectAsync<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).FirstOrDefaultAsync();
+        Assert.That(succeeded?.Context.Message.Result, Is.Null);
+        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.False);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.Payload, Is.EqualTo("null"));
+        Assert.That(row.Result, Is.Null);
+    }
+
+    [Test]
     public async Task A_failing_job_is_retried_until_it_succeeds()
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 2 }, maxAttempts: 3);

@@ -101,7 +101,7 @@ public sealed partial class SubmitJobConsumer(
         });
 
         var started = TimeProvider.System.GetTimestamp();
-        var job = new JobRun(claimed.Id, claimed.Type, message.Payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
+        var job = new JobRun(claimed.Id, claimed.Type, SubmitJobValidator.Payload(message), claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
         var outcome = await runner.RunAsync(handler, job, claimed.Timeout ?? settings.DefaultTimeout, context.CancellationToken);
 
         // Outcome writes ignore the consume token: a finished attempt is recorded even while the worker stops.
@@ -121,7 +121,7 @@ public sealed partial class SubmitJobConsumer(
                     JobId = claimed.Id,
                     JobType = claimed.Type,
                     Attempt = claimed.Attempt,
-                    Result = outcome.Result ?? default,
+                    Result = outcome.Result,
                     Duration = TimeProvider.System.GetElapsedTime(started),
                     CorrelationId = claimed.CorrelationId,
                 });

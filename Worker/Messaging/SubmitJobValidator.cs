@@ -40,9 +40,14 @@ public static class SubmitJobValidator
         return null;
     }
 
-    /// <summary>The payload as stored: its JSON text, or <c>null</c> when the message had none.</summary>
-    public static string PayloadJson(SubmitJob message) =>
-        message.Payload.ValueKind == JsonValueKind.Undefined ? "null" : message.Payload.GetRawText();
+    /// <summary>The payload a handler sees: JSON null when the message had none.</summary>
+    public static JsonElement Payload(SubmitJob message) =>
+        message.Payload is { ValueKind: not JsonValueKind.Undefined } payload ? payload : JsonNull;
+
+    /// <summary>The payload as stored: its JSON text.</summary>
+    public static string PayloadJson(SubmitJob message) => Payload(message).GetRawText();
+
+    private static readonly JsonElement JsonNull = JsonSerializer.SerializeToElement<object?>(null);
 
     /// <summary>What the accept transition stores. A rejected job keeps no payload: it may be the very thing that is wrong.</summary>
     public static NewJob ToNewJob(SubmitJob message, JobOptions options, bool rejected) => new(
