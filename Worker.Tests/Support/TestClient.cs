@@ -15,6 +15,9 @@ public sealed class TestClient : IAsyncDisposable
 
     private TestClient(IHost host) => _host = host;
 
+    /// <summary>Every JobSucceeded and JobFailed published while this client runs.</summary>
+    public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
+
     public static async Task<TestClient> StartAsync()
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(
@@ -24,6 +27,16 @@ public sealed class TestClient : IAsyncDisposable
                 ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
             }));
         builder.AddJobMessaging(consumeJobs: false);
+        builder.Services.AddSingleton<JobEvents>();
+        builder.Services.AddMassTransit<IEventBus>(bus =>
+        {
+            bus.AddConsumer<JobEvents.Recorder>().Endpoint(e => e.Temporary = true);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
         var host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);
@@ -46,3 +59,6 @@ public sealed class TestClient : IAsyncDisposable
         _host.Dispose();
     }
 }
+
+/// <summary>A second bus in the test client, for the event recorder's temporary queue.</summary>
+public interface IEventBus : IBus;

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using JobWorker.Contracts;
 using JobWorker.Jobs;
+using JobWorker.Resilience;
 
 namespace JobWorker.Tests;
 
 /// <summary>Builds submissions and reads jobs back from the test database.</summary>
 public static class TestJobs
 {
-    public static JobStore Store { get; } = new(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()));
+    public static JobStore Store { get; } = new(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None);
 
     public static SubmitJob Submit(string type, object? payload = null, int? maxAttempts = null, TimeSpan? timeout = null) => new()
     {

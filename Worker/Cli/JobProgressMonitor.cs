@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobWorker.Jobs;
+using JobWorker.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Spectre.Console;
@@ -11,7 +12,7 @@ public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connect
 {
     public static JobProgressMonitor Create(IServiceProvider services)
     {
-        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var dataSource = services.GetRequiredService<JobDatabase>().DataSource;
         var sampler = new ConnectionSampler(dataSource, TimeSpan.FromMilliseconds(20));
         sampler.Start();
         var poolMax = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize;

@@ -1,6 +1,7 @@
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
+using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,6 +50,7 @@ public static class JobWorkerHost
     {
         var builder = CreateBuilder(quiet: false, configure);
         builder.AddJobPersistence(sp => $"jobworker/{sp.GetRequiredService<WorkerIdentity>().Id}");
+        builder.AddJobResilience();
         builder.AddJobProcessing();
         builder.AddJobMessaging(consumeJobs: true);
         builder.Services.AddHostedService<StartupReport>();

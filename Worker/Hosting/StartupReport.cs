@@ -1,4 +1,5 @@
 using JobWorker.Jobs;
+using JobWorker.Persistence;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,12 +9,12 @@ namespace JobWorker.Hosting;
 
 /// <summary>Logs, once at start, who this worker is and the connection budget it runs with.</summary>
 public sealed partial class StartupReport(
-    WorkerIdentity worker, JobHandlerCatalog handlers, NpgsqlDataSource dataSource, IOptions<JobOptions> options,
+    WorkerIdentity worker, JobHandlerCatalog handlers, JobDatabase database, IOptions<JobOptions> options,
     ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var pool = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        var pool = new NpgsqlConnectionStringBuilder(database.Initialize().ConnectionString);
         LogStarted(logger, worker.Id, options.Value.QueueName, options.Value.ConcurrentJobs, pool.MaxPoolSize, string.Join(", ", handlers.JobTypes));
         return Task.CompletedTask;
     }

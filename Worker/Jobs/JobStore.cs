@@ -1,4 +1,5 @@
 using JobWorker.Persistence;
+using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
 
@@ -9,11 +10,17 @@ namespace JobWorker.Jobs;
 /// (insert if absent, or update WHERE state and attempt are as expected) and disposes the context
 /// before returning, so no connection is held between transitions or while a handler runs.
 /// </summary>
-/// <remarks>Times come from the database's clock (<c>now()</c>), so leases compare correctly across replicas.</remarks>
-public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
+/// <remarks>
+/// Every transition runs in <see cref="TransitionResilience"/>: transient errors are retried, broken pools reset.
+/// Times come from the database's clock (<c>now()</c>), so leases compare correctly across replicas.
+/// </remarks>
+public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience)
 {
     /// <summary>Absent → Pending. Idempotent on the job id: returns false when the row already existed.</summary>
-    public async Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken)
+    public Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(ct => InsertIfAbsentAsync(job, ct), cancellationToken);
+
+    private async Task<bool> InsertIfAbsentAsync(NewJob job, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var inserted = await db.Database.ExecuteSqlAsync($"""
@@ -29,7 +36,10 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
     /// has expired (its worker died) is taken over the same way; so is one that <paramref name="owner"/>
     /// itself holds but is no longer running. Returns the claimed row, or null when the job is not claimable.
     /// </summary>
-    public async Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken);
+
+    private async Task<Job?> ClaimOnceAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var claimed = await db.Jobs.FromSql($"""
@@ -45,7 +55,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
 
     /// <summary>Running (this attempt) → Succeeded with its result.</summary>
     public Task<TransitionResult> SucceedAsync(Guid id, int attempt, string? resultJson, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        UpdateAsync(id, JobState.Running, attempt, JobState.Succeeded, cancellationToken, s =>
         {
             s.SetProperty(j => j.State, JobState.Succeeded);
             s.SetProperty(j => j.Result, resultJson);
@@ -60,7 +70,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
     /// (the retried transition). The error is kept either way.
     /// </summary>
     public Task<TransitionResult> FailAsync(Guid id, int attempt, string error, bool willRetry, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        UpdateAsync(id, JobState.Running, attempt, willRetry ? JobState.Pending : JobState.Failed, cancellationToken, s =>
         {
             s.SetProperty(j => j.State, willRetry ? JobState.Pending : JobState.Failed);
             s.SetProperty(j => j.Error, error);
@@ -76,7 +86,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
 
     /// <summary>Running (this attempt) → Pending without an error: the worker is stopping and the message goes back to the queue.</summary>
     public Task<TransitionResult> ReleaseAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, cancellationToken, s =>
+        UpdateAsync(id, JobState.Running, attempt, JobState.Pending, cancellationToken, s =>
         {
             s.SetProperty(j => j.State, JobState.Pending);
             s.SetProperty(j => j.Owner, (string?)null);
@@ -89,7 +99,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
     /// attempt the caller saw, so a job another worker has moved on is left alone.
     /// </summary>
     public Task<TransitionResult> RejectAsync(Guid id, JobState expected, int attempt, string error, CancellationToken cancellationToken) =>
-        UpdateAsync(id, expected, attempt, cancellationToken, s =>
+        UpdateAsync(id, expected, attempt, JobState.Failed, cancellationToken, s =>
         {
             s.SetProperty(j => j.State, JobState.Failed);
             s.SetProperty(j => j.Error, error);
@@ -99,46 +109,52 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts)
         });
 
     /// <summary>Extends the lease of every job <paramref name="owner"/> is running. One statement per replica, not per job.</summary>
-    public async Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Database.ExecuteSqlAsync(
-            $"UPDATE jobs SET lease_expires_at = now() + {lease} WHERE owner = {owner} AND state = 'Running'",
-            cancellationToken);
-    }
+    public Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.ExecuteSqlAsync(
+                $"UPDATE jobs SET lease_expires_at = now() + {lease} WHERE owner = {owner} AND state = 'Running'", ct);
+        }, cancellationToken);
 
-    public async Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
-    }
+    public Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
+        }, cancellationToken);
 
     /// <summary>How many of <paramref name="ids"/> are in each state; ids not yet accepted are absent from the counts.</summary>
-    public async Task<Dictionary<JobState, int>> CountByStateAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Jobs.AsNoTracking()
-            .Where(j => ids.Contains(j.Id))
-            .GroupBy(j => j.State)
-            .Select(g => new { State = g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.State, g => g.Count, cancellationToken);
-    }
-
-    private async Task<TransitionResult> UpdateAsync(
-        Guid id, JobState expected, int attempt, CancellationToken cancellationToken,
-        Action<UpdateSettersBuilder<Job>> set)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var updated = await db.Jobs
-            .Where(j => j.Id == id && j.State == expected && j.Attempt == attempt)
-            .ExecuteUpdateAsync(set, cancellationToken);
-        if (updated == 1)
+    public Task<Dictionary<JobState, int>> CountByStateAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(async ct =>
         {
-            return TransitionResult.Done;
-        }
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Jobs.AsNoTracking()
+                .Where(j => ids.Contains(j.Id))
+                .GroupBy(j => j.State)
+                .Select(g => new { State = g.Key, Count = g.Count() })
+                .ToDictionaryAsync(g => g.State, g => g.Count, ct);
+        }, cancellationToken);
 
-        // Rare path: say what was found instead, so the caller can report it. Nothing is overwritten.
-        var found = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
-        return new TransitionResult(false, found);
-    }
+    private Task<TransitionResult> UpdateAsync(
+        Guid id, JobState expected, int attempt, JobState target, CancellationToken cancellationToken,
+        Action<UpdateSettersBuilder<Job>> set) =>
+        resilience.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var updated = await db.Jobs
+                .Where(j => j.Id == id && j.State == expected && j.Attempt == attempt)
+                .ExecuteUpdateAsync(set, ct);
+            if (updated == 1)
+            {
+                return TransitionResult.Done;
+            }
+
+            // Rare path: say what was found instead, so the caller can report it; nothing is overwritten.
+            // A retry whose first try committed but lost its reply finds its own write there: that is success.
+            var found = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
+            return found is not null && found.State == target && found.Attempt == attempt
+                ? TransitionResult.Done
+                : new TransitionResult(false, found);
+        }, cancellationToken);
 }

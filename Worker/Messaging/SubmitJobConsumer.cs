@@ -1,5 +1,6 @@
 using JobWorker.Contracts;
 using JobWorker.Jobs;
+using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,7 @@ public sealed partial class SubmitJobConsumer(
     WorkerIdentity worker,
     IServiceProvider scope,
     IOptions<JobOptions> options,
+    IOptions<ResilienceOptions> resilience,
     ILogger<SubmitJobConsumer> logger) : IConsumer<SubmitJob>
 {
     public async Task Consume(ConsumeContext<SubmitJob> context)
@@ -100,16 +102,22 @@ public sealed partial class SubmitJobConsumer(
             CorrelationId = claimed.CorrelationId,
         });
 
+        // Outcome writes outlive the consume token by a grace period: an attempt that finished is recorded even
+        // while the worker stops. Past it the write gives up, the message is requeued, and the lease decides.
+        using var outcomeWrites = new CancellationTokenSource();
+        await using var graceAfterStop = context.CancellationToken.Register(
+            () => outcomeWrites.CancelAfter(resilience.Value.OutcomeGracePeriod));
+        var recording = outcomeWrites.Token;
+
         var started = TimeProvider.System.GetTimestamp();
         var job = new JobRun(claimed.Id, claimed.Type, SubmitJobValidator.Payload(message), claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
         var outcome = await runner.RunAsync(handler, job, claimed.Timeout ?? settings.DefaultTimeout, context.CancellationToken);
 
-        // Outcome writes ignore the consume token: a finished attempt is recorded even while the worker stops.
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Succeeded:
             {
-                var written = await store.SucceedAsync(claimed.Id, claimed.Attempt, outcome.Result?.GetRawText(), CancellationToken.None);
+                var written = await store.SucceedAsync(claimed.Id, claimed.Attempt, outcome.Result?.GetRawText(), recording);
                 if (!written.Applied)
                 {
                     LogOutcomeNotRecorded(logger, claimed.Id, claimed.Attempt, JobState.Succeeded, written);
@@ -130,7 +138,7 @@ public sealed partial class SubmitJobConsumer(
 
             case JobOutcomeKind.Interrupted:
             {
-                var written = await store.ReleaseAsync(claimed.Id, claimed.Attempt, CancellationToken.None);
+                var written = await store.ReleaseAsync(claimed.Id, claimed.Attempt, recording);
                 LogInterrupted(logger, claimed.Id, claimed.Attempt, written);
                 throw new OperationCanceledException("The worker is stopping; the job goes back to the queue.", context.CancellationToken);
             }
@@ -139,7 +147,7 @@ public sealed partial class SubmitJobConsumer(
             {
                 var willRetry = outcome.Retryable && claimed.Attempt < claimed.MaxAttempts;
                 var error = outcome.Error ?? "Unknown error.";
-                var written = await store.FailAsync(claimed.Id, claimed.Attempt, error, willRetry, CancellationToken.None);
+                var written = await store.FailAsync(claimed.Id, claimed.Attempt, error, willRetry, recording);
                 if (!written.Applied)
                 {
                     LogOutcomeNotRecorded(logger, claimed.Id, claimed.Attempt, willRetry ? JobState.Pending : JobState.Failed, written);
@@ -192,7 +200,7 @@ public sealed partial class SubmitJobConsumer(
 
     private async Task RejectAsync(ConsumeContext<SubmitJob> context, Guid jobId, string jobType, JobState expected, int attempt, string error)
     {
-        var written = await store.RejectAsync(jobId, expected, attempt, error, CancellationToken.None);
+        var written = await store.RejectAsync(jobId, expected, attempt, error, context.CancellationToken);
         LogRejected(logger, jobId, error);
         if (written.Applied)
         {

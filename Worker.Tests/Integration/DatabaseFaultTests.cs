@@ -1,0 +1,71 @@
+using JobWorker.Contracts;
+
+namespace JobWorker.Tests.Integration;
+
+/// <summary>The database misbehaves while jobs run: connections killed, server restarted, server down for a while.</summary>
+[Category("Slow")]
+public sealed class DatabaseFaultTests
+{
+    private static List<SubmitJob> Jobs(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => TestJobs.Submit("delay", new { ms = 5 + i % 4 * 5 }))];
+
+    [Test]
+    public async Task Killing_every_worker_connection_mid_run_resets_the_pool_and_every_job_succeeds_once()
+    {
+        await using var scenario = await FaultScenario.StartAsync();
+        var jobs = Jobs(2_000);
+        await scenario.SubmitAsync(jobs);
+        await scenario.WaitForProgressAsync(jobs, 200);
+
+        var terminated = 0L;
+        for (var round = 0; round < 5; round++)
+        {
+            terminated += await FaultScenario.TerminateWorkerConnectionsAsync();
+            await Task.Delay(300);
+        }
+
+        await scenario.AssertAllSucceededOnceAsync(jobs, TimeSpan.FromSeconds(120));
+        Assert.That(terminated, Is.GreaterThan(0), "the fault must have hit live connections");
+        Assert.That(scenario.Output, Does.Contain("Database connection pool cleared"), "a pool reset must be recorded");
+    }
+
+    [Test]
+    public async Task A_database_restart_mid_run_resets_the_pool_and_every_job_succeeds_once()
+    {
+        await using var scenario = await FaultScenario.StartAsync();
+        var jobs = Jobs(1_500);
+        await scenario.SubmitAsync(jobs);
+        await scenario.WaitForProgressAsync(jobs, 200);
+
+        await LocalServices.RestartAsync("postgres");
+
+        await scenario.AssertAllSucceededOnceAsync(jobs, TimeSpan.FromSeconds(120));
+        Assert.That(scenario.Output, Does.Contain("Database connection pool cleared"));
+    }
+
+    [Test]
+    public async Task While_the_database_is_down_consumption_pauses_and_resumes_on_its_own_with_nothing_in_the_error_queue()
+    {
+        await using var scenario = await FaultScenario.StartAsync();
+        var jobs = Jobs(1_500);
+        await scenario.SubmitAsync(jobs);
+        await scenario.WaitForProgressAsync(jobs, 200);
+
+        var outage = System.Diagnostics.Stopwatch.StartNew();
+        await LocalServices.StopAsync("postgres");
+        try
+        {
+            await Eventually.WaitForAsync(() => Task.FromResult(scenario.Output.Contains("Consumption paused", StringComparison.Ordinal)),
+                paused => paused, TimeSpan.FromSeconds(20), "the worker to pause consumption");
+            await Task.Delay(TimeSpan.FromSeconds(20) - outage.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+        }
+        finally
+        {
+            await LocalServices.StartAsync("postgres");
+        }
+
+        await scenario.AssertAllSucceededOnceAsync(jobs, TimeSpan.FromSeconds(120));
+        Assert.That(scenario.Output, Does.Contain("Consumption resumed"));
+        Assert.That(scenario.Workers.All(w => !w.HasExited), Is.True, "the worker must ride out the outage");
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace JobWorker.Tests;
+
+/// <summary>Stops, starts and restarts the local PostgreSQL and RabbitMQ through deploy/local/services.sh, for outage tests.</summary>
+public static class LocalServices
+{
+    private static readonly string Script = FindScript();
+
+    public static Task RestartAsync(string service) => RunAsync("restart", service);
+
+    public static Task StopAsync(string service) => RunAsync("down", service);
+
+    public static Task StartAsync(string service) => RunAsync("up", service);
+
+    private static async Task RunAsync(string verb, string service)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add(verb);
+        start.ArgumentList.Add(service);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.That(process.ExitCode, Is.Zero, $"services.sh {verb} {service} failed:\n{await output}\n{await errors}");
+    }
+
+    private static string FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "deploy", "local", "services.sh");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("deploy/local/services.sh not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace JobWorker.Persistence;
+
+/// <summary>
+/// Hands out short-lived <see cref="JobDbContext"/>s on <see cref="JobDatabase"/>'s current data source,
+/// from a context pool. When the data source is recreated, the next context comes from a pool built for it.
+/// </summary>
+public sealed class JobDbContextFactory(JobDatabase database, ILoggerFactory loggerFactory) : IDbContextFactory<JobDbContext>
+{
+    private sealed record Pool(Npgsql.NpgsqlDataSource DataSource, PooledDbContextFactory<JobDbContext> Factory);
+
+    private Pool? _pool;
+
+    public JobDbContext CreateDbContext()
+    {
+        var dataSource = database.DataSource;
+        var pool = Volatile.Read(ref _pool);
+        if (pool is null || !ReferenceEquals(pool.DataSource, dataSource))
+        {
+            var options = new DbContextOptionsBuilder<JobDbContext>()
+                .UseNpgsql(dataSource)
+                .UseLoggerFactory(loggerFactory)
+                // A recreated data source is a new EF service provider; that is expected here, not a leak.
+                .ConfigureWarnings(w => w.Ignore(CoreEventId.ManyServiceProvidersCreatedWarning))
+                .Options;
+            pool = new Pool(dataSource, new PooledDbContextFactory<JobDbContext>(options));
+            Volatile.Write(ref _pool, pool);
+        }
+
+        return pool.Factory.CreateDbContext();
+    }
+}

@@ -1,0 +1,106 @@
+using JobWorker.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace JobWorker.Resilience;
+
+/// <summary>
+/// Stops and restarts this worker's receive endpoints while the database is unavailable, so jobs wait in
+/// RabbitMQ instead of being taken and failed (the messaging analogue of a circuit breaker, like
+/// MassTransit's kill switch, but driven by the database breaker rather than by consumer faults).
+/// </summary>
+public sealed partial class ConsumptionPause(ILogger<ConsumptionPause> logger) : IReceiveEndpointObserver
+{
+    private readonly Dictionary<Uri, IReceiveEndpoint> _endpoints = [];
+    private readonly SemaphoreSlim _switching = new(1, 1);
+    private TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _isPaused;
+
+    public bool IsPaused => _isPaused;
+
+    /// <summary>Stops taking messages. Returns at once; the endpoints stop in the background.</summary>
+    public void Pause(string reason)
+    {
+        if (_isPaused)
+        {
+            return;
+        }
+
+        _isPaused = true;
+        _paused.TrySetResult();
+        LogPaused(logger, reason);
+        _ = SwitchAsync(endpoint => endpoint.Stop(), "stop");
+    }
+
+    /// <summary>Takes messages again.</summary>
+    public void Resume()
+    {
+        if (!_isPaused)
+        {
+            return;
+        }
+
+        _isPaused = false;
+        _paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LogResumed(logger);
+        _ = SwitchAsync(async endpoint => await endpoint.Start().Ready, "start");
+    }
+
+    /// <summary>Completes when consumption is paused (at once if it is).</summary>
+    public Task WaitUntilPausedAsync(CancellationToken cancellationToken) => _paused.Task.WaitAsync(cancellationToken);
+
+    private async Task SwitchAsync(Func<IReceiveEndpoint, Task> action, string verb)
+    {
+        // One switch at a time, in order: a resume waits for the stop before it to finish.
+        await _switching.WaitAsync();
+        try
+        {
+            IReceiveEndpoint[] endpoints;
+            lock (_endpoints)
+            {
+                endpoints = [.. _endpoints.Values];
+            }
+
+            foreach (var endpoint in endpoints)
+            {
+                try
+                {
+                    await action(endpoint);
+                }
+                catch (Exception e)
+                {
+                    LogSwitchFailed(logger, e, verb, endpoint.InputAddress);
+                }
+            }
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    public Task Ready(ReceiveEndpointReady ready)
+    {
+        lock (_endpoints)
+        {
+            _endpoints[ready.InputAddress] = ready.ReceiveEndpoint;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+    public Task Completed(ReceiveEndpointCompleted completed) => Task.CompletedTask;
+
+    public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumption paused: {Reason}. Jobs wait in RabbitMQ until the database answers again")]
+    private static partial void LogPaused(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumption resumed: the database answers again")]
+    private static partial void LogResumed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not {Verb} receive endpoint {Endpoint}")]
+    private static partial void LogSwitchFailed(ILogger logger, Exception exception, string verb, Uri endpoint);
+}

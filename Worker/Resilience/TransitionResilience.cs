@@ -1,0 +1,130 @@
+using JobWorker.Persistence;
+using JobWorker.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+
+namespace JobWorker.Resilience;
+
+/// <summary>
+/// The Polly pipeline every state transition runs in. Outermost, a retry: transient database errors are
+/// retried with exponential backoff, jitter and a capped delay until the transition succeeds or its caller
+/// gives up (cancellation), and a failure that means the pool's connections are broken resets the pool
+/// before the next attempt. Inside it, a circuit breaker: when the database keeps failing it opens, pauses
+/// consumption, and closes again (resuming consumption) when a probe succeeds.
+/// </summary>
+public sealed partial class TransitionResilience
+{
+    private static readonly ResiliencePropertyKey<int> Generation = new("jobworker.db.generation");
+
+    private readonly ResiliencePipeline _pipeline;
+    private readonly JobDatabase? _database;
+
+    public TransitionResilience(JobDatabase database, ConsumptionPause pause, IOptions<ResilienceOptions> options, ILogger<TransitionResilience> logger)
+    {
+        _database = database;
+        var settings = options.Value;
+        _pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<BrokenCircuitException>().Handle<Exception>(DatabaseErrors.IsTransient),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = settings.RetryBaseDelay,
+                MaxDelay = settings.RetryMaxDelay,
+                OnRetry = args =>
+                {
+                    var error = args.Outcome.Exception!;
+                    if (error is BrokenCircuitException)
+                    {
+                        return default; // the breaker already said why; wait for it to let a probe through
+                    }
+
+                    JobWorkerTelemetry.TransitionRetries.Add(1);
+                    LogRetry(logger, args.AttemptNumber + 1, args.RetryDelay, DatabaseErrors.Describe(error));
+                    if (DatabaseErrors.BreaksConnections(error) || DatabaseErrors.NeedsRecreate(error))
+                    {
+                        database.Reset(args.Context.Properties.GetValue(Generation, database.Generation),
+                            DatabaseErrors.Describe(error), recreate: DatabaseErrors.NeedsRecreate(error));
+                    }
+
+                    return default;
+                },
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.IsTransient),
+                FailureRatio = settings.BreakerFailureRatio,
+                MinimumThroughput = settings.BreakerMinimumThroughput,
+                SamplingDuration = settings.BreakerSamplingDuration,
+                BreakDuration = settings.BreakerBreakDuration,
+                OnOpened = args =>
+                {
+                    var reason = args.Outcome.Exception is { } e ? DatabaseErrors.Describe(e) : "unknown";
+                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "open"));
+                    LogOpened(logger, args.BreakDuration, reason);
+                    pause.Pause($"the database keeps failing ({reason})");
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "half-open"));
+                    LogHalfOpened(logger);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "closed"));
+                    LogClosed(logger);
+                    pause.Resume();
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    private TransitionResilience(ResiliencePipeline pipeline) => _pipeline = pipeline;
+
+    /// <summary>No retries and no breaker: for command-line tools and tests that want errors as they come.</summary>
+    public static TransitionResilience None { get; } = new(ResiliencePipeline.Empty);
+
+    public async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    if (state.Database is { } database)
+                    {
+                        context.Properties.Set(Generation, database.Generation);
+                    }
+
+                    using var inUse = state.Database?.Use();
+                    return await state.Transition(context.CancellationToken);
+                },
+                context,
+                (Database: _database, Transition: transition));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database error in a state transition; retry {Attempt} in {Delay}: {Reason}")]
+    private static partial void LogRetry(ILogger logger, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Database circuit opened for {BreakDuration}: {Reason}")]
+    private static partial void LogOpened(ILogger logger, TimeSpan breakDuration, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database circuit half-open: probing")]
+    private static partial void LogHalfOpened(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database circuit closed: the database answers again")]
+    private static partial void LogClosed(ILogger logger);
+}
