@@ -1,0 +1,91 @@
+using JobWorker.Persistence;
+using JobWorker.Resilience;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobWorker.Tests.Resilience;
+
+/// <summary>Which failures the transition pipeline retries, and what it does about broken pools.</summary>
+public sealed class TransitionResilienceTests
+{
+    private static (TransitionResilience Pipeline, JobDatabase Database, ConsumptionPause Pause) Create()
+    {
+        var database = new JobDatabase(
+            new FixedOptionsMonitor<DatabaseOptions>(new DatabaseOptions { ConnectionString = TestEnvironment.ConnectionString() }),
+            new DatabaseClientName("jobworker-tests"), NullLogger<JobDatabase>.Instance);
+        var pause = new ConsumptionPause(NullLogger<ConsumptionPause>.Instance);
+        var options = Options.Create(new ResilienceOptions
+        {
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(5),
+            BreakerMinimumThroughput = 4,
+            BreakerBreakDuration = TimeSpan.FromSeconds(1),
+        });
+        return (new TransitionResilience(database, pause, options, NullLogger<TransitionResilience>.Instance), database, pause);
+    }
+
+    [Test]
+    public async Task A_transient_error_is_retried_and_a_broken_connection_resets_the_pool_once()
+    {
+        var (pipeline, database, _) = Create();
+        await using var _database = database;
+        var calls = 0;
+
+        var result = await pipeline.ExecuteAsync(_ =>
+        {
+            calls++;
+            return calls < 3
+                ? throw new NpgsqlException("Exception while reading from stream", new IOException("connection reset"))
+                : Task.FromResult("done");
+        }, CancellationToken.None);
+
+        Assert.That(result, Is.EqualTo("done"));
+        Assert.That(calls, Is.EqualTo(3));
+        Assert.That(database.Resets, Is.EqualTo(2), "one reset per failed generation");
+    }
+
+    [Test]
+    public async Task A_non_transient_error_such_as_a_constraint_violation_is_not_retried()
+    {
+        var (pipeline, database, _) = Create();
+        await using var _database = database;
+        var calls = 0;
+
+        Assert.ThrowsAsync<PostgresException>(() => pipeline.ExecuteAsync<int>(_ =>
+        {
+            calls++;
+            throw new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505");
+        }, CancellationToken.None));
+
+        Assert.That(calls, Is.EqualTo(1));
+        Assert.That(database.Resets, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_database_that_keeps_failing_opens_the_breaker_and_pauses_consumption_until_it_answers()
+    {
+        var (pipeline, database, pause) = Create();
+        await using var _database = database;
+        var healthyAfter = DateTime.UtcNow.AddSeconds(2);
+        var paused = pause.WaitUntilPausedAsync(CancellationToken.None);
+
+        var result = await pipeline.ExecuteAsync(_ => DateTime.UtcNow < healthyAfter
+            ? throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")
+            : Task.FromResult(42), new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.That(result, Is.EqualTo(42));
+        Assert.That(paused.IsCompleted, Is.True, "the open breaker must have paused consumption");
+        Assert.That(pause.IsPaused, Is.False, "the successful probe closes the breaker and resumes consumption");
+    }
+
+    [Test]
+    public void A_transition_stops_retrying_when_its_caller_gives_up()
+    {
+        var (pipeline, _, _) = Create();
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        Assert.CatchAsync<OperationCanceledException>(() => pipeline.ExecuteAsync<int>(
+            _ => throw new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)), giveUp.Token));
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Tests;
+
+/// <summary>An options monitor whose value never changes.</summary>
+public sealed class FixedOptionsMonitor<T>(T value) : IOptionsMonitor<T>
+{
+    public T CurrentValue => value;
+
+    public T Get(string? name) => value;
+
+    public IDisposable? OnChange(Action<T, string?> listener) => null;
+}
