@@ -102,6 +102,40 @@ public sealed class SubmitJobConsumerTests
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Attempt, Is.EqualTo(1));
         Assert.That(row.Error, Does.Contain("\"ms\" must be a whole number"));
+        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True,
+            "bad input goes to the error queue with its reason");
+    }
+
+    [Test]
+    public async Task A_job_cancelled_before_it_arrives_never_runs()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType);
+
+        await _harness.Harness.Bus.Publish(new CancelJob { JobId = job.JobId, Reason = "changed my mind" });
+        Assert.That(await _harness.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Cancelled));
+        Assert.That(row.Error, Is.EqualTo("changed my mind"));
+        Assert.That(_harness.Runs.For(job.JobId), Is.Zero);
+    }
+
+    [Test]
+    public async Task Cancelling_a_running_job_stops_its_handler_and_ends_it_cancelled()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 30_000 });
+        await _harness.Harness.Bus.Publish(job);
+        await TestJobs.WaitForStateAsync(job.JobId, JobState.Running, Timeout);
+
+        await _harness.Harness.Bus.Publish(new CancelJob { JobId = job.JobId });
+
+        var cancelled = await TestJobs.WaitForStateAsync(job.JobId, JobState.Cancelled, Timeout);
+        Assert.That(cancelled.Error, Is.EqualTo("Cancelled on request."));
+        Assert.That(cancelled.FinishedAt - cancelled.StartedAt, Is.LessThan(TimeSpan.FromSeconds(25)), "the handler must have been stopped, not waited out");
+        Assert.That(await _harness.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId && x.Context.Message.Attempt == 1), Is.True);
+        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.False);
     }
 
     [Test]
@@ -127,7 +161,7 @@ public sealed class SubmitJobConsumerTests
 
         var fault = await _harness.Harness.Published.SelectAsync<Fault<SubmitJob>>().FirstOrDefaultAsync();
         Assert.That(fault, Is.Not.Null);
-        Assert.That(fault!.Context.Message.Exceptions[0].Message, Is.EqualTo("JobId is missing or empty."));
+        Assert.That(fault!.Context.Message.Exceptions[0].Message, Is.EqualTo("JobId is missing or empty (is the body a SubmitJob?)."));
         Assert.That(await TestJobs.Store.FindAsync(Guid.Empty, CancellationToken.None), Is.Null);
     }
 

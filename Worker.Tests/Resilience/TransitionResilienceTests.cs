@@ -14,7 +14,7 @@ public sealed class TransitionResilienceTests
         var database = new JobDatabase(
             new FixedOptionsMonitor<DatabaseOptions>(new DatabaseOptions { ConnectionString = TestEnvironment.ConnectionString() }),
             new DatabaseClientName("jobworker-tests"), NullLogger<JobDatabase>.Instance);
-        var pause = new ConsumptionPause(NullLogger<ConsumptionPause>.Instance);
+        var pause = new ConsumptionPause(Options.Create(new JobWorker.Jobs.JobOptions()), NullLogger<ConsumptionPause>.Instance);
         var options = Options.Create(new ResilienceOptions
         {
             RetryBaseDelay = TimeSpan.FromMilliseconds(1),

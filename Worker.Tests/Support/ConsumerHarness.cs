@@ -41,6 +41,7 @@ public sealed class ConsumerHarness : IAsyncDisposable
         {
             bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
             bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
+            bus.AddConsumer<CancelJobConsumer, CancelJobConsumerDefinition>();
         });
         builder.Services.Configure<TestHarnessOptions>(o => o.TestTimeout = TimeSpan.FromSeconds(20));
 

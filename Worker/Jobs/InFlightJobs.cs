@@ -2,15 +2,63 @@ using System.Collections.Concurrent;
 
 namespace JobWorker.Jobs;
 
-/// <summary>The jobs this process is working on right now, so a duplicate delivery inside one process is recognised.</summary>
+/// <summary>
+/// The jobs this process is working on right now: recognises a duplicate delivery inside one process, and lets
+/// a CancelJob reach the handler of a job running here.
+/// </summary>
 public sealed class InFlightJobs
 {
-    private readonly ConcurrentDictionary<Guid, byte> _jobs = new();
+    private readonly ConcurrentDictionary<Guid, InFlightJob> _jobs = new();
 
     public int Count => _jobs.Count;
 
-    /// <summary>Marks <paramref name="jobId"/> as in flight; false when this process already works on it.</summary>
-    public bool TryBegin(Guid jobId) => _jobs.TryAdd(jobId, 0);
+    /// <summary>Marks <paramref name="jobId"/> as in flight; null when this process already works on it.</summary>
+    public InFlightJob? TryBegin(Guid jobId)
+    {
+        var job = new InFlightJob();
+        if (_jobs.TryAdd(jobId, job))
+        {
+            return job;
+        }
 
-    public void End(Guid jobId) => _jobs.TryRemove(jobId, out _);
+        job.Dispose();
+        return null;
+    }
+
+    public void End(Guid jobId)
+    {
+        if (_jobs.TryRemove(jobId, out var job))
+        {
+            job.Dispose();
+        }
+    }
+
+    /// <summary>Cancels the job if it is in flight here; false when it is not.</summary>
+    public bool TryCancel(Guid jobId, string reason) => _jobs.TryGetValue(jobId, out var job) && job.Cancel(reason);
+}
+
+/// <summary>One job in flight in this process, and its cancellation by CancelJob.</summary>
+public sealed class InFlightJob : IDisposable
+{
+    private readonly CancellationTokenSource _cancellation = new();
+
+    public CancellationToken Cancelled => _cancellation.Token;
+
+    public string? CancelReason { get; private set; }
+
+    internal bool Cancel(string reason)
+    {
+        CancelReason ??= reason;
+        try
+        {
+            _cancellation.Cancel();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // it finished as we asked
+        }
+    }
+
+    public void Dispose() => _cancellation.Dispose();
 }

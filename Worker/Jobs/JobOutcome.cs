@@ -9,6 +9,9 @@ public enum JobOutcomeKind
 
     /// <summary>The worker is stopping; the attempt did not finish and the job goes back to the queue.</summary>
     Interrupted,
+
+    /// <summary>A CancelJob stopped the handler; the job ends Cancelled.</summary>
+    Cancelled,
 }
 
 /// <summary>How one run of a handler ended.</summary>
@@ -19,4 +22,6 @@ public readonly record struct JobOutcome(JobOutcomeKind Kind, JsonElement? Resul
     public static JobOutcome Failed(string error, bool retryable) => new(JobOutcomeKind.Failed, Error: error, Retryable: retryable);
 
     public static JobOutcome Interrupted => new(JobOutcomeKind.Interrupted);
+
+    public static JobOutcome Cancelled => new(JobOutcomeKind.Cancelled);
 }

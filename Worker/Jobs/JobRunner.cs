@@ -6,9 +6,10 @@ namespace JobWorker.Jobs;
 public sealed partial class JobRunner(ILogger<JobRunner> logger)
 {
     /// <param name="stopping">Fires when the worker stops: the attempt is interrupted, not failed.</param>
-    public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping)
+    /// <param name="cancelled">Fires when a CancelJob arrives for this job.</param>
+    public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping, CancellationToken cancelled)
     {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancelled);
         attempt.CancelAfter(timeout);
         try
         {
@@ -18,6 +19,10 @@ public sealed partial class JobRunner(ILogger<JobRunner> logger)
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             return JobOutcome.Interrupted;
+        }
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+        {
+            return JobOutcome.Cancelled;
         }
         catch (OperationCanceledException) when (attempt.IsCancellationRequested)
         {

@@ -108,6 +108,38 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
         });
 
+    /// <summary>
+    /// Cancels a job that is not running anywhere: Pending (or Running under a lapsed lease) → Cancelled.
+    /// When the job is unknown yet, a Cancelled tombstone is stored, so the SubmitJob that arrives later never runs.
+    /// Returns the attempt it was cancelled at, or null when the job is running or finished and was left alone.
+    /// </summary>
+    public Task<int?> CancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var cancelled = await db.Database.SqlQuery<int>($"""
+                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, created_at, finished_at, updated_at)
+                VALUES ({id}, '(not yet submitted)', 'null'::jsonb, 'Cancelled', 0, 1, {reason}, now(), now(), now())
+                ON CONFLICT (id) DO UPDATE
+                SET state = 'Cancelled', error = EXCLUDED.error, owner = NULL, lease_expires_at = NULL,
+                    finished_at = now(), updated_at = now()
+                WHERE jobs.state = 'Pending' OR (jobs.state = 'Running' AND jobs.lease_expires_at < now())
+                RETURNING attempt AS "Value"
+                """).ToListAsync(ct);
+            return cancelled.Count == 1 ? cancelled[0] : (int?)null;
+        }, cancellationToken);
+
+    /// <summary>Running (this attempt) → Cancelled: its handler stopped because of a CancelJob.</summary>
+    public Task<TransitionResult> CancelRunningAsync(Guid id, int attempt, string reason, CancellationToken cancellationToken) =>
+        UpdateAsync(id, JobState.Running, attempt, JobState.Cancelled, cancellationToken, s =>
+        {
+            s.SetProperty(j => j.State, JobState.Cancelled);
+            s.SetProperty(j => j.Error, reason);
+            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
+            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
+            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
+        });
+
     /// <summary>Extends the lease of every job <paramref name="owner"/> is running. One statement per replica, not per job.</summary>
     public Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync(async ct =>

@@ -22,6 +22,7 @@ public static class MessagingHostBuilderExtensions
             {
                 bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
                 bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
+                bus.AddConsumer<CancelJobConsumer, CancelJobConsumerDefinition>();
             }
 
             bus.UsingRabbitMq((context, rabbit) =>

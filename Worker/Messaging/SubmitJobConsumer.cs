@@ -9,9 +9,14 @@ namespace JobWorker.Messaging;
 
 /// <summary>
 /// Takes a SubmitJob through its life: accept (Pending), claim (Running, attempt + 1), run the handler with
-/// no connection held, record the outcome (Succeeded, Failed, or Pending again for a retry) and publish the
-/// matching event. Every step is one short transition on <see cref="JobStore"/>.
+/// no connection held, record the outcome (Succeeded, Failed, Cancelled, or Pending again for a retry) and
+/// publish the matching event. Every step is one short transition on <see cref="JobStore"/>.
 /// </summary>
+/// <remarks>
+/// The message is acknowledged only when the job has reached a state that needs no more work from this
+/// delivery. Shutdown cancels the consume: the job goes back to Pending and RabbitMQ requeues the message.
+/// Input that can never run is recorded as Failed and rethrown, so MassTransit moves it to the error queue.
+/// </remarks>
 public sealed partial class SubmitJobConsumer(
     JobStore store,
     JobRunner runner,
@@ -28,11 +33,12 @@ public sealed partial class SubmitJobConsumer(
         var jobId = context.Message.JobId;
         if (jobId == Guid.Empty)
         {
-            LogRejected(logger, jobId, "JobId is missing or empty.");
-            throw new RejectedJobException("JobId is missing or empty.");
+            const string reason = "JobId is missing or empty (is the body a SubmitJob?).";
+            LogRejected(logger, jobId, reason);
+            throw new RejectedJobException(reason);
         }
 
-        if (!inFlight.TryBegin(jobId))
+        if (inFlight.TryBegin(jobId) is not { } job)
         {
             LogDuplicate(logger, jobId, "this worker is already running it");
             return;
@@ -40,7 +46,16 @@ public sealed partial class SubmitJobConsumer(
 
         try
         {
-            await ProcessAsync(context, options.Value);
+            await ProcessAsync(context, job, options.Value);
+        }
+        catch (OperationCanceledException) when (job.Cancelled.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Cancelled before or between attempts (while Pending): no handler is running to record it.
+            var attempt = await store.CancelAsync(jobId, job.CancelReason!, context.CancellationToken);
+            if (attempt is { } at)
+            {
+                await PublishCancelledAsync(context, jobId, at, job.CancelReason!);
+            }
         }
         finally
         {
@@ -48,9 +63,10 @@ public sealed partial class SubmitJobConsumer(
         }
     }
 
-    private async Task ProcessAsync(ConsumeContext<SubmitJob> context, JobOptions settings)
+    private async Task ProcessAsync(ConsumeContext<SubmitJob> context, InFlightJob inFlightJob, JobOptions settings)
     {
         var message = context.Message;
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, inFlightJob.Cancelled);
         var problem = SubmitJobValidator.Validate(message, settings);
         var job = SubmitJobValidator.ToNewJob(message, settings, rejected: problem is not null);
         await store.AcceptAsync(job, context.CancellationToken);
@@ -65,10 +81,11 @@ public sealed partial class SubmitJobConsumer(
 
         while (true)
         {
+            waits.Token.ThrowIfCancellationRequested();
             var claimed = await store.ClaimAsync(job.Id, worker.Id, settings.LeaseDuration, context.CancellationToken);
             if (claimed is null)
             {
-                if (await WaitForClaimableAsync(context, job.Id, settings))
+                if (await WaitForClaimableAsync(context, job.Id, settings, waits.Token))
                 {
                     continue;
                 }
@@ -76,7 +93,7 @@ public sealed partial class SubmitJobConsumer(
                 return;
             }
 
-            var next = await RunAttemptAsync(context, handler!, claimed, settings);
+            var next = await RunAttemptAsync(context, inFlightJob, handler!, claimed, settings);
             if (next is not { } backoff)
             {
                 return;
@@ -84,14 +101,14 @@ public sealed partial class SubmitJobConsumer(
 
             // The message stays unacknowledged during the backoff, so a crash here loses nothing:
             // RabbitMQ redelivers it and another replica picks the job up.
-            await Task.Delay(backoff, context.CancellationToken);
+            await Task.Delay(backoff, waits.Token);
         }
     }
 
     /// <summary>Runs one attempt and records it. Returns the backoff before the next attempt, or null when the job is done.</summary>
-    private async Task<TimeSpan?> RunAttemptAsync(ConsumeContext<SubmitJob> context, IJobHandler handler, Job claimed, JobOptions settings)
+    private async Task<TimeSpan?> RunAttemptAsync(
+        ConsumeContext<SubmitJob> context, InFlightJob inFlightJob, IJobHandler handler, Job claimed, JobOptions settings)
     {
-        var message = context.Message;
         await context.Publish(new JobStarted
         {
             JobId = claimed.Id,
@@ -110,8 +127,8 @@ public sealed partial class SubmitJobConsumer(
         var recording = outcomeWrites.Token;
 
         var started = TimeProvider.System.GetTimestamp();
-        var job = new JobRun(claimed.Id, claimed.Type, SubmitJobValidator.Payload(message), claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
-        var outcome = await runner.RunAsync(handler, job, claimed.Timeout ?? settings.DefaultTimeout, context.CancellationToken);
+        var job = new JobRun(claimed.Id, claimed.Type, SubmitJobValidator.Payload(context.Message), claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
+        var outcome = await runner.RunAsync(handler, job, claimed.Timeout ?? settings.DefaultTimeout, context.CancellationToken, inFlightJob.Cancelled);
 
         switch (outcome.Kind)
         {
@@ -143,6 +160,19 @@ public sealed partial class SubmitJobConsumer(
                 throw new OperationCanceledException("The worker is stopping; the job goes back to the queue.", context.CancellationToken);
             }
 
+            case JobOutcomeKind.Cancelled:
+            {
+                var reason = inFlightJob.CancelReason ?? "Cancelled.";
+                var written = await store.CancelRunningAsync(claimed.Id, claimed.Attempt, reason, recording);
+                LogCancelled(logger, claimed.Id, claimed.Attempt, reason, written);
+                if (written.Applied)
+                {
+                    await PublishCancelledAsync(context, claimed.Id, claimed.Attempt, reason);
+                }
+
+                return null;
+            }
+
             default:
             {
                 var willRetry = outcome.Retryable && claimed.Attempt < claimed.MaxAttempts;
@@ -156,6 +186,12 @@ public sealed partial class SubmitJobConsumer(
 
                 LogAttemptFailed(logger, claimed.Id, claimed.Type, claimed.Attempt, claimed.MaxAttempts, willRetry, error);
                 await PublishFailedAsync(context, claimed.Id, claimed.Type, claimed.Attempt, error, willRetry);
+                if (!outcome.Retryable)
+                {
+                    // Input the handler rejected is bad input: its message belongs in the error queue with the reason.
+                    throw new RejectedJobException(error);
+                }
+
                 return willRetry ? RetryBackoff.After(claimed.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay) : null;
             }
         }
@@ -166,7 +202,7 @@ public sealed partial class SubmitJobConsumer(
     /// the job has run out of attempts (fail it), or another worker holds it and this delivery should wait
     /// for that worker to finish or for its lease to lapse. Returns true to try the claim again.
     /// </summary>
-    private async Task<bool> WaitForClaimableAsync(ConsumeContext<SubmitJob> context, Guid jobId, JobOptions settings)
+    private async Task<bool> WaitForClaimableAsync(ConsumeContext<SubmitJob> context, Guid jobId, JobOptions settings, CancellationToken waits)
     {
         var current = await store.FindAsync(jobId, context.CancellationToken);
         if (current is null || current.State.IsTerminal())
@@ -194,7 +230,7 @@ public sealed partial class SubmitJobConsumer(
 
         // A redelivery while another worker holds a live lease: that worker lost its broker connection or died
         // moments ago. Wait (holding no connection) until it finishes or its lease lapses.
-        await Task.Delay(Clamp(settings.LeaseDuration / 4, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), context.CancellationToken);
+        await Task.Delay(Clamp(settings.LeaseDuration / 4, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), waits);
         return true;
     }
 
@@ -219,6 +255,9 @@ public sealed partial class SubmitJobConsumer(
             CorrelationId = context.Message.CorrelationId,
         });
 
+    private static Task PublishCancelledAsync(ConsumeContext context, Guid jobId, int attempt, string reason) =>
+        context.Publish(new JobCancelled { JobId = jobId, Attempt = attempt, Reason = reason });
+
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) =>
         value < min ? min : value > max ? max : value;
 
@@ -236,4 +275,7 @@ public sealed partial class SubmitJobConsumer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} interrupted by shutdown; released to Pending ({Result}) and requeued")]
     private static partial void LogInterrupted(ILogger logger, Guid jobId, int attempt, TransitionResult result);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} cancelled ({Reason}); recorded: {Result}")]
+    private static partial void LogCancelled(ILogger logger, Guid jobId, int attempt, string reason, TransitionResult result);
 }

@@ -1,6 +1,7 @@
-using JobWorker.Telemetry;
+using JobWorker.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Resilience;
 
@@ -9,8 +10,11 @@ namespace JobWorker.Resilience;
 /// RabbitMQ instead of being taken and failed (the messaging analogue of a circuit breaker, like
 /// MassTransit's kill switch, but driven by the database breaker rather than by consumer faults).
 /// </summary>
-public sealed partial class ConsumptionPause(ILogger<ConsumptionPause> logger) : IReceiveEndpointObserver
+/// <remarks>Only the job and status queues pause: cancellations keep flowing, since they reach running jobs in memory.</remarks>
+public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogger<ConsumptionPause> logger) : IReceiveEndpointObserver
 {
+    private readonly HashSet<string> _pausable = [options.Value.QueueName, $"{options.Value.QueueName}-status"];
+
     private readonly Dictionary<Uri, IReceiveEndpoint> _endpoints = [];
     private readonly SemaphoreSlim _switching = new(1, 1);
     private TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,6 +85,11 @@ public sealed partial class ConsumptionPause(ILogger<ConsumptionPause> logger) :
 
     public Task Ready(ReceiveEndpointReady ready)
     {
+        if (!_pausable.Contains(ready.InputAddress.AbsolutePath.TrimStart('/')))
+        {
+            return Task.CompletedTask;
+        }
+
         lock (_endpoints)
         {
             _endpoints[ready.InputAddress] = ready.ReceiveEndpoint;
