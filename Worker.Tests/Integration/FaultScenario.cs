@@ -58,14 +58,22 @@ public sealed class FaultScenario : IAsyncDisposable
         Eventually.WaitForAsync(() => TestJobs.CountAsync(jobs), c => c.GetValueOrDefault(JobState.Succeeded) >= count,
             TimeSpan.FromSeconds(60), $"{count} jobs to succeed before the fault");
 
-    /// <summary>Every job Succeeded, each reported exactly once, and nothing reached the error queue.</summary>
-    public async Task AssertAllSucceededOnceAsync(IReadOnlyCollection<SubmitJob> jobs, TimeSpan timeout)
+    /// <summary>
+    /// Every job Succeeded, none was reported finished twice, and nothing reached the error queue. With
+    /// <paramref name="everyEventArrives"/>, each job's JobSucceeded must also have reached the client (not so
+    /// when the broker itself restarts: events published into the gap are lost, the store is the record).
+    /// </summary>
+    public async Task AssertAllSucceededOnceAsync(IReadOnlyCollection<SubmitJob> jobs, TimeSpan timeout, bool everyEventArrives = true)
     {
         var counts = await TestJobs.WaitUntilFinishedAsync(jobs, timeout);
         Assert.That(counts.GetValueOrDefault(JobState.Succeeded), Is.EqualTo(jobs.Count), TestJobs.Describe(counts));
-        await Eventually.WaitForAsync(
-            () => Task.FromResult(jobs.Count(j => Client.Events.Succeeded(j.JobId) >= 1)),
-            reported => reported == jobs.Count, TimeSpan.FromSeconds(30), "a JobSucceeded event for every job");
+        if (everyEventArrives)
+        {
+            await Eventually.WaitForAsync(
+                () => Task.FromResult(jobs.Count(j => Client.Events.Succeeded(j.JobId) >= 1)),
+                reported => reported == jobs.Count, TimeSpan.FromSeconds(30), "a JobSucceeded event for every job");
+        }
+
         Assert.That(Client.Events.CompletedMoreThanOnce(jobs), Is.Empty, "jobs reported finished more than once");
         using var rabbit = new RabbitManagement();
         Assert.That(await rabbit.PeekAsync($"{Queue}_error"), Is.Empty, "messages in the error queue");

@@ -1,5 +1,4 @@
 using JobWorker.Jobs;
-using Microsoft.EntityFrameworkCore;
 
 namespace JobWorker.Tests.Integration;
 
@@ -20,17 +19,10 @@ public sealed class ReplicaTests
         var counts = await TestJobs.WaitUntilFinishedAsync(jobs, TimeSpan.FromSeconds(90));
 
         Assert.That(counts.GetValueOrDefault(JobState.Succeeded), Is.EqualTo(jobs.Count), TestJobs.Describe(counts));
-        var rows = await LoadAsync(jobs);
+        var rows = await TestJobs.LoadAsync(jobs);
         Assert.That(rows.Count, Is.EqualTo(jobs.Count), "one row per job id");
         Assert.That(rows.Where(r => r.Attempt != 1).Select(r => r.Id), Is.Empty, "a second claim would have raised the attempt");
         Assert.That(rows.Select(r => r.Owner).Distinct().Count(), Is.EqualTo(2), "both replicas should have run jobs");
         Assert.That(first.Output + second.Output, Does.Contain("duplicate delivery ignored"));
-    }
-
-    private static async Task<List<Job>> LoadAsync(IEnumerable<Contracts.SubmitJob> jobs)
-    {
-        var ids = jobs.Select(j => j.JobId).ToList();
-        await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
-        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToListAsync();
     }
 }

@@ -52,6 +52,9 @@ public sealed class TestClient : IAsyncDisposable
         }
     }
 
+    public Task PublishAsync<T>(T message) where T : class =>
+        _host.Services.GetRequiredService<IBus>().Publish(message);
+
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using JobWorker.Contracts;
 using JobWorker.Jobs;
 using JobWorker.Resilience;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobWorker.Tests;
 
@@ -39,6 +40,14 @@ public static class TestJobs
             job => job?.State == state,
             timeout,
             $"job {id} to be {state}"))!;
+
+    /// <summary>The rows of <paramref name="jobs"/> as stored.</summary>
+    public static async Task<List<Job>> LoadAsync(IEnumerable<SubmitJob> jobs)
+    {
+        var ids = jobs.Select(j => j.JobId).ToList();
+        await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
+        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToListAsync();
+    }
 
     public static string Describe(Dictionary<JobState, int> counts) =>
         string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}"));
