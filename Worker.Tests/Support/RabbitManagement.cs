@@ -15,14 +15,21 @@ public sealed class RabbitManagement : IDisposable
     };
 
     /// <summary>Publishes <paramref name="body"/> to the exchange; returns whether RabbitMQ routed it to a queue.</summary>
-    public async Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json")
+    public Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json") =>
+        PublishAsync(exchange, body, "string", contentType);
+
+    /// <summary>Publishes raw bytes, which need not be valid UTF-8.</summary>
+    public Task<bool> PublishAsync(string exchange, byte[] body, string contentType = "application/json") =>
+        PublishAsync(exchange, Convert.ToBase64String(body), "base64", contentType);
+
+    private async Task<bool> PublishAsync(string exchange, string payload, string encoding, string contentType)
     {
         var response = await _http.PostAsJsonAsync($"/api/exchanges/%2F/{exchange}/publish", new
         {
             properties = new { content_type = contentType, delivery_mode = 2 },
             routing_key = "",
-            payload = body,
-            payload_encoding = "string",
+            payload,
+            payload_encoding = encoding,
         });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("routed").GetBoolean();
@@ -45,6 +52,12 @@ public sealed class RabbitManagement : IDisposable
     /// <summary>Waits (bounded) until the queue holds at least <paramref name="count"/> messages, and returns them.</summary>
     public Task<List<JsonElement>> WaitForMessagesAsync(string queue, int count, TimeSpan timeout) =>
         Eventually.WaitForAsync(() => PeekAsync(queue, count), m => m.Count >= count, timeout, $"{count} messages in {queue}");
+
+    /// <summary>A message's body as text, whichever encoding the management API chose for it.</summary>
+    public static string Body(JsonElement message) =>
+        message.GetProperty("payload_encoding").GetString() == "base64"
+            ? System.Text.Encoding.Latin1.GetString(Convert.FromBase64String(message.GetProperty("payload").GetString()!))
+            : message.GetProperty("payload").GetString()!;
 
     public static string Header(JsonElement message, string name) =>
         message.GetProperty("properties").TryGetProperty("headers", out var headers) && headers.TryGetProperty(name, out var value)

@@ -129,6 +129,24 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             return cancelled.Count == 1 ? cancelled[0] : (int?)null;
         }, cancellationToken);
 
+    /// <summary>
+    /// A submission whose body could not be read, but whose job id could: Failed with the reason. Stores a Failed
+    /// row when the job is unknown, fails it when still Pending, and leaves a job that is further along alone.
+    /// </summary>
+    public Task<bool> RejectUnreadableAsync(Guid id, string error, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var written = await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, created_at, finished_at, updated_at)
+                VALUES ({id}, '(unreadable)', 'null'::jsonb, 'Failed', 0, 1, {error}, now(), now(), now())
+                ON CONFLICT (id) DO UPDATE
+                SET state = 'Failed', error = EXCLUDED.error, finished_at = now(), updated_at = now()
+                WHERE jobs.state = 'Pending'
+                """, ct);
+            return written == 1;
+        }, cancellationToken);
+
     /// <summary>Running (this attempt) → Cancelled: its handler stopped because of a CancelJob.</summary>
     public Task<TransitionResult> CancelRunningAsync(Guid id, int attempt, string reason, CancellationToken cancellationToken) =>
         UpdateAsync(id, JobState.Running, attempt, JobState.Cancelled, cancellationToken, s =>

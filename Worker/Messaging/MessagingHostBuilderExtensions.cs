@@ -15,6 +15,11 @@ public static class MessagingHostBuilderExtensions
         services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddJobOptions();
 
+        if (consumeJobs)
+        {
+            services.AddReceiveObserver<UnreadableSubmissionRecorder>();
+        }
+
         services.AddMassTransit(bus =>
         {
             bus.DisableUsageTelemetry();

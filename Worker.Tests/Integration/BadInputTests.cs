@@ -1,0 +1,90 @@
+using System.Text;
+using System.Text.Json;
+using JobWorker.Jobs;
+
+namespace JobWorker.Tests.Integration;
+
+/// <summary>
+/// Each kind of bad input, published as a non-.NET client would: the message lands in the error queue with a
+/// reason naming the problem, the job is Failed with that reason when its id can be read, and the worker
+/// keeps consuming.
+/// </summary>
+public sealed class BadInputTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private TestWorker _worker = null!;
+    private RabbitManagement _rabbit = null!;
+
+    [OneTimeSetUp]
+    public async Task StartWorker()
+    {
+        _worker = await TestWorker.StartAsync(new() { ["Jobs:MaxPayloadBytes"] = "1024" });
+        _rabbit = new RabbitManagement();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopWorker()
+    {
+        _rabbit.Dispose();
+        await _worker.DisposeAsync();
+    }
+
+    public static IEnumerable<TestCaseData> Cases()
+    {
+        yield return Case("malformed JSON", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {""", "Expected depth to be zero", idReadable: true);
+        yield return Case("a body that is not a SubmitJob", _ => """{"hello": "world"}""", "JobId is missing or empty", idReadable: false);
+        yield return Case("a JSON array", _ => "[1, 2, 3]", "could not be converted to JobWorker.Contracts.SubmitJob", idReadable: false);
+        yield return Case("an empty JobId", _ => """{"jobId": "00000000-0000-0000-0000-000000000000", "jobType": "noop"}""", "JobId is missing or empty", idReadable: false);
+        yield return Case("a missing JobType", id => $$$"""{"jobId": "{{{id}}}", "payload": {}}""", "JobType is missing or empty.", idReadable: true);
+        yield return Case("an unknown job type", id => $$$"""{"jobId": "{{{id}}}", "jobType": "teleport"}""", "Unknown job type 'teleport'", idReadable: true);
+        yield return Case("an oversized payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 2000)}}}"}}""",
+            "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
+        yield return Case("a payload the handler rejects", id => $$$"""{"jobId": "{{{id}}}", "jobType": "delay", "payload": {"ms": "soon"}}""",
+            "\"ms\" must be a whole number", idReadable: true);
+    }
+
+    private static TestCaseData Case(string name, Func<Guid, string> body, string reason, bool idReadable) =>
+        new TestCaseData(body, reason, idReadable).SetName($"Bad input is rejected with its reason: {name}");
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Bad_input_is_rejected_with_its_reason(Func<Guid, string> body, string reason, bool idReadable)
+    {
+        var jobId = Guid.NewGuid();
+        var text = body(jobId);
+
+        await _rabbit.PublishAsync(_worker.Queue, text);
+
+        await AssertRejectedAsync(text, jobId, reason, idReadable);
+    }
+
+    [Test]
+    public async Task Bad_input_is_rejected_with_its_reason_invalid_utf8()
+    {
+        var jobId = Guid.NewGuid();
+        var bytes = Encoding.UTF8.GetBytes($$$"""{"jobId": "{{{jobId}}}", "jobType": "noop", "payload": {"s": "??"}}""");
+        var at = Array.IndexOf(bytes, (byte)'?');
+        (bytes[at], bytes[at + 1]) = (0xFF, 0xFE);
+
+        await _rabbit.PublishAsync(_worker.Queue, bytes);
+
+        await AssertRejectedAsync(Encoding.Latin1.GetString(bytes), jobId, "Unable to translate bytes [FF]", idReadable: true);
+    }
+
+    private async Task AssertRejectedAsync(string body, Guid jobId, string reason, bool idReadable)
+    {
+        var rejected = await Eventually.WaitForAsync(
+            async () => (await _rabbit.PeekAsync($"{_worker.Queue}_error", 50)).FirstOrDefault(m => RabbitManagement.Body(m) == body),
+            message => message.ValueKind == JsonValueKind.Object, Timeout, "the message in the error queue");
+        Assert.That(RabbitManagement.Header(rejected, "MT-Fault-Message"), Does.Contain(reason).IgnoreCase, "the error queue says why");
+
+        if (idReadable)
+        {
+            var job = await TestJobs.WaitForStateAsync(jobId, JobState.Failed, Timeout);
+            Assert.That(job.Error, Does.Contain(reason).IgnoreCase);
+        }
+
+        var next = TestJobs.Submit("noop");
+        await _rabbit.PublishAsync(_worker.Queue, JsonSerializer.Serialize(new { jobId = next.JobId, jobType = "noop" }));
+        await TestJobs.WaitForStateAsync(next.JobId, JobState.Succeeded, Timeout);
+    }
+}
