@@ -31,7 +31,18 @@ public static class SubmitJobValidator
             return $"Timeout is {timeout}; it must be positive.";
         }
 
-        var payloadBytes = Encoding.UTF8.GetByteCount(PayloadJson(message));
+        string payload;
+        try
+        {
+            payload = PayloadJson(message);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The JSON parsed, but a string inside the payload holds bytes that are not UTF-8.
+            return $"Payload is not valid UTF-8 JSON text: {e.InnerException?.Message ?? e.Message}";
+        }
+
+        var payloadBytes = Encoding.UTF8.GetByteCount(payload);
         if (payloadBytes > options.MaxPayloadBytes)
         {
             return $"Payload is {payloadBytes} bytes; the limit (Jobs:MaxPayloadBytes) is {options.MaxPayloadBytes}.";
