@@ -180,6 +180,8 @@ public sealed class JobStoreTests
         Assert.That(row!.State, Is.EqualTo(JobState.Pending));
         Assert.That(row.Error, Is.Null);
         Assert.That(row.Owner, Is.Null);
+        Assert.That(row.Attempt, Is.EqualTo(1), "the attempt number fences late writes and never goes back");
+        Assert.That(row.MaxAttempts, Is.EqualTo(job.MaxAttempts + 1), "an interrupted attempt does not use up the budget");
     }
 
     [Test]

@@ -84,11 +84,16 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
         });
 
-    /// <summary>Running (this attempt) → Pending without an error: the worker is stopping and the message goes back to the queue.</summary>
+    /// <summary>
+    /// Running (this attempt) → Pending without an error: the worker is stopping and the message goes back to the
+    /// queue. The attempt number stays (it fences late writes), but the interrupted attempt does not use up the
+    /// job's budget: MaxAttempts grows by one, so rolling deploys never fail a healthy job.
+    /// </summary>
     public Task<TransitionResult> ReleaseAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
         UpdateAsync(id, JobState.Running, attempt, JobState.Pending, cancellationToken, s =>
         {
             s.SetProperty(j => j.State, JobState.Pending);
+            s.SetProperty(j => j.MaxAttempts, j => j.MaxAttempts + 1);
             s.SetProperty(j => j.Owner, (string?)null);
             s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
             s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
