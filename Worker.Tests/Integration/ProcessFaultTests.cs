@@ -48,7 +48,7 @@ public sealed class ProcessFaultTests
         Assert.That(exitCode, Is.Zero, scenario.Output);
         Assert.That(stoppedIn, Is.LessThan(drain + TimeSpan.FromSeconds(10)));
         Assert.That(afterStop.GetValueOrDefault(JobState.Running), Is.Zero, $"nothing may stay Running: {TestJobs.Describe(afterStop)}");
-        Assert.That(scenario.Output, Does.Contain("interrupted by shutdown; released to Pending"));
+        Assert.That(scenario.Output, Does.Contain("released to Pending (applied) and requeued"));
         Assert.That(scenario.Output, Does.Contain("Database data source disposed (0 transitions still in flight"));
 
         scenario.Workers.Add(await WorkerProcess.StartWorkerAsync(scenario.Queue, FaultScenario.FastRecovery()));

@@ -46,6 +46,22 @@ public sealed class TransitionResilienceTests
     }
 
     [Test]
+    public async Task An_authentication_failure_rebuilds_the_data_source_from_the_current_settings()
+    {
+        var (pipeline, database, _) = Create();
+        await using var _database = database;
+        var original = database.DataSource;
+        var calls = 0;
+
+        await pipeline.ExecuteAsync(_ => ++calls == 1
+            ? throw new PostgresException("password authentication failed for user \"jobworker\"", "FATAL", "FATAL", "28P01")
+            : Task.FromResult(0), CancellationToken.None);
+
+        Assert.That(calls, Is.EqualTo(2));
+        Assert.That(database.DataSource, Is.Not.SameAs(original));
+    }
+
+    [Test]
     public async Task A_non_transient_error_such_as_a_constraint_violation_is_not_retried()
     {
         var (pipeline, database, _) = Create();

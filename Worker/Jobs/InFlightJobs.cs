@@ -33,6 +33,10 @@ public sealed class InFlightJobs
         }
     }
 
+    /// <summary>Completes when this process no longer works on <paramref name="jobId"/> (at once if it does not).</summary>
+    public Task WaitForEndAsync(Guid jobId, CancellationToken cancellationToken) =>
+        _jobs.TryGetValue(jobId, out var job) ? job.Ended.WaitAsync(cancellationToken) : Task.CompletedTask;
+
     /// <summary>Cancels the job if it is in flight here; false when it is not.</summary>
     public bool TryCancel(Guid jobId, string reason) => _jobs.TryGetValue(jobId, out var job) && job.Cancel(reason);
 }
@@ -41,10 +45,13 @@ public sealed class InFlightJobs
 public sealed class InFlightJob : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public CancellationToken Cancelled => _cancellation.Token;
 
     public string? CancelReason { get; private set; }
+
+    internal Task Ended => _ended.Task;
 
     internal bool Cancel(string reason)
     {
@@ -60,5 +67,9 @@ public sealed class InFlightJob : IDisposable
         }
     }
 
-    public void Dispose() => _cancellation.Dispose();
+    public void Dispose()
+    {
+        _ended.TrySetResult();
+        _cancellation.Dispose();
+    }
 }

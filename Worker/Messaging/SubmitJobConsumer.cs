@@ -38,10 +38,14 @@ public sealed partial class SubmitJobConsumer(
             throw new RejectedJobException(reason);
         }
 
-        if (inFlight.TryBegin(jobId) is not { } job)
+        // Another delivery of this job is still in flight here. Typically the broker connection dropped: that
+        // delivery's consume was cancelled and it is releasing the job, and RabbitMQ has redelivered the message.
+        // Acknowledging this copy now could lose the job, so wait for the other to end, then decide from the row.
+        InFlightJob? job;
+        while ((job = inFlight.TryBegin(jobId)) is null)
         {
-            LogDuplicate(logger, jobId, "this worker is already running it");
-            return;
+            LogWaitingForInFlight(logger, jobId);
+            await inFlight.WaitForEndAsync(jobId, context.CancellationToken);
         }
 
         try
@@ -157,7 +161,7 @@ public sealed partial class SubmitJobConsumer(
             {
                 var written = await store.ReleaseAsync(claimed.Id, claimed.Attempt, recording);
                 LogInterrupted(logger, claimed.Id, claimed.Attempt, written);
-                throw new OperationCanceledException("The worker is stopping; the job goes back to the queue.", context.CancellationToken);
+                throw new OperationCanceledException("The consume was cancelled; the job goes back to the queue.", context.CancellationToken);
             }
 
             case JobOutcomeKind.Cancelled:
@@ -264,6 +268,9 @@ public sealed partial class SubmitJobConsumer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: duplicate delivery ignored because {Reason}")]
     private static partial void LogDuplicate(ILogger logger, Guid jobId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: another delivery of it is in flight in this worker; waiting for it to end")]
+    private static partial void LogWaitingForInFlight(ILogger logger, Guid jobId);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} rejected: {Reason}")]
     private static partial void LogRejected(ILogger logger, Guid jobId, string reason);
 
@@ -273,7 +280,7 @@ public sealed partial class SubmitJobConsumer(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not record {State}, the row has moved on ({Found}); left as it is")]
     private static partial void LogOutcomeNotRecorded(ILogger logger, Guid jobId, int attempt, JobState state, TransitionResult found);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} interrupted by shutdown; released to Pending ({Result}) and requeued")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} interrupted (worker stopping or broker connection lost); released to Pending ({Result}) and requeued")]
     private static partial void LogInterrupted(ILogger logger, Guid jobId, int attempt, TransitionResult result);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} cancelled ({Reason}); recorded: {Result}")]
