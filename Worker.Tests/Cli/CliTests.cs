@@ -67,6 +67,69 @@ public sealed class CliTests
         Assert.That(missingOutput, Does.Contain($"no job with id {missingId}"));
     }
 
+    [Test]
+    public async Task Jobs_list_shows_the_jobs_in_a_state_and_of_a_type()
+    {
+        var type = $"list-{Guid.NewGuid():N}"[..16];
+        var failed = new NewJob(Guid.NewGuid(), type, "{}", 3, null, null);
+        var pending = new NewJob(Guid.NewGuid(), type, "{}", 3, null, null);
+        await TestJobs.Store.AcceptAsync(failed, CancellationToken.None);
+        await TestJobs.Store.AcceptAsync(pending, CancellationToken.None);
+        await TestJobs.Store.RejectAsync(failed.Id, JobState.Pending, 0, "no such handler", CancellationToken.None);
+
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "jobs", "list", "--state", "Failed", "--type", type);
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain(failed.Id.ToString()).And.Contain("no such handler").And.Contain("1 job(s)."));
+        Assert.That(output, Does.Not.Contain(pending.Id.ToString()));
+    }
+
+    [Test]
+    public async Task Jobs_retry_sends_a_failed_job_again_and_a_worker_runs_it()
+    {
+        await using var worker = await TestWorker.StartAsync();
+        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
+        await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+        await TestJobs.Store.RejectAsync(job.Id, JobState.Pending, 0, "failed before", CancellationToken.None);
+
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue), "jobs", "retry", job.Id.ToString());
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"Requeued 1 failed job(s) to queue {worker.Queue}."));
+        var retried = await TestJobs.WaitForStateAsync(job.Id, JobState.Succeeded, Timeout);
+        Assert.That(retried.Attempt, Is.EqualTo(1));
+        Assert.That(retried.Error, Is.Null);
+    }
+
+    [Test]
+    public async Task Jobs_purge_deletes_only_finished_jobs_past_their_retention()
+    {
+        var old = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
+        var recent = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
+        foreach (var job in new[] { old, recent })
+        {
+            await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+            await TestJobs.Store.RejectAsync(job.Id, JobState.Pending, 0, "done", CancellationToken.None);
+        }
+
+        await using (var admin = new Npgsql.NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName)))
+        {
+            await admin.OpenAsync();
+            await using var age = new Npgsql.NpgsqlCommand("UPDATE jobs SET finished_at = now() - interval '10 days' WHERE id = $1", admin)
+            {
+                Parameters = { new() { Value = old.Id } },
+            };
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "jobs", "purge", "--older-than", "7.00:00:00");
+
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Match(@"Deleted [1-9]\d* finished job\(s\) older than 7\.00:00:00\."));
+        Assert.That(await TestJobs.Store.FindAsync(old.Id, CancellationToken.None), Is.Null);
+        Assert.That(await TestJobs.Store.FindAsync(recent.Id, CancellationToken.None), Is.Not.Null);
+    }
+
     [TestCase("Jobs:ConcurrentJobs", "0", "Jobs:ConcurrentJobs must be between 1 and 10000.")]
     [TestCase("Jobs:ConcurrentJobs", "many", "'Jobs:ConcurrentJobs'")]
     [TestCase("Jobs:LeaseDuration", "00:00:00", "Jobs:LeaseDuration must be between 1 s and 1 h.")]

@@ -32,7 +32,7 @@ public sealed class TransitionResilienceTests
         await using var _database = database;
         var calls = 0;
 
-        var result = await pipeline.ExecuteAsync(_ =>
+        var result = await pipeline.ExecuteAsync("test", _ =>
         {
             calls++;
             return calls < 3
@@ -53,7 +53,7 @@ public sealed class TransitionResilienceTests
         var original = database.DataSource;
         var calls = 0;
 
-        await pipeline.ExecuteAsync(_ => ++calls == 1
+        await pipeline.ExecuteAsync("test", _ => ++calls == 1
             ? throw new PostgresException("password authentication failed for user \"jobworker\"", "FATAL", "FATAL", "28P01")
             : Task.FromResult(0), CancellationToken.None);
 
@@ -68,7 +68,7 @@ public sealed class TransitionResilienceTests
         await using var _database = database;
         var calls = 0;
 
-        Assert.ThrowsAsync<PostgresException>(() => pipeline.ExecuteAsync<int>(_ =>
+        Assert.ThrowsAsync<PostgresException>(() => pipeline.ExecuteAsync<int>("test", _ =>
         {
             calls++;
             throw new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505");
@@ -86,7 +86,7 @@ public sealed class TransitionResilienceTests
         var healthyAfter = DateTime.UtcNow.AddSeconds(2);
         var paused = pause.WaitUntilPausedAsync(CancellationToken.None);
 
-        var result = await pipeline.ExecuteAsync(_ => DateTime.UtcNow < healthyAfter
+        var result = await pipeline.ExecuteAsync("test", _ => DateTime.UtcNow < healthyAfter
             ? throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")
             : Task.FromResult(42), new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
 
@@ -101,7 +101,7 @@ public sealed class TransitionResilienceTests
         var (pipeline, _, _) = Create();
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
-        Assert.CatchAsync<OperationCanceledException>(() => pipeline.ExecuteAsync<int>(
+        Assert.CatchAsync<OperationCanceledException>(() => pipeline.ExecuteAsync<int>("test",
             _ => throw new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)), giveUp.Token));
     }
 }

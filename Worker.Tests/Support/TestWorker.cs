@@ -52,6 +52,8 @@ public sealed class TestWorker : IAsyncDisposable
         ["Jobs:RetryMaxDelay"] = "00:00:00.200",
         ["Jobs:DrainTimeout"] = "00:00:05",
         ["Logging:LogLevel:Default"] = "Warning",
+        ["Health:Port"] = "0",
+        ["Telemetry:StatusInterval"] = "00:00:01",
     };
 
     public async ValueTask DisposeAsync()

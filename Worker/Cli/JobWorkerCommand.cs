@@ -12,7 +12,7 @@ public static class JobWorkerCommand
         {
             // Logs and CI capture plain text; colour codes would only be noise there.
             AnsiConsole.Profile.Capabilities.Ansi = false;
-            AnsiConsole.Profile.Width = 100;
+            AnsiConsole.Profile.Width = 160;
         }
 
         var root = new RootCommand("JobWorker: runs jobs published to RabbitMQ and records each job's life in PostgreSQL.")
@@ -21,6 +21,7 @@ public static class JobWorkerCommand
             MigrateCommand.Create(),
             SubmitCommand.Create(),
             StatusCommand.Create(),
+            JobsCommand.Create(),
         };
         root.SetAction((_, _) => RunCommand.RunAsync());
         return root;

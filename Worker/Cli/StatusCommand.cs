@@ -4,7 +4,6 @@ using JobWorker.Jobs;
 using JobWorker.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Spectre.Console;
 
 namespace JobWorker.Cli;
 
@@ -29,21 +28,7 @@ public static class StatusCommand
                 return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
             }
 
-            var table = new Table().HideHeaders().AddColumn("field").AddColumn("value");
-            void Row(string field, object? value) => table.AddRow(field, Markup.Escape(value?.ToString() ?? "-"));
-            Row("id", job.Id);
-            Row("type", job.Type);
-            Row("state", job.State);
-            Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
-            Row("owner", job.Owner);
-            Row("created", job.CreatedAt.ToString("O"));
-            Row("started", job.StartedAt?.ToString("O"));
-            Row("finished", job.FinishedAt?.ToString("O"));
-            Row("updated", job.UpdatedAt.ToString("O"));
-            Row("error", job.Error);
-            Row("result", job.Result);
-            Row("payload", job.Payload.Length > 200 ? job.Payload[..200] + "…" : job.Payload);
-            AnsiConsole.Write(table);
+            JobView.Show(job);
             return CliErrors.Ok;
         }));
         return command;

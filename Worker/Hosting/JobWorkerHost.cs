@@ -1,8 +1,12 @@
+using System.Diagnostics;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
 using JobWorker.Resilience;
+using JobWorker.Telemetry;
 using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,45 +19,44 @@ namespace JobWorker.Hosting;
 public static class JobWorkerHost
 {
     /// <summary>
-    /// A builder reading appsettings.json beside the executable, then appsettings.{Environment}.json, then
-    /// environment variables (<c>Section__Key</c>). <paramref name="configure"/> runs before any registration,
+    /// A host for CLI commands, reading appsettings.json beside the executable, then appsettings.{Environment}.json,
+    /// then environment variables (<c>Section__Key</c>). <paramref name="configure"/> runs before any registration,
     /// so it may add configuration sources and services (tests and embedders use it).
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(bool quiet, Action<HostApplicationBuilder>? configure = null)
+    public static HostApplicationBuilder CreateBuilder(bool quiet, Action<IHostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-            console.UseUtcTimestamp = true;
-        });
-        if (quiet)
-        {
-            // CLI commands report failures themselves, in one line; library logs would repeat them.
-            // Provider rules outrank the category rules from appsettings.json.
-            builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Critical);
-            builder.Logging.AddFilter<ConsoleLoggerProvider>("JobWorker", LogLevel.Warning);
-        }
-
+        ConfigureLogging(builder, quiet);
         configure?.Invoke(builder);
         return builder;
     }
 
-    /// <summary>The worker: consumes jobs, runs handlers, records transitions.</summary>
-    public static IHost BuildWorker(Action<HostApplicationBuilder>? configure = null)
+    /// <summary>The worker: consumes jobs, runs handlers, records transitions, and serves the health endpoints.</summary>
+    public static WebApplication BuildWorker(Action<IHostApplicationBuilder>? configure = null)
     {
-        var builder = CreateBuilder(quiet: false, configure);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        ConfigureLogging(builder, quiet: false);
+        configure?.Invoke(builder);
+
         builder.AddJobPersistence(sp => $"jobworker/{sp.GetRequiredService<WorkerIdentity>().Id}");
         builder.AddJobResilience();
         builder.AddJobProcessing();
         builder.AddJobMessaging(consumeJobs: true);
+        builder.AddJobTelemetry();
         builder.Services.AddHostedService<StartupReport>();
+
+        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddJobWorkerHealthChecks();
+        var port = builder.Configuration.GetValue<int?>($"{HealthOptions.Section}:{nameof(HealthOptions.Port)}") ?? new HealthOptions().Port;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port is >= 0 and <= 65535 ? port : 0));
 
         var drain = builder.Configuration.GetValue<TimeSpan?>($"{JobOptions.Section}:{nameof(JobOptions.DrainTimeout)}") ?? new JobOptions().DrainTimeout;
         builder.Services.Configure<MassTransitHostOptions>(mt =>
@@ -64,6 +67,31 @@ public static class JobWorkerHost
             mt.StopTimeout = drain + TimeSpan.FromSeconds(10);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drain + TimeSpan.FromSeconds(20));
-        return builder.Build();
+
+        var app = builder.Build();
+        app.MapJobWorkerHealth();
+        return app;
+    }
+
+    private static void ConfigureLogging(IHostApplicationBuilder builder, bool quiet)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+            console.UseUtcTimestamp = true;
+            console.IncludeScopes = true;
+        });
+
+        // Every log line written inside a span carries its trace and span ids.
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (quiet)
+        {
+            // CLI commands report failures themselves, in one line; library logs would repeat them.
+            // Provider rules outrank the category rules from appsettings.json.
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Critical);
+            builder.Logging.AddFilter<ConsoleLoggerProvider>("JobWorker", LogLevel.Warning);
+        }
     }
 }

@@ -3,7 +3,6 @@ using JobWorker.Persistence;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobWorker.Hosting;
 
@@ -12,11 +11,27 @@ public sealed partial class StartupReport(
     WorkerIdentity worker, JobHandlerCatalog handlers, JobDatabase database, IOptions<JobOptions> options,
     ILogger<StartupReport> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var pool = new NpgsqlConnectionStringBuilder(database.Initialize().ConnectionString);
-        LogStarted(logger, worker.Id, options.Value.QueueName, options.Value.ConcurrentJobs, pool.MaxPoolSize, string.Join(", ", handlers.JobTypes));
-        return Task.CompletedTask;
+        database.Initialize();
+        var settings = options.Value;
+        LogStarted(logger, worker.Id, settings.QueueName, settings.ConcurrentJobs, database.PoolMax, string.Join(", ", handlers.JobTypes));
+
+        // What N replicas need against what the server allows: replicas x Maximum Pool Size must fit in
+        // max_connections minus the connections reserved for superusers (and whatever else connects).
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await using var command = database.DataSource.CreateCommand(
+                "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int");
+            var available = (int)(await command.ExecuteScalarAsync(timeout.Token))!;
+            LogBudget(logger, database.PoolMax, settings.ConcurrentJobs, available, available / Math.Max(1, database.PoolMax));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogBudgetUnknown(logger, database.PoolMax, Resilience.DatabaseErrors.Describe(e));
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -24,4 +39,12 @@ public sealed partial class StartupReport(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Worker {WorkerId} consuming queue {Queue}: {Concurrency} concurrent jobs on a pool of at most {PoolMax} connections; job types: {JobTypes}")]
     private static partial void LogStarted(ILogger logger, string workerId, string queue, int concurrency, int poolMax, string jobTypes);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Connection budget: each replica opens at most {PoolMax} connections for {Concurrency} concurrent jobs, so N replicas need N x {PoolMax}; the server allows {Available} (max_connections minus superuser_reserved_connections), room for at most {MaxReplicas} replicas")]
+    private static partial void LogBudget(ILogger logger, int poolMax, int concurrency, int available, int maxReplicas);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Connection budget: each replica opens at most {PoolMax} connections; could not read the server's max_connections ({Reason})")]
+    private static partial void LogBudgetUnknown(ILogger logger, int poolMax, string reason);
 }

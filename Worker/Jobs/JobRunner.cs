@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using JobWorker.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace JobWorker.Jobs;
@@ -8,6 +10,25 @@ public sealed partial class JobRunner(ILogger<JobRunner> logger)
     /// <param name="stopping">Fires when the worker stops: the attempt is interrupted, not failed.</param>
     /// <param name="cancelled">Fires when a CancelJob arrives for this job.</param>
     public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping, CancellationToken cancelled)
+    {
+        using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.job.run {job.JobType}");
+        activity?.SetTag("jobworker.job.id", job.JobId);
+        activity?.SetTag("jobworker.job.type", job.JobType);
+        activity?.SetTag("jobworker.job.attempt", job.Attempt);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await RunCoreAsync(handler, job, timeout, stopping, cancelled);
+        JobWorkerTelemetry.JobDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+            JobWorkerTelemetry.JobType(job.JobType), new KeyValuePair<string, object?>("outcome", outcome.Kind.ToString()));
+        activity?.SetTag("jobworker.job.outcome", outcome.Kind.ToString());
+        if (outcome.Kind == JobOutcomeKind.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        }
+
+        return outcome;
+    }
+
+    private async Task<JobOutcome> RunCoreAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping, CancellationToken cancelled)
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancelled);
         attempt.CancelAfter(timeout);

@@ -18,7 +18,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 {
     /// <summary>Absent → Pending. Idempotent on the job id: returns false when the row already existed.</summary>
     public Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(ct => InsertIfAbsentAsync(job, ct), cancellationToken);
+        resilience.ExecuteAsync("accept", ct => InsertIfAbsentAsync(job, ct), cancellationToken);
 
     private async Task<bool> InsertIfAbsentAsync(NewJob job, CancellationToken cancellationToken)
     {
@@ -37,7 +37,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     /// itself holds but is no longer running. Returns the claimed row, or null when the job is not claimable.
     /// </summary>
     public Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken);
+        resilience.ExecuteAsync("claim", ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken);
 
     private async Task<Job?> ClaimOnceAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -119,7 +119,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     /// Returns the attempt it was cancelled at, or null when the job is running or finished and was left alone.
     /// </summary>
     public Task<int?> CancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync("cancel", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             var cancelled = await db.Database.SqlQuery<int>($"""
@@ -139,7 +139,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     /// row when the job is unknown, fails it when still Pending, and leaves a job that is further along alone.
     /// </summary>
     public Task<bool> RejectUnreadableAsync(Guid id, string error, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync("reject-unreadable", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             var written = await db.Database.ExecuteSqlAsync($"""
@@ -165,7 +165,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 
     /// <summary>Extends the lease of every job <paramref name="owner"/> is running. One statement per replica, not per job.</summary>
     public Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync("renew-leases", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             return await db.Database.ExecuteSqlAsync(
@@ -173,15 +173,62 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         }, cancellationToken);
 
     public Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync("find", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
         }, cancellationToken);
 
+    /// <summary>The newest jobs, optionally only those in <paramref name="state"/> and of <paramref name="type"/>.</summary>
+    public Task<List<Job>> ListAsync(JobState? state, string? type, int limit, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("list", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var jobs = db.Jobs.AsNoTracking();
+            if (state is { } wanted)
+            {
+                jobs = jobs.Where(j => j.State == wanted);
+            }
+
+            if (type is not null)
+            {
+                jobs = jobs.Where(j => j.Type == type);
+            }
+
+            return await jobs.OrderByDescending(j => j.UpdatedAt).Take(limit).ToListAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Failed → Pending with <paramref name="extraAttempts"/> more attempts, for one job or (with no id) every
+    /// failed one. Returns the jobs to send again; the caller resubmits their messages.
+    /// </summary>
+    public Task<List<Job>> RequeueFailedAsync(Guid? id, int extraAttempts, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("requeue-failed", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Jobs.FromSql($"""
+                UPDATE jobs
+                SET state = 'Pending', max_attempts = attempt + {extraAttempts}, error = NULL, owner = NULL,
+                    lease_expires_at = NULL, finished_at = NULL, updated_at = now()
+                WHERE state = 'Failed' AND ({id}::uuid IS NULL OR id = {id}::uuid)
+                RETURNING *
+                """).AsNoTracking().ToListAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>Deletes finished jobs (Succeeded, Failed, Cancelled) that finished more than <paramref name="olderThan"/> ago.</summary>
+    public Task<int> PurgeFinishedAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("purge", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.ExecuteSqlAsync($"""
+                DELETE FROM jobs
+                WHERE state IN ('Succeeded', 'Failed', 'Cancelled') AND finished_at < now() - {olderThan}
+                """, ct);
+        }, cancellationToken);
+
     /// <summary>How many of <paramref name="ids"/> are in each state; ids not yet accepted are absent from the counts.</summary>
     public Task<Dictionary<JobState, int>> CountByStateAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync("count", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             return await db.Jobs.AsNoTracking()
@@ -194,7 +241,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     private Task<TransitionResult> UpdateAsync(
         Guid id, JobState expected, int attempt, JobState target, CancellationToken cancellationToken,
         Action<UpdateSettersBuilder<Job>> set) =>
-        resilience.ExecuteAsync(async ct =>
+        resilience.ExecuteAsync($"{expected.ToString().ToLowerInvariant()}-to-{target.ToString().ToLowerInvariant()}", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             var updated = await db.Jobs

@@ -1,5 +1,6 @@
 using JobWorker.Contracts;
 using JobWorker.Jobs;
+using JobWorker.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,7 @@ public sealed partial class CancelJobConsumer(JobStore store, InFlightJobs inFli
         if (await store.CancelAsync(jobId, reason, context.CancellationToken) is { } attempt)
         {
             LogCancelled(logger, jobId, reason);
+            JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, "unknown");
             await context.Publish(new JobCancelled { JobId = jobId, Attempt = attempt, Reason = reason });
         }
     }

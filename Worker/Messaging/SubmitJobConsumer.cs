@@ -1,6 +1,7 @@
 using JobWorker.Contracts;
 using JobWorker.Jobs;
 using JobWorker.Resilience;
+using JobWorker.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -58,6 +59,7 @@ public sealed partial class SubmitJobConsumer(
             var attempt = await store.CancelAsync(jobId, job.CancelReason!, context.CancellationToken);
             if (attempt is { } at)
             {
+                JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, context.Message.JobType);
                 await PublishCancelledAsync(context, jobId, at, job.CancelReason!);
             }
         }
@@ -73,7 +75,10 @@ public sealed partial class SubmitJobConsumer(
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, inFlightJob.Cancelled);
         var problem = SubmitJobValidator.Validate(message, settings);
         var job = SubmitJobValidator.ToNewJob(message, settings, rejected: problem is not null);
-        await store.AcceptAsync(job, context.CancellationToken);
+        if (await store.AcceptAsync(job, context.CancellationToken))
+        {
+            JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+        }
 
         var handler = problem is null ? handlers.Resolve(scope, job.Type) : null;
         problem ??= handler is null ? handlers.DescribeUnknown(job.Type) : null;
@@ -113,6 +118,12 @@ public sealed partial class SubmitJobConsumer(
     private async Task<TimeSpan?> RunAttemptAsync(
         ConsumeContext<SubmitJob> context, InFlightJob inFlightJob, IJobHandler handler, Job claimed, JobOptions settings)
     {
+        JobWorkerTelemetry.JobsStarted.Add(1, JobWorkerTelemetry.JobType(claimed.Type));
+        if (claimed.Attempt == 1 && context.SentTime is { } sent)
+        {
+            JobWorkerTelemetry.QueueWait.Record(Math.Max(0, (DateTime.UtcNow - sent).TotalSeconds), JobWorkerTelemetry.JobType(claimed.Type));
+        }
+
         await context.Publish(new JobStarted
         {
             JobId = claimed.Id,
@@ -145,6 +156,7 @@ public sealed partial class SubmitJobConsumer(
                     return null;
                 }
 
+                JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsSucceeded, claimed.Type);
                 await context.Publish(new JobSucceeded
                 {
                     JobId = claimed.Id,
@@ -171,6 +183,7 @@ public sealed partial class SubmitJobConsumer(
                 LogCancelled(logger, claimed.Id, claimed.Attempt, reason, written);
                 if (written.Applied)
                 {
+                    JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, claimed.Type);
                     await PublishCancelledAsync(context, claimed.Id, claimed.Attempt, reason);
                 }
 
@@ -189,6 +202,11 @@ public sealed partial class SubmitJobConsumer(
                 }
 
                 LogAttemptFailed(logger, claimed.Id, claimed.Type, claimed.Attempt, claimed.MaxAttempts, willRetry, error);
+                if (!willRetry)
+                {
+                    JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsFailed, claimed.Type);
+                }
+
                 await PublishFailedAsync(context, claimed.Id, claimed.Type, claimed.Attempt, error, willRetry);
                 if (!outcome.Retryable)
                 {
@@ -244,6 +262,7 @@ public sealed partial class SubmitJobConsumer(
         LogRejected(logger, jobId, error);
         if (written.Applied)
         {
+            JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsFailed, jobType);
             await PublishFailedAsync(context, jobId, jobType, attempt, error, willRetry: false);
         }
     }

@@ -17,4 +17,8 @@ public sealed class DatabaseOptions
 
     /// <summary>Apply pending schema migrations when the worker starts, instead of by <c>jobworker migrate</c>.</summary>
     public bool MigrateOnStart { get; set; }
+
+    /// <summary>Statements slower than this are logged with their SQL and counted; 0 turns it off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Database:SlowStatementThreshold must be between 0 and 1 h.")]
+    public TimeSpan SlowStatementThreshold { get; set; } = TimeSpan.FromMilliseconds(200);
 }

@@ -40,6 +40,12 @@ public sealed partial class JobDatabase : IAsyncDisposable, IDisposable
 
     public int Resets { get; private set; }
 
+    /// <summary>The pool's name in Npgsql's metrics (<c>db.client.connection.pool.name</c>).</summary>
+    public string PoolName { get; private set; } = "";
+
+    /// <summary>Maximum Pool Size of the current data source.</summary>
+    public int PoolMax { get; private set; }
+
     /// <summary>The current data source, created on first use.</summary>
     public NpgsqlDataSource DataSource => Volatile.Read(ref _dataSource) ?? Initialize();
 
@@ -141,6 +147,9 @@ public sealed partial class JobDatabase : IAsyncDisposable, IDisposable
             builder.ConnectionStringBuilder.ApplicationName = name.Length <= 63 ? name : name[..63];
         }
 
+        // Npgsql tags its pool metrics and traces with this name; the status log finds this process's pool by it.
+        builder.Name = PoolName = builder.ConnectionStringBuilder.ApplicationName;
+        PoolMax = builder.ConnectionStringBuilder.MaxPoolSize;
         return builder.Build();
     }
 

@@ -23,6 +23,7 @@ public static class PersistenceHostBuilderExtensions
 
         services.AddSingleton(sp => new DatabaseClientName(applicationName(sp)));
         services.AddSingleton<JobDatabase>();
+        services.AddSingleton<SlowStatementInterceptor>();
         services.AddSingleton<IDbContextFactory<JobDbContext>, JobDbContextFactory>();
         services.AddSingleton<DatabaseMigrator>();
 

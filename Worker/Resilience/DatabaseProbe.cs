@@ -16,7 +16,7 @@ public sealed class DatabaseProbe(ConsumptionPause pause, TransitionResilience r
         while (!stoppingToken.IsCancellationRequested)
         {
             await pause.WaitUntilPausedAsync(stoppingToken);
-            await resilience.ExecuteAsync(PingAsync, stoppingToken);
+            await resilience.ExecuteAsync("probe", PingAsync, stoppingToken);
             await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken); // let the breaker's OnClosed resume first
         }
     }

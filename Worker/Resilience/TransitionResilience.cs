@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JobWorker.Persistence;
 using JobWorker.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -91,29 +92,65 @@ public sealed partial class TransitionResilience
     /// <summary>No retries and no breaker: for command-line tools and tests that want errors as they come.</summary>
     public static TransitionResilience None { get; } = new(ResiliencePipeline.Empty);
 
-    public async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="transition"/> (named <paramref name="name"/> in its span and metrics) through the
+    /// pipeline. Each attempt's DbContext lifetime is recorded as connection-hold time.
+    /// </summary>
+    public async Task<T> ExecuteAsync<T>(string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken)
     {
+        using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.transition {name}");
+        activity?.SetTag("jobworker.transition", name);
+        activity?.SetTag("db.system.name", "postgresql");
+        var started = Stopwatch.GetTimestamp();
+        var attempt = new AttemptState(_database, transition, name);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        var outcome = "ok";
         try
         {
             return await _pipeline.ExecuteAsync(
                 static async (context, state) =>
                 {
+                    state.Attempts++;
                     if (state.Database is { } database)
                     {
                         context.Properties.Set(Generation, database.Generation);
                     }
 
                     using var inUse = state.Database?.Use();
-                    return await state.Transition(context.CancellationToken);
+                    var held = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        return await state.As<T>()(context.CancellationToken);
+                    }
+                    finally
+                    {
+                        JobWorkerTelemetry.ConnectionHold.Record(Stopwatch.GetElapsedTime(held).TotalSeconds, state.Tag);
+                    }
                 },
                 context,
-                (Database: _database, Transition: transition));
+                attempt);
+        }
+        catch (Exception e)
+        {
+            outcome = e is OperationCanceledException ? "cancelled" : "error";
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+            activity?.SetTag("jobworker.transition.attempts", attempt.Attempts);
+            JobWorkerTelemetry.TransitionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                attempt.Tag, new KeyValuePair<string, object?>("outcome", outcome));
         }
+    }
+
+    private sealed class AttemptState(JobDatabase? database, Delegate transition, string name)
+    {
+        public JobDatabase? Database { get; } = database;
+        public KeyValuePair<string, object?> Tag { get; } = new("jobworker.transition", name);
+        public int Attempts { get; set; }
+        public Func<CancellationToken, Task<T>> As<T>() => (Func<CancellationToken, Task<T>>)transition;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database error in a state transition; retry {Attempt} in {Delay}: {Reason}")]

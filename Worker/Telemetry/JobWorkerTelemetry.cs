@@ -11,12 +11,55 @@ public static class JobWorkerTelemetry
     public static readonly ActivitySource ActivitySource = new(Name);
     public static readonly Meter Meter = new(Name);
 
+    public static readonly Counter<long> JobsAccepted = Meter.CreateCounter<long>(
+        "jobworker.jobs.accepted", "{job}", "Jobs submitted and stored for the first time, by type");
+
+    public static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>(
+        "jobworker.jobs.started", "{job}", "Attempts started, by type");
+
+    public static readonly Counter<long> JobsSucceeded = Meter.CreateCounter<long>(
+        "jobworker.jobs.succeeded", "{job}", "Jobs that succeeded, by type");
+
+    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>(
+        "jobworker.jobs.failed", "{job}", "Jobs that failed for good, by type");
+
+    public static readonly Counter<long> JobsCancelled = Meter.CreateCounter<long>(
+        "jobworker.jobs.cancelled", "{job}", "Jobs cancelled, by type");
+
+    public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
+        "jobworker.job.duration", "s", "How long one attempt's handler ran");
+
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>(
+        "jobworker.job.queue_wait", "s", "From the message being sent to its first attempt starting");
+
+    public static readonly Histogram<double> TransitionDuration = Meter.CreateHistogram<double>(
+        "jobworker.db.transition.duration", "s", "A state transition from start to finish, retries included");
+
+    public static readonly Histogram<double> ConnectionHold = Meter.CreateHistogram<double>(
+        "jobworker.db.connection.hold", "s", "How long one transition attempt held its DbContext (and at most its connection)");
+
     public static readonly Counter<long> TransitionRetries = Meter.CreateCounter<long>(
-        "jobworker.db.transition.retries", description: "State transitions retried after a transient database error");
+        "jobworker.db.transition.retries", "{retry}", "State transitions retried after a transient database error");
 
     public static readonly Counter<long> PoolResets = Meter.CreateCounter<long>(
-        "jobworker.db.pool.resets", description: "Connection pool resets (cleared or recreated data source)");
+        "jobworker.db.pool.resets", "{reset}", "Connection pool resets (cleared or recreated data source)");
 
     public static readonly Counter<long> CircuitTransitions = Meter.CreateCounter<long>(
-        "jobworker.db.circuit.transitions", description: "Database circuit breaker state changes, tagged by the new state");
+        "jobworker.db.circuit.transitions", "{transition}", "Database circuit breaker state changes, tagged by the new state");
+
+    public static readonly Counter<long> SlowStatements = Meter.CreateCounter<long>(
+        "jobworker.db.slow_statements", "{statement}", "SQL statements slower than Database:SlowStatementThreshold");
+
+    private static long _finished;
+
+    /// <summary>Jobs that reached a terminal state in this process; the status log turns it into a rate.</summary>
+    public static long FinishedJobs => Interlocked.Read(ref _finished);
+
+    public static void RecordFinished(Counter<long> counter, string jobType)
+    {
+        Interlocked.Increment(ref _finished);
+        counter.Add(1, JobType(jobType));
+    }
+
+    public static KeyValuePair<string, object?> JobType(string jobType) => new("jobworker.job.type", jobType);
 }

@@ -1,0 +1,45 @@
+using JobWorker.Jobs;
+using Spectre.Console;
+
+namespace JobWorker.Cli;
+
+/// <summary>How the CLI shows jobs: one job as a field/value table, many as one row each.</summary>
+public static class JobView
+{
+    public static void Show(Job job)
+    {
+        var table = new Table().HideHeaders().AddColumn("field").AddColumn("value");
+        void Row(string field, object? value) => table.AddRow(field, Markup.Escape(value?.ToString() ?? "-"));
+        Row("id", job.Id);
+        Row("type", job.Type);
+        Row("state", job.State);
+        Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
+        Row("owner", job.Owner);
+        Row("created", job.CreatedAt.ToString("O"));
+        Row("started", job.StartedAt?.ToString("O"));
+        Row("finished", job.FinishedAt?.ToString("O"));
+        Row("updated", job.UpdatedAt.ToString("O"));
+        Row("error", job.Error);
+        Row("result", job.Result);
+        Row("payload", Shorten(job.Payload, 200));
+        AnsiConsole.Write(table);
+    }
+
+    public static void List(IReadOnlyCollection<Job> jobs)
+    {
+        var table = new Table()
+            .AddColumn("id").AddColumn("type").AddColumn("state").AddColumn(new TableColumn("attempt").RightAligned())
+            .AddColumn("updated (UTC)").AddColumn("error");
+        foreach (var job in jobs)
+        {
+            table.AddRow(
+                job.Id.ToString(), Markup.Escape(job.Type), job.State.ToString(), $"{job.Attempt}/{job.MaxAttempts}",
+                job.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss"), Markup.Escape(Shorten(job.Error ?? "", 60)));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.WriteLine($"{jobs.Count} job(s).");
+    }
+
+    private static string Shorten(string text, int length) => text.Length <= length ? text : text[..length] + "…";
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
+
+namespace JobWorker.Telemetry;
+
+public static class TelemetryHostBuilderExtensions
+{
+    /// <summary>OpenTelemetry export (when an OTLP endpoint is set) and the periodic status log.</summary>
+    public static IHostApplicationBuilder AddJobTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<OpenTelemetryService>();
+        builder.Services.AddHostedService<StatusReporter>();
+        if (OpenTelemetryService.ExportConfigured)
+        {
+            builder.Logging.AddOpenTelemetry(logging =>
+            {
+                logging.IncludeScopes = true;
+                logging.AddOtlpExporter();
+            });
+        }
+
+        return builder;
+    }
+}
