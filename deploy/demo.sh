@@ -16,8 +16,9 @@ stop_workers() {
 }
 trap stop_workers EXIT
 
+# Two replicas on one machine: each needs its own health port. A status line every 2 s in their logs.
 for n in 1 2; do
-  "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
+  Health__Port=$((8080 + n)) Telemetry__StatusInterval=00:00:02 "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
   pids+=($!)
 done
 
@@ -36,5 +37,22 @@ for n in 1 2; do
   echo "worker $n: $(grep -o 'Worker .*' "$logs/worker-$n.log" | head -n 1)"
 done
 
-"$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00
+health() {
+  for n in 1 2; do
+    printf 'worker %s  GET :%s/health/ready  %s\n' "$n" "$((8080 + n))" \
+      "$(curl -s --max-time 3 "http://127.0.0.1:$((8080 + n))/health/ready" || echo 'no answer')"
+  done
+}
+
+health
+# Mid-run, show what an operator sees in `docker logs`: each worker's latest status line, and its health.
+( sleep 4
+  for n in 1 2; do echo "worker $n  $(grep -o 'Status: .*' "$logs/worker-$n.log" | tail -n 1)"; done
+  health ) &
+observer=$!
+
+status=0
+"$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00 || status=$?
+wait "$observer" 2>/dev/null || true
 echo "Worker logs: $logs/worker-1.log, $logs/worker-2.log"
+exit "$status"

@@ -61,7 +61,7 @@ public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connect
 
     private void PrintSummary(int total, Dictionary<JobState, int> counts, TimeSpan wall)
     {
-        var table = new Table().Title("Summary").AddColumn("").AddColumn(new TableColumn("").RightAligned()).Expand();
+        var table = new Table().Title("Summary").AddColumn("").AddColumn(new TableColumn("").RightAligned());
         foreach (var state in Enum.GetValues<JobState>())
         {
             table.AddRow(state.ToString(), counts.GetValueOrDefault(state).ToString());

@@ -92,6 +92,7 @@ public static class JobWorkerHost
             // Provider rules outrank the category rules from appsettings.json.
             builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Critical);
             builder.Logging.AddFilter<ConsoleLoggerProvider>("JobWorker", LogLevel.Warning);
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(typeof(SlowStatementInterceptor).FullName, LogLevel.Error);
         }
     }
 }
