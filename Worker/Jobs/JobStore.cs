@@ -18,7 +18,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 {
     /// <summary>Absent → Pending. Idempotent on the job id: returns false when the row already existed.</summary>
     public Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("accept", ct => InsertIfAbsentAsync(job, ct), cancellationToken);
+        resilience.ExecuteAsync("accept", ct => InsertIfAbsentAsync(job, ct), cancellationToken, job.Id);
 
     private async Task<bool> InsertIfAbsentAsync(NewJob job, CancellationToken cancellationToken)
     {
@@ -37,7 +37,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     /// itself holds but is no longer running. Returns the claimed row, or null when the job is not claimable.
     /// </summary>
     public Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("claim", ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken);
+        resilience.ExecuteAsync("claim", ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken, id);
 
     private async Task<Job?> ClaimOnceAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -258,5 +258,5 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             return found is not null && found.State == target && found.Attempt == attempt
                 ? TransitionResult.Done
                 : new TransitionResult(false, found);
-        }, cancellationToken);
+        }, cancellationToken, id);
 }

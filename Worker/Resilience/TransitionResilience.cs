@@ -96,10 +96,11 @@ public sealed partial class TransitionResilience
     /// Runs <paramref name="transition"/> (named <paramref name="name"/> in its span and metrics) through the
     /// pipeline. Each attempt's DbContext lifetime is recorded as connection-hold time.
     /// </summary>
-    public async Task<T> ExecuteAsync<T>(string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken)
+    public async Task<T> ExecuteAsync<T>(string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken, Guid? jobId = null)
     {
         using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.transition {name}");
         activity?.SetTag("jobworker.transition", name);
+        activity?.SetTag("jobworker.job.id", jobId);
         activity?.SetTag("db.system.name", "postgresql");
         var started = Stopwatch.GetTimestamp();
         var attempt = new AttemptState(_database, transition, name);
