@@ -6,7 +6,7 @@ JOBWORKER := Worker/bin/$(CONFIGURATION)/net10.0/jobworker
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build services services-down migrate demo test clean
+.PHONY: build services services-down migrate demo test bench clean
 
 build:
 	dotnet build JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
@@ -26,7 +26,12 @@ demo: services build
 # Every wait in the suite is bounded; the hang timeout is the last line of defence.
 test: services build
 	dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
-		--logger "console;verbosity=normal" --blame-hang-timeout 10m
+		--logger "console;verbosity=normal" --blame-hang-timeout 5m
+
+# Figures, not assertions: throughput against the database ceiling, and the connection economy against the
+# design JobWorker replaces. Prints tables and charts, and writes bench-results.json.
+bench: services build
+	$(JOBWORKER) bench --output bench-results.json
 
 clean:
 	dotnet clean JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet

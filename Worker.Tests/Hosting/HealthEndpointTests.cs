@@ -13,7 +13,7 @@ public sealed class HealthEndpointTests
     public async Task Ready_reports_each_check_and_turns_unready_while_consumption_is_paused()
     {
         await using var worker = await TestWorker.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(((WebApplication)worker.Host).Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), BaseAddress = new Uri(((WebApplication)worker.Host).Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };
         var pause = worker.Services.GetRequiredService<ConsumptionPause>();
 
         var live = await http.GetAsync("/health/live");
@@ -22,7 +22,9 @@ public sealed class HealthEndpointTests
         pause.Pause("test");
         var paused = await http.GetAsync("/health/ready");
         var pausedReport = await paused.Content.ReadAsStringAsync();
+        await pause.Settled.WaitAsync(TimeSpan.FromSeconds(30));
         pause.Resume();
+        await pause.Settled.WaitAsync(TimeSpan.FromSeconds(30));
         var resumed = await http.GetAsync("/health/ready");
 
         Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -14,7 +14,9 @@ public sealed class TransitionResilienceTests
         var database = new JobDatabase(
             new FixedOptionsMonitor<DatabaseOptions>(new DatabaseOptions { ConnectionString = TestEnvironment.ConnectionString() }),
             new DatabaseClientName("jobworker-tests"), NullLogger<JobDatabase>.Instance);
-        var pause = new ConsumptionPause(Options.Create(new JobWorker.Jobs.JobOptions()), NullLogger<ConsumptionPause>.Instance);
+        var pause = new ConsumptionPause(Options.Create(new JobWorker.Jobs.JobOptions()),
+            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
+            NullLogger<ConsumptionPause>.Instance);
         var options = Options.Create(new ResilienceOptions
         {
             RetryBaseDelay = TimeSpan.FromMilliseconds(1),

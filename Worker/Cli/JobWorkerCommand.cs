@@ -22,6 +22,7 @@ public static class JobWorkerCommand
             SubmitCommand.Create(),
             StatusCommand.Create(),
             JobsCommand.Create(),
+            Benchmarks.BenchCommand.Create(),
         };
         root.SetAction((_, _) => RunCommand.RunAsync());
         return root;

@@ -1,5 +1,6 @@
 using JobWorker.Jobs;
 using MassTransit;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,8 @@ namespace JobWorker.Resilience;
 /// MassTransit's kill switch, but driven by the database breaker rather than by consumer faults).
 /// </summary>
 /// <remarks>Only the job and status queues pause: cancellations keep flowing, since they reach running jobs in memory.</remarks>
-public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogger<ConsumptionPause> logger) : IReceiveEndpointObserver
+public sealed partial class ConsumptionPause(IOptions<JobOptions> options, IHostApplicationLifetime lifetime, ILogger<ConsumptionPause> logger)
+    : IReceiveEndpointObserver
 {
     private readonly HashSet<string> _pausable = [options.Value.QueueName, $"{options.Value.QueueName}-status"];
 
@@ -19,6 +21,7 @@ public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogg
     private readonly SemaphoreSlim _switching = new(1, 1);
     private TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _isPaused;
+    private Task _lastSwitch = Task.CompletedTask;
 
     public bool IsPaused => _isPaused;
 
@@ -33,7 +36,7 @@ public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogg
         _isPaused = true;
         _paused.TrySetResult();
         LogPaused(logger, reason);
-        _ = SwitchAsync(endpoint => endpoint.Stop(), "stop");
+        _lastSwitch = SwitchAsync(endpoint => endpoint.Stop(lifetime.ApplicationStopping), "stop");
     }
 
     /// <summary>Takes messages again.</summary>
@@ -47,16 +50,28 @@ public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogg
         _isPaused = false;
         _paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         LogResumed(logger);
-        _ = SwitchAsync(async endpoint => await endpoint.Start().Ready, "start");
+        _lastSwitch = SwitchAsync(endpoint => endpoint.Start(lifetime.ApplicationStopping).Ready, "start");
     }
+
+    /// <summary>Completes when the last pause or resume has reached every endpoint.</summary>
+    internal Task Settled => _lastSwitch;
 
     /// <summary>Completes when consumption is paused (at once if it is).</summary>
     public Task WaitUntilPausedAsync(CancellationToken cancellationToken) => _paused.Task.WaitAsync(cancellationToken);
 
     private async Task SwitchAsync(Func<IReceiveEndpoint, Task> action, string verb)
     {
-        // One switch at a time, in order: a resume waits for the stop before it to finish.
-        await _switching.WaitAsync();
+        // One switch at a time, in order: a resume waits for the stop before it to finish. Once the host is
+        // stopping, the bus stops every endpoint itself; switching one then could leave the stop waiting on it.
+        try
+        {
+            await _switching.WaitAsync(lifetime.ApplicationStopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         try
         {
             IReceiveEndpoint[] endpoints;
@@ -67,9 +82,18 @@ public sealed partial class ConsumptionPause(IOptions<JobOptions> options, ILogg
 
             foreach (var endpoint in endpoints)
             {
+                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 try
                 {
-                    await action(endpoint);
+                    await action(endpoint).WaitAsync(TimeSpan.FromSeconds(30), lifetime.ApplicationStopping);
+                }
+                catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    return;
                 }
                 catch (Exception e)
                 {

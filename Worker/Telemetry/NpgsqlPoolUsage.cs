@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace JobWorker.Telemetry;
 
-/// <summary>Reads Npgsql's own pool meter (<c>db.client.connection.count</c>) for one pool, on demand.</summary>
+/// <summary>Reads Npgsql's own pool meter (connections in use and idle, timeouts) for one pool, on demand.</summary>
 public sealed class NpgsqlPoolUsage : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -10,18 +10,19 @@ public sealed class NpgsqlPoolUsage : IDisposable
     private string _pool = "";
     private long _used;
     private long _idle;
+    private long _timeouts;
 
     public NpgsqlPoolUsage()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "Npgsql" && instrument.Name == "db.client.connection.count")
+            if (instrument.Meter.Name == "Npgsql" && instrument.Name is "db.client.connection.count" or "db.client.connection.npgsql.timeouts")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<int>((_, value, tags, _) => Record(value, tags));
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) => Record(value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
     }
 
@@ -30,13 +31,24 @@ public sealed class NpgsqlPoolUsage : IDisposable
     {
         lock (_gate)
         {
-            (_pool, _used, _idle) = (poolName, 0, 0);
+            (_pool, _used, _idle, _timeouts) = (poolName, 0, 0, 0);
             _listener.RecordObservableInstruments();
             return (_used, _idle);
         }
     }
 
-    private void Record(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>Times a request for a connection of <paramref name="poolName"/> gave up waiting (pool exhausted), so far.</summary>
+    public long Timeouts(string poolName)
+    {
+        lock (_gate)
+        {
+            (_pool, _used, _idle, _timeouts) = (poolName, 0, 0, 0);
+            _listener.RecordObservableInstruments();
+            return _timeouts;
+        }
+    }
+
+    private void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         string? pool = null, state = null;
         foreach (var tag in tags)
@@ -53,6 +65,12 @@ public sealed class NpgsqlPoolUsage : IDisposable
 
         if (pool != _pool)
         {
+            return;
+        }
+
+        if (instrument.Name == "db.client.connection.npgsql.timeouts")
+        {
+            _timeouts += value;
             return;
         }
 

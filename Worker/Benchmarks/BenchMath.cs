@@ -1,0 +1,30 @@
+namespace JobWorker.Benchmarks;
+
+public static class BenchMath
+{
+    /// <summary>The <paramref name="percentile"/>th percentile (0-100) by nearest rank; 0 for no values.</summary>
+    public static double Percentile(IReadOnlyCollection<double> values, double percentile)
+    {
+        if (values.Count == 0)
+        {
+            return 0;
+        }
+
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(percentile / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>Peak resident set (VmHWM) of a process, in MB, from /proc; 0 where /proc is not available.</summary>
+    public static double PeakWorkingSetMb(int processId)
+    {
+        var status = $"/proc/{processId}/status";
+        if (!File.Exists(status))
+        {
+            return 0;
+        }
+
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+}

@@ -1,0 +1,24 @@
+namespace JobWorker.Benchmarks;
+
+/// <summary>Everything one <c>jobworker bench</c> run measured; printed as tables and written as JSON.</summary>
+public sealed record BenchResults(
+    DateTime StartedAt,
+    string Machine,
+    CeilingResult Ceiling,
+    IReadOnlyList<ThroughputResult> Throughput,
+    EconomyResult JobWorker,
+    EconomyResult Baseline,
+    IReadOnlyList<TargetResult> Targets);
+
+/// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
+public sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
+
+/// <summary>Noop jobs end to end (publish → Succeeded) with a number of worker processes.</summary>
+public sealed record ThroughputResult(int Workers, int Jobs, double Seconds, double JobsPerSecond, double P50Ms, double P99Ms,
+    double FractionOfCeiling, double PeakWorkingSetMb);
+
+/// <summary>300 concurrent 1 s jobs on a pool of 5: JobWorker's short transitions, or the baseline holding a context per job.</summary>
+public sealed record EconomyResult(string Design, int Jobs, int Succeeded, double WallSeconds, double IdealSeconds, long PoolTimeouts,
+    long PeakBusyConnections, int PoolMax, double HoldP50Ms, double HoldP99Ms, double PeakWorkingSetMb);
+
+public sealed record TargetResult(string Target, string Measured, bool Met);

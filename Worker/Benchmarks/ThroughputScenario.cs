@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using JobWorker.Contracts;
+using MassTransit;
+using Npgsql;
+
+namespace JobWorker.Benchmarks;
+
+/// <summary>Noop jobs end to end: published by a client, run by worker processes, measured until Succeeded.</summary>
+public static class ThroughputScenario
+{
+    public static async Task<ThroughputResult> RunAsync(
+        int workers, int jobs, string connectionString, ISendEndpointProvider sender, double ceiling, CancellationToken cancellationToken)
+    {
+        var queue = $"bench-{Guid.NewGuid():N}"[..18];
+        await using var replicas = await BenchWorkers.StartAsync(workers, new Dictionary<string, string>
+        {
+            ["Database__ConnectionString"] = connectionString,
+            ["Jobs__QueueName"] = queue,
+            ["Health__Port"] = "0",
+            ["Telemetry__StatusInterval"] = "00:00:00",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__JobWorker.Hosting.StartupReport"] = "Information",
+        }, cancellationToken);
+
+        var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
+        var sent = new ConcurrentDictionary<Guid, DateTime>();
+        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var started = DateTime.UtcNow;
+        foreach (var chunk in messages.Chunk(200))
+        {
+            await Task.WhenAll(chunk.Select(m =>
+            {
+                sent[m.JobId] = DateTime.UtcNow;
+                return endpoint.Send(m, cancellationToken);
+            }));
+        }
+
+        var finished = await WaitForFinishedAsync(connectionString, [.. sent.Keys], TimeSpan.FromMinutes(5), cancellationToken);
+        var latencies = finished.Select(f => (f.Value - sent[f.Key]).TotalMilliseconds).ToList();
+        var seconds = (finished.Values.Max() - started).TotalSeconds;
+        return new ThroughputResult(workers, jobs, seconds, jobs / seconds, BenchMath.Percentile(latencies, 50), BenchMath.Percentile(latencies, 99),
+            jobs / seconds / ceiling, replicas.PeakWorkingSetMb);
+    }
+
+    /// <summary>Waits until every job is Succeeded and returns when each finished (the database's clock).</summary>
+    public static async Task<Dictionary<Guid, DateTime>> WaitForFinishedAsync(string connectionString, Guid[] ids, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await using (var count = new NpgsqlCommand("SELECT count(*) FROM jobs WHERE id = ANY($1) AND state = 'Succeeded'", connection) { Parameters = { new() { Value = ids } } })
+            {
+                if ((long)(await count.ExecuteScalarAsync(cancellationToken))! == ids.Length)
+                {
+                    break;
+                }
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Not every one of {ids.Length} jobs succeeded within {timeout}.");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        var finished = new Dictionary<Guid, DateTime>();
+        await using var read = new NpgsqlCommand("SELECT id, finished_at FROM jobs WHERE id = ANY($1)", connection) { Parameters = { new() { Value = ids } } };
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            finished[reader.GetGuid(0)] = reader.GetDateTime(1);
+        }
+
+        return finished;
+    }
+}
