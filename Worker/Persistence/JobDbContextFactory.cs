@@ -9,7 +9,8 @@ namespace JobWorker.Persistence;
 /// Hands out short-lived <see cref="JobDbContext"/>s on <see cref="JobDatabase"/>'s current data source,
 /// from a context pool. When the data source is recreated, the next context comes from a pool built for it.
 /// </summary>
-public sealed class JobDbContextFactory(JobDatabase database, SlowStatementInterceptor slowStatements, ILoggerFactory loggerFactory)
+public sealed class JobDbContextFactory(
+    JobDatabase database, SlowStatementInterceptor slowStatements, ConnectionHoldInterceptor connectionHold, ILoggerFactory loggerFactory)
     : IDbContextFactory<JobDbContext>
 {
     private sealed record Pool(Npgsql.NpgsqlDataSource DataSource, PooledDbContextFactory<JobDbContext> Factory);
@@ -25,7 +26,7 @@ public sealed class JobDbContextFactory(JobDatabase database, SlowStatementInter
             var options = new DbContextOptionsBuilder<JobDbContext>()
                 .UseNpgsql(dataSource)
                 .UseLoggerFactory(loggerFactory)
-                .AddInterceptors(slowStatements)
+                .AddInterceptors(slowStatements, connectionHold)
                 // A recreated data source is a new EF service provider; that is expected here, not a leak.
                 .ConfigureWarnings(w => w.Ignore(CoreEventId.ManyServiceProvidersCreatedWarning))
                 .Options;

@@ -24,6 +24,7 @@ public static class PersistenceHostBuilderExtensions
         services.AddSingleton(sp => new DatabaseClientName(applicationName(sp)));
         services.AddSingleton<JobDatabase>();
         services.AddSingleton<SlowStatementInterceptor>();
+        services.AddSingleton<ConnectionHoldInterceptor>();
         services.AddSingleton<IDbContextFactory<JobDbContext>, JobDbContextFactory>();
         services.AddSingleton<DatabaseMigrator>();
 

@@ -94,7 +94,7 @@ public sealed partial class TransitionResilience
 
     /// <summary>
     /// Runs <paramref name="transition"/> (named <paramref name="name"/> in its span and metrics) through the
-    /// pipeline. Each attempt's DbContext lifetime is recorded as connection-hold time.
+    /// pipeline, in a span of its own (the connection-hold interceptor adds the time it held a connection).
     /// </summary>
     public async Task<T> ExecuteAsync<T>(string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken, Guid? jobId = null)
     {
@@ -118,15 +118,7 @@ public sealed partial class TransitionResilience
                     }
 
                     using var inUse = state.Database?.Use();
-                    var held = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        return await state.As<T>()(context.CancellationToken);
-                    }
-                    finally
-                    {
-                        JobWorkerTelemetry.ConnectionHold.Record(Stopwatch.GetElapsedTime(held).TotalSeconds, state.Tag);
-                    }
+                    return await state.As<T>()(context.CancellationToken);
                 },
                 context,
                 attempt);

@@ -36,7 +36,7 @@ public static class JobWorkerTelemetry
         "jobworker.db.transition.duration", "s", "A state transition from start to finish, retries included");
 
     public static readonly Histogram<double> ConnectionHold = Meter.CreateHistogram<double>(
-        "jobworker.db.connection.hold", "s", "How long one transition attempt held its DbContext (and at most its connection)");
+        "jobworker.db.connection.hold", "s", "How long a transition held a pooled connection, from open to close (pool wait excluded)");
 
     public static readonly Counter<long> TransitionRetries = Meter.CreateCounter<long>(
         "jobworker.db.transition.retries", "{retry}", "State transitions retried after a transient database error");

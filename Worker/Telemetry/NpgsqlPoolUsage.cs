@@ -10,7 +10,8 @@ public sealed class NpgsqlPoolUsage : IDisposable
     private string _pool = "";
     private long _used;
     private long _idle;
-    private long _timeouts;
+    private readonly Dictionary<string, long> _timeouts = [];
+    private readonly Lock _timeoutsGate = new();
 
     public NpgsqlPoolUsage()
     {
@@ -31,7 +32,7 @@ public sealed class NpgsqlPoolUsage : IDisposable
     {
         lock (_gate)
         {
-            (_pool, _used, _idle, _timeouts) = (poolName, 0, 0, 0);
+            (_pool, _used, _idle) = (poolName, 0, 0);
             _listener.RecordObservableInstruments();
             return (_used, _idle);
         }
@@ -40,11 +41,11 @@ public sealed class NpgsqlPoolUsage : IDisposable
     /// <summary>Times a request for a connection of <paramref name="poolName"/> gave up waiting (pool exhausted), so far.</summary>
     public long Timeouts(string poolName)
     {
-        lock (_gate)
         {
-            (_pool, _used, _idle, _timeouts) = (poolName, 0, 0, 0);
-            _listener.RecordObservableInstruments();
-            return _timeouts;
+            lock (_timeoutsGate)
+            {
+                return _timeouts.GetValueOrDefault(poolName);
+            }
         }
     }
 
@@ -63,14 +64,19 @@ public sealed class NpgsqlPoolUsage : IDisposable
             }
         }
 
-        if (pool != _pool)
+        if (instrument.Name == "db.client.connection.npgsql.timeouts")
         {
+            // A plain counter: it reports each timeout when it happens, for whichever pool it happened in.
+            lock (_timeoutsGate)
+            {
+                _timeouts[pool ?? ""] = _timeouts.GetValueOrDefault(pool ?? "") + value;
+            }
+
             return;
         }
 
-        if (instrument.Name == "db.client.connection.npgsql.timeouts")
+        if (pool != _pool)
         {
-            _timeouts += value;
             return;
         }
 
