@@ -93,12 +93,12 @@ public static class BenchCommand
     private static void Print(BenchResults results)
     {
         var throughput = new Table().Title("Throughput (noop jobs, publish → Succeeded)")
-            .AddColumns("run", "jobs", "jobs/s", "of ceiling", "p50 ms", "p99 ms", "peak WS MB");
-        throughput.AddRow("database ceiling (Npgsql, 16 clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-");
+            .AddColumns("run", "jobs", "jobs/s", "of ceiling", "p50 ms", "p99 ms", "peak WS MB", "worker CPU ms/job", "DB txns/job");
+        throughput.AddRow("database ceiling (Npgsql, 16 clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-", "-", "3");
         foreach (var t in results.Throughput)
         {
             throughput.AddRow($"{t.Workers} worker process(es)", t.Jobs.ToString(), $"{t.JobsPerSecond:F0}", $"{t.FractionOfCeiling:P0}",
-                $"{t.P50Ms:F0}", $"{t.P99Ms:F0}", $"{t.PeakWorkingSetMb:F0}");
+                $"{t.P50Ms:F0}", $"{t.P99Ms:F0}", $"{t.PeakWorkingSetMb:F0}", $"{t.WorkerCpuMsPerJob:F2}", $"{t.DbTransactionsPerJob:F1}");
         }
 
         AnsiConsole.Write(throughput);

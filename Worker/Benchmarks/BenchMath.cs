@@ -15,6 +15,21 @@ public static class BenchMath
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 
+    /// <summary>CPU time (user + system) a process has used so far, in seconds, from /proc; 0 where /proc is not available.</summary>
+    public static double CpuSeconds(int processId)
+    {
+        var stat = $"/proc/{processId}/stat";
+        if (!File.Exists(stat))
+        {
+            return 0;
+        }
+
+        // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15, in clock ticks (100/s on Linux).
+        var text = File.ReadAllText(stat);
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+    }
+
     /// <summary>Peak resident set (VmHWM) of a process, in MB, from /proc; 0 where /proc is not available.</summary>
     public static double PeakWorkingSetMb(int processId)
     {

@@ -14,8 +14,12 @@ public sealed record BenchResults(
 public sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
 
 /// <summary>Noop jobs end to end (publish → Succeeded) with a number of worker processes.</summary>
+/// <remarks>
+/// <see cref="WorkerCpuMsPerJob"/> is the worker processes' CPU time (user + system) per job; <see cref="DbTransactionsPerJob"/>
+/// counts the bench database's committed transactions per job: with one implicit transaction per statement, its round trips.
+/// </remarks>
 public sealed record ThroughputResult(int Workers, int Jobs, double Seconds, double JobsPerSecond, double P50Ms, double P99Ms,
-    double FractionOfCeiling, double PeakWorkingSetMb);
+    double FractionOfCeiling, double PeakWorkingSetMb, double WorkerCpuMsPerJob, double DbTransactionsPerJob);
 
 /// <summary>300 concurrent 1 s jobs on a pool of 5: JobWorker's short transitions, or the baseline holding a context per job.</summary>
 public sealed record EconomyResult(string Design, int Jobs, int Succeeded, double WallSeconds, double IdealSeconds, long PoolTimeouts,

@@ -44,6 +44,9 @@ public sealed class BenchWorkers : IAsyncDisposable
         return workers;
     }
 
+    /// <summary>CPU seconds the workers have used so far, together.</summary>
+    public double CpuSeconds => _processes.Sum(p => BenchMath.CpuSeconds(p.Id));
+
     /// <summary>The highest peak resident set among the workers, in MB.</summary>
     public double PeakWorkingSetMb => _processes.Max(p => BenchMath.PeakWorkingSetMb(p.Id));
 

@@ -27,6 +27,8 @@ public static class ThroughputScenario
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
         var sent = new ConcurrentDictionary<Guid, DateTime>();
         var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var cpuBefore = replicas.CpuSeconds;
+        var commitsBefore = await CommittedTransactionsAsync(connectionString, cancellationToken);
         var started = DateTime.UtcNow;
         foreach (var chunk in messages.Chunk(200))
         {
@@ -38,10 +40,24 @@ public static class ThroughputScenario
         }
 
         var finished = await WaitForFinishedAsync(connectionString, [.. sent.Keys], TimeSpan.FromMinutes(5), cancellationToken);
+        var cpuMsPerJob = (replicas.CpuSeconds - cpuBefore) * 1000 / jobs;
+        var transactionsPerJob = (await CommittedTransactionsAsync(connectionString, cancellationToken) - commitsBefore) / (double)jobs;
         var latencies = finished.Select(f => (f.Value - sent[f.Key]).TotalMilliseconds).ToList();
         var seconds = (finished.Values.Max() - started).TotalSeconds;
         return new ThroughputResult(workers, jobs, seconds, jobs / seconds, BenchMath.Percentile(latencies, 50), BenchMath.Percentile(latencies, 99),
-            jobs / seconds / ceiling, replicas.PeakWorkingSetMb);
+            jobs / seconds / ceiling, replicas.PeakWorkingSetMb, cpuMsPerJob, transactionsPerJob);
+    }
+
+    /// <summary>Transactions committed in the bench database so far (pg_stat_database; includes the bench's own polling).</summary>
+    private static async Task<long> CommittedTransactionsAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_stat_force_next_flush(); SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt64(0);
     }
 
     /// <summary>Waits until every job is Succeeded and returns when each finished (the database's clock).</summary>
