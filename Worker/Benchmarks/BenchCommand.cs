@@ -54,13 +54,15 @@ public static class BenchCommand
                 () => ThroughputScenario.RunAsync(workers, jobs, bench, sender, ceiling.JobsPerSecond, cancellationToken)));
         }
 
+        var profile = await Step($"Hot path: {jobs} noop jobs drained by a worker in this process (allocations, CPU)",
+            () => HotPathProfile.RunAsync(jobs, bench, sender, cancellationToken));
         var jobWorker = await Step("Connection economy: 300 concurrent 1 s jobs on a pool of 5, JobWorker",
             () => ConnectionEconomyScenario.RunJobWorkerAsync(bench, sender, cancellationToken));
         var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
         await host.StopAsync(cancellationToken);
 
-        var results = new BenchResults(started, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}", ceiling, throughput, jobWorker, baseline,
+        var results = new BenchResults(started, $"{Environment.ProcessorCount} cores, {Environment.OSVersion}", ceiling, throughput, profile, jobWorker, baseline,
             Targets(ceiling, throughput, jobWorker, baseline));
         Print(results);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
@@ -102,6 +104,9 @@ public static class BenchCommand
         }
 
         AnsiConsole.Write(throughput);
+        AnsiConsole.Write(new Table().Title("Hot path: the worker's own cost per noop job")
+            .AddColumns("jobs", "allocated KB/job", "CPU ms/job", "gen0 GCs")
+            .AddRow(results.Profile.Jobs.ToString(), $"{results.Profile.AllocatedKbPerJob:F1}", $"{results.Profile.CpuMsPerJob:F2}", results.Profile.Gen0Collections.ToString()));
         var economy = new Table().Title("Connection economy: 300 concurrent 1 s jobs, Maximum Pool Size 5")
             .AddColumns("design", "succeeded", "wall s", "vs ideal", "pool timeouts", "peak busy", "hold/job p50 ms", "hold/job p99 ms");
         foreach (var e in new[] { results.JobWorker, results.Baseline })

@@ -6,6 +6,7 @@ public sealed record BenchResults(
     string Machine,
     CeilingResult Ceiling,
     IReadOnlyList<ThroughputResult> Throughput,
+    ProfileResult Profile,
     EconomyResult JobWorker,
     EconomyResult Baseline,
     IReadOnlyList<TargetResult> Targets);
@@ -24,5 +25,8 @@ public sealed record ThroughputResult(int Workers, int Jobs, double Seconds, dou
 /// <summary>300 concurrent 1 s jobs on a pool of 5: JobWorker's short transitions, or the baseline holding a context per job.</summary>
 public sealed record EconomyResult(string Design, int Jobs, int Succeeded, double WallSeconds, double IdealSeconds, long PoolTimeouts,
     long PeakBusyConnections, int PoolMax, double HoldP50Ms, double HoldP99Ms, double PeakWorkingSetMb);
+
+/// <summary>What one noop job costs the worker itself (start-up and publishing excluded).</summary>
+public sealed record ProfileResult(int Jobs, double AllocatedKbPerJob, double CpuMsPerJob, int Gen0Collections);
 
 public sealed record TargetResult(string Target, string Measured, bool Met);

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using JobWorker.Contracts;
+using JobWorker.Hosting;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+
+namespace JobWorker.Benchmarks;
+
+/// <summary>
+/// What one noop job costs the worker itself: jobs are published first, with no worker running, then a worker
+/// in this process drains them; the allocations and CPU time of the drain, divided by the jobs, are the worker's.
+/// </summary>
+public static class HotPathProfile
+{
+    public static async Task<ProfileResult> RunAsync(int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    {
+        var queue = $"bench-{Guid.NewGuid():N}"[..18];
+        var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
+        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        foreach (var chunk in messages.Chunk(200))
+        {
+            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
+        }
+
+        await using var app = JobWorkerHost.BuildWorker(builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:ConnectionString"] = connectionString,
+            ["Jobs:QueueName"] = queue,
+            ["Health:Port"] = "0",
+            ["Telemetry:StatusInterval"] = "00:00:00",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }));
+        var process = Process.GetCurrentProcess();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = process.TotalProcessorTime;
+        var gen0 = GC.CollectionCount(0);
+        await app.StartAsync(cancellationToken);
+        await ThroughputScenario.WaitForFinishedAsync(connectionString, [.. messages.Select(m => m.JobId)], TimeSpan.FromMinutes(5), cancellationToken);
+        process.Refresh();
+        var bytesPerJob = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)jobs;
+        var cpuMsPerJob = (process.TotalProcessorTime - cpu).TotalMilliseconds / jobs;
+        var collections = GC.CollectionCount(0) - gen0;
+        await app.StopAsync(cancellationToken);
+        return new ProfileResult(jobs, bytesPerJob / 1024, cpuMsPerJob, collections);
+    }
+}
