@@ -23,11 +23,12 @@ COPY --from=build /app ./
 # Health__Port: the health listener (HealthOptions.LivePath /health/live, ReadyPath /health/ready). The worker binds
 # Kestrel to it explicitly, so the base image's ASPNETCORE_HTTP_PORTS=8080 is cleared: left set, it is ignored and
 # Kestrel logs an "Overriding address(es)" warning at every start.
-# DOTNET_GCgen0size: a 16 MB gen0 budget. Measured by `jobworker bench`, it brings a busy worker's peak working set
-# from about 220 MB to about 156 MB at the same throughput. The runtime reads it only from the environment.
+# DOTNET_GCgen0size: a 4 MB gen0 budget. Measured by `jobworker bench`, a busy worker's peak working set is about
+# 220 MB with the default budget, 156 MB with 16 MB, 151 MB with 8 MB and 149 MB with 4 MB, for about 5% more CPU per
+# job. The runtime reads this setting only from the environment.
 ENV DOTNET_ENVIRONMENT=Production \
     DOTNET_gcServer=0 \
-    DOTNET_GCgen0size=0x1000000 \
+    DOTNET_GCgen0size=0x400000 \
     ASPNETCORE_HTTP_PORTS="" \
     Health__Port=8080
 EXPOSE 8080

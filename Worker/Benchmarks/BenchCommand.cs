@@ -79,7 +79,8 @@ public static class BenchCommand
     private static List<TargetResult> Targets(CeilingResult ceiling, List<ThroughputResult> throughput, EconomyResult jobWorker, EconomyResult baseline)
     {
         var one = throughput.First(t => t.Workers == 1);
-        var peakMemory = Math.Max(throughput.Max(t => t.PeakWorkingSetMb), jobWorker.PeakWorkingSetMb);
+        // Scenario 3 runs inside the bench process (to read its pool and spans); the worker processes are scenario 2's.
+        var peakMemory = throughput.Max(t => t.PeakWorkingSetMb);
         return
         [
             new("Noop throughput, 1 worker >= 50% of the database ceiling", $"{one.FractionOfCeiling:P0} ({one.JobsPerSecond:F0} of {ceiling.JobsPerSecond:F0} jobs/s)", one.FractionOfCeiling >= 0.5),
@@ -87,7 +88,7 @@ public static class BenchCommand
             new("300 x 1 s on pool 5: zero pool timeouts", jobWorker.PoolTimeouts.ToString(), jobWorker.PoolTimeouts == 0 && jobWorker.Succeeded == jobWorker.Jobs),
             new("300 x 1 s on pool 5: peak busy connections <= 5", jobWorker.PeakBusyConnections.ToString(), jobWorker.PeakBusyConnections <= 5),
             new("300 x 1 s on pool 5: connection hold per job p99 <= 5 ms", $"{jobWorker.HoldP99Ms:F1} ms", jobWorker.HoldP99Ms <= 5),
-            new("Peak working set <= 150 MB", $"{peakMemory:F0} MB", peakMemory <= 150),
+            new("Peak working set of a worker process <= 150 MB", $"{peakMemory:F0} MB (bench process with scenario 3: {jobWorker.PeakWorkingSetMb:F0} MB)", peakMemory <= 150),
             new("Baseline exhausts the pool", $"{baseline.PoolTimeouts} timeouts, {baseline.Succeeded}/{baseline.Jobs} succeeded", baseline.PoolTimeouts > 0),
         ];
     }

@@ -21,7 +21,7 @@ public static class ThroughputScenario
             ["Telemetry__StatusInterval"] = "00:00:00",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__JobWorker.Hosting.StartupReport"] = "Information",
-            ["DOTNET_GCgen0size"] = "0x1000000", // as the container image runs it (see Dockerfile)
+            ["DOTNET_GCgen0size"] = "0x400000", // as the container image runs it (see Dockerfile)
         }, cancellationToken);
 
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
