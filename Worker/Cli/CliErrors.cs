@@ -1,3 +1,4 @@
+using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -26,7 +27,7 @@ public static class CliErrors
         {
             return Report($"configuration error: {e.Message}", BadInput);
         }
-        catch (Exception e) when (Find<NpgsqlException>(e) is { } database)
+        catch (Exception e) when (ExceptionChain.Find<NpgsqlException>(e) is { } database)
         {
             // EF wraps connection failures in its own exceptions; the Npgsql one says what is wrong.
             return Report($"database unavailable: {database.Message}{(database.InnerException is null ? "" : $" ({database.InnerException.Message})")}", Unavailable);
@@ -37,18 +38,6 @@ public static class CliErrors
         }
     }
 
-    private static T? Find<T>(Exception? e) where T : Exception
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is T found)
-            {
-                return found;
-            }
-        }
-
-        return null;
-    }
 
     public static int Report(string message, int exitCode)
     {

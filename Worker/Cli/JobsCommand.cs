@@ -41,19 +41,22 @@ public static class JobsCommand
     {
         var id = new Argument<Guid>("id") { Description = "The job's id." };
         var command = new Command("show", "Show one job (same as `jobworker status ID`).") { id };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async (store, _) =>
-        {
-            var job = await store.FindAsync(parse.GetValue(id), cancellationToken);
-            if (job is null)
-            {
-                return CliErrors.Report($"no job with id {parse.GetValue(id)}", CliErrors.Failed);
-            }
-
-            JobView.Show(job);
-            return CliErrors.Ok;
-        }));
+        command.SetAction((parse, cancellationToken) => ShowAsync(parse.GetValue(id), cancellationToken));
         return command;
     }
+
+    /// <summary>One job as the store records it; <c>jobs show</c> and <c>status</c> both answer with it.</summary>
+    public static Task<int> ShowAsync(Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(async (store, _) =>
+    {
+        var job = await store.FindAsync(jobId, cancellationToken);
+        if (job is null)
+        {
+            return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
+        }
+
+        JobView.Show(job);
+        return CliErrors.Ok;
+    });
 
     private static Command Retry()
     {

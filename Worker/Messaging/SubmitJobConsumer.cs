@@ -73,8 +73,8 @@ public sealed partial class SubmitJobConsumer(
     {
         var message = context.Message;
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, inFlightJob.Cancelled);
-        var problem = SubmitJobValidator.Validate(message, settings);
-        var job = SubmitJobValidator.ToNewJob(message, settings, rejected: problem is not null);
+        var problem = SubmitJobValidator.Validate(message, settings, out var storedPayload);
+        var job = SubmitJobValidator.ToNewJob(message, settings, storedPayload);
         if (await store.AcceptAsync(job, context.CancellationToken))
         {
             JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));

@@ -6,11 +6,17 @@ using JobWorker.Persistence;
 
 namespace JobWorker.Messaging;
 
-/// <summary>Checks a SubmitJob before it is stored. Returns the reason it is rejected, or null when it is fine.</summary>
+/// <summary>Checks a SubmitJob before it is stored.</summary>
 public static class SubmitJobValidator
 {
-    public static string? Validate(SubmitJob message, JobOptions options)
+    /// <summary>
+    /// Returns the reason the message is rejected, or null when it is fine. <paramref name="storedPayload"/> is the
+    /// payload's JSON text to store, rendered once here: JSON null for a rejected job, whose payload may be the very
+    /// thing that is wrong.
+    /// </summary>
+    public static string? Validate(SubmitJob message, JobOptions options, out string storedPayload)
     {
+        storedPayload = "null";
         if (string.IsNullOrWhiteSpace(message.JobType))
         {
             return "JobType is missing or empty.";
@@ -34,7 +40,7 @@ public static class SubmitJobValidator
         string payload;
         try
         {
-            payload = PayloadJson(message);
+            payload = Payload(message).GetRawText();
         }
         catch (InvalidOperationException e)
         {
@@ -48,6 +54,7 @@ public static class SubmitJobValidator
             return $"Payload is {payloadBytes} bytes; the limit (Jobs:MaxPayloadBytes) is {options.MaxPayloadBytes}.";
         }
 
+        storedPayload = payload;
         return null;
     }
 
@@ -55,16 +62,13 @@ public static class SubmitJobValidator
     public static JsonElement Payload(SubmitJob message) =>
         message.Payload is { ValueKind: not JsonValueKind.Undefined } payload ? payload : JsonNull;
 
-    /// <summary>The payload as stored: its JSON text.</summary>
-    public static string PayloadJson(SubmitJob message) => Payload(message).GetRawText();
-
     private static readonly JsonElement JsonNull = JsonSerializer.SerializeToElement<object?>(null);
 
-    /// <summary>What the accept transition stores. A rejected job keeps no payload: it may be the very thing that is wrong.</summary>
-    public static NewJob ToNewJob(SubmitJob message, JobOptions options, bool rejected) => new(
+    /// <summary>What the accept transition stores, with the payload text <see cref="Validate"/> gave.</summary>
+    public static NewJob ToNewJob(SubmitJob message, JobOptions options, string storedPayload) => new(
         message.JobId,
         string.IsNullOrWhiteSpace(message.JobType) ? "(none)" : Truncate(message.JobType, JobSchema.MaxTypeLength),
-        rejected ? "null" : PayloadJson(message),
+        storedPayload,
         message.MaxAttempts is >= 1 and <= 100 ? message.MaxAttempts.Value : options.DefaultMaxAttempts,
         message.Timeout is { } t && t > TimeSpan.Zero ? t : null,
         message.CorrelationId);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using JobWorker.Jobs;
+using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,7 @@ public sealed partial class UnreadableSubmissionRecorder(
             return;
         }
 
-        var reason = $"Unreadable SubmitJob: {Innermost(exception).Message}";
+        var reason = $"Unreadable SubmitJob: {ExceptionChain.Innermost(exception).Message}";
         try
         {
             var body = Encoding.Latin1.GetString(context.Body.GetBytes());
@@ -47,15 +48,6 @@ public sealed partial class UnreadableSubmissionRecorder(
         }
     }
 
-    private static Exception Innermost(Exception exception)
-    {
-        while (exception.InnerException is not null)
-        {
-            exception = exception.InnerException;
-        }
-
-        return exception;
-    }
 
     public Task PreReceive(ReceiveContext context) => Task.CompletedTask;
 

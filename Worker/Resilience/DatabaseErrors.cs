@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Npgsql;
+using static JobWorker.Resilience.ExceptionChain;
 
 namespace JobWorker.Resilience;
 
@@ -32,25 +33,7 @@ public static class DatabaseErrors
             return $"{postgres.SqlState} {postgres.MessageText}";
         }
 
-        var inner = exception;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
+        var inner = ExceptionChain.Innermost(exception);
         return $"{inner.GetType().Name}: {inner.Message}";
-    }
-
-    private static T? Find<T>(Exception? exception) where T : Exception
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
     }
 }

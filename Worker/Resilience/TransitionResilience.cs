@@ -103,7 +103,7 @@ public sealed partial class TransitionResilience
         activity?.SetTag("jobworker.job.id", jobId);
         activity?.SetTag("db.system.name", "postgresql");
         var started = Stopwatch.GetTimestamp();
-        var attempt = new AttemptState(_database, transition, name);
+        var attempt = new AttemptState<T>(_database, transition, name);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         var outcome = "ok";
         try
@@ -118,7 +118,7 @@ public sealed partial class TransitionResilience
                     }
 
                     using var inUse = state.Database?.Use();
-                    return await state.As<T>()(context.CancellationToken);
+                    return await state.Transition(context.CancellationToken);
                 },
                 context,
                 attempt);
@@ -138,12 +138,12 @@ public sealed partial class TransitionResilience
         }
     }
 
-    private sealed class AttemptState(JobDatabase? database, Delegate transition, string name)
+    private sealed class AttemptState<T>(JobDatabase? database, Func<CancellationToken, Task<T>> transition, string name)
     {
         public JobDatabase? Database { get; } = database;
+        public Func<CancellationToken, Task<T>> Transition { get; } = transition;
         public KeyValuePair<string, object?> Tag { get; } = new("jobworker.transition", name);
         public int Attempts { get; set; }
-        public Func<CancellationToken, Task<T>> As<T>() => (Func<CancellationToken, Task<T>>)transition;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database error in a state transition; retry {Attempt} in {Delay}: {Reason}")]
