@@ -20,6 +20,9 @@ public sealed record JobStatus
     public string? Error { get; init; }
     public JsonElement? Result { get; init; }
     public DateTime? CreatedAt { get; init; }
+
+    /// <summary>While Pending: when the job is due (scheduled, or waiting out a retry's backoff).</summary>
+    public DateTime? RunAt { get; init; }
     public DateTime? StartedAt { get; init; }
     public DateTime? FinishedAt { get; init; }
     public DateTime? UpdatedAt { get; init; }

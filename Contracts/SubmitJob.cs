@@ -20,6 +20,15 @@ public sealed record SubmitJob
     /// <summary>Per-attempt time limit; the worker's default when absent.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// Run the job no earlier than this time (UTC). It is accepted as Pending at once, and a worker runs it when it is
+    /// due. Give this or <see cref="Delay"/>, not both; neither runs it at once.
+    /// </summary>
+    public DateTime? RunAt { get; init; }
+
+    /// <summary>Run the job no earlier than this long after it is accepted.</summary>
+    public TimeSpan? Delay { get; init; }
+
     /// <summary>Ties the job to the publisher's own workflow; copied onto every event of the job.</summary>
     public Guid? CorrelationId { get; init; }
 }

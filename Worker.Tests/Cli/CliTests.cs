@@ -75,7 +75,7 @@ public sealed class CliTests
         var pending = new NewJob(Guid.NewGuid(), type, "{}", 3, null, null);
         await TestJobs.Store.AcceptAsync(failed, CancellationToken.None);
         await TestJobs.Store.AcceptAsync(pending, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(failed.Id, JobState.Pending, 0, "no such handler", CancellationToken.None);
+        await TestJobs.Store.RejectAsync(failed.Id, 0, "no such handler", CancellationToken.None);
 
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "jobs", "list", "--state", "Failed", "--type", type);
 
@@ -85,17 +85,17 @@ public sealed class CliTests
     }
 
     [Test]
-    public async Task Jobs_retry_sends_a_failed_job_again_and_a_worker_runs_it()
+    public async Task Jobs_retry_makes_a_failed_job_pending_again_and_a_worker_runs_it()
     {
         await using var worker = await TestWorker.StartAsync();
         var job = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
         await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(job.Id, JobState.Pending, 0, "failed before", CancellationToken.None);
+        await TestJobs.Store.RejectAsync(job.Id, 0, "failed before", CancellationToken.None);
 
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue), "jobs", "retry", job.Id.ToString());
 
         Assert.That(exitCode, Is.EqualTo(0), output);
-        Assert.That(output, Does.Contain($"Requeued 1 failed job(s) to queue {worker.Queue}."));
+        Assert.That(output, Does.Contain("Requeued 1 failed job(s) as Pending, due now"));
         var retried = await TestJobs.WaitForStateAsync(job.Id, JobState.Succeeded, Timeout);
         Assert.That(retried.Attempt, Is.EqualTo(1));
         Assert.That(retried.Error, Is.Null);
@@ -109,7 +109,7 @@ public sealed class CliTests
         foreach (var job in new[] { old, recent })
         {
             await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-            await TestJobs.Store.RejectAsync(job.Id, JobState.Pending, 0, "done", CancellationToken.None);
+            await TestJobs.Store.RejectAsync(job.Id, 0, "done", CancellationToken.None);
         }
 
         await using (var admin = new Npgsql.NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName)))

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using JobWorker.Messaging;
 using JobWorker.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,25 +15,30 @@ public sealed class HealthEndpointTests
     {
         await using var worker = await TestWorker.StartAsync();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), BaseAddress = new Uri(((WebApplication)worker.Host).Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };
-        var pause = worker.Services.GetRequiredService<ConsumptionPause>();
+        var circuit = worker.Services.GetRequiredService<DatabaseCircuit>();
+        var consumption = worker.Services.GetRequiredService<ConsumptionControl>();
+        var ready = await Eventually.WaitForAsync(() => http.GetAsync("/health/ready"), r => r.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(20), "the worker to be ready (its first dispatcher tick)");
 
         var live = await http.GetAsync("/health/live");
-        var ready = await http.GetAsync("/health/ready");
+        var liveReport = JsonDocument.Parse(await live.Content.ReadAsStringAsync()).RootElement;
         var report = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
-        pause.Pause("test");
+        circuit.Open("test outage");
+        await Eventually.WaitForAsync(() => Task.FromResult(consumption.IsConsuming), consuming => !consuming, TimeSpan.FromSeconds(30), "the endpoints to stop");
         var paused = await http.GetAsync("/health/ready");
         var pausedReport = await paused.Content.ReadAsStringAsync();
-        await pause.Settled.WaitAsync(TimeSpan.FromSeconds(30));
-        pause.Resume();
-        await pause.Settled.WaitAsync(TimeSpan.FromSeconds(30));
+        circuit.Close();
+        await Eventually.WaitForAsync(() => Task.FromResult(consumption.IsConsuming), consuming => consuming, TimeSpan.FromSeconds(30), "the endpoints to start again");
         var resumed = await http.GetAsync("/health/ready");
 
         Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var slots = liveReport.GetProperty("checks").GetProperty("slots").GetProperty("data");
+        Assert.That(slots.GetProperty("busy").GetInt32(), Is.Zero);
+        Assert.That(slots.GetProperty("capacity").GetInt32(), Is.EqualTo(32));
         var checks = report.GetProperty("checks").EnumerateObject().Select(c => c.Name).ToList();
-        Assert.That(checks, Is.SupersetOf(new[] { "database", "consumption", "masstransit-bus" }));
+        Assert.That(checks, Is.SupersetOf(new[] { "database", "consumption", "dispatcher", "masstransit-bus" }));
         Assert.That(paused.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That(pausedReport, Does.Contain("Consumption is paused"));
+        Assert.That(pausedReport, Does.Contain("PAUSED (database unavailable: test outage)"));
         Assert.That(resumed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 }

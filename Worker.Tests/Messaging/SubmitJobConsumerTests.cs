@@ -102,8 +102,67 @@ public sealed class SubmitJobConsumerTests
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Attempt, Is.EqualTo(1));
         Assert.That(row.Error, Does.Contain("\"ms\" must be a whole number"));
-        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True,
-            "bad input goes to the error queue with its reason");
+        Assert.That(_harness.Harness.Published.Select<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId).Any(), Is.False,
+            "the handler runs after the delivery is acknowledged: the ledger holds the failure, not the error queue");
+    }
+
+    [Test]
+    public async Task A_scheduled_job_is_acknowledged_at_once_and_runs_no_earlier_than_it_is_due()
+    {
+        var job = TestJobs.Submit(RecordingJobHandler.JobType) with { Delay = TimeSpan.FromSeconds(2) };
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var waiting = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(waiting!.State, Is.EqualTo(JobState.Pending), "accepted, not run");
+        var done = await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
+        Assert.That(done.StartedAt, Is.GreaterThanOrEqualTo(waiting.RunAt));
+        Assert.That(done.StartedAt, Is.GreaterThan(done.CreatedAt.AddSeconds(1.9)));
+        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
+    }
+
+    public static IEnumerable<TestCaseData> OutOfRange()
+    {
+        yield return new TestCaseData(TestJobs.Submit("noop", timeout: TimeSpan.FromDays(60)), "at most 1.00:00:00 (Jobs:MaxTimeout)")
+            .SetName("A 60-day timeout fails the job with the limit it broke");
+        yield return new TestCaseData(TestJobs.Submit("noop", maxAttempts: 1000), "it must be between 1 and 100")
+            .SetName("A thousand attempts fail the job with the limit it broke");
+        yield return new TestCaseData(TestJobs.Submit("noop") with { Delay = TimeSpan.FromDays(4000) }, "(Jobs:MaxScheduleAhead)")
+            .SetName("A delay past the schedule horizon fails the job with the limit it broke");
+        yield return new TestCaseData(TestJobs.Submit("noop") with { RunAt = DateTime.UtcNow.AddHours(1), Delay = TimeSpan.FromHours(1) }, "Give RunAt or Delay, not both.")
+            .SetName("Both RunAt and Delay fail the job");
+        yield return new TestCaseData(TestJobs.Submit("noop", new { text = "a\u0000b" }), "NUL character")
+            .SetName("A NUL character in the payload fails the job with a reason");
+    }
+
+    [TestCaseSource(nameof(OutOfRange))]
+    public async Task Out_of_range_settings_fail_the_job_at_accept_with_a_reason_and_fault_the_message(SubmitJob job, string reason)
+    {
+        job = job with { JobId = Guid.NewGuid() };
+
+        await _harness.Harness.Bus.Publish(job);
+
+        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
+        var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
+        Assert.That(row!.State, Is.EqualTo(JobState.Failed), "never left Running or Pending");
+        Assert.That(row.Error, Does.Contain(reason));
+        Assert.That(row.Attempt, Is.Zero, "it never ran");
+    }
+
+    [Test]
+    public async Task A_NUL_character_in_a_handler_error_or_result_is_stored_and_the_job_ends()
+    {
+        var failing = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 9, nul = true }, maxAttempts: 1);
+        var succeeding = TestJobs.Submit(RecordingJobHandler.JobType, new { nul = true });
+
+        await _harness.Harness.Bus.Publish(failing);
+        await _harness.Harness.Bus.Publish(succeeding);
+
+        var failed = await TestJobs.WaitForStateAsync(failing.JobId, JobState.Failed, Timeout);
+        var succeeded = await TestJobs.WaitForStateAsync(succeeding.JobId, JobState.Succeeded, Timeout);
+        Assert.That(failed.Error, Does.Contain("planned\uFFFDfailure"));
+        Assert.That(succeeded.Result, Does.Contain("a\uFFFDb"));
     }
 
     [Test]

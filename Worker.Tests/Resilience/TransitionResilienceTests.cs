@@ -9,14 +9,12 @@ namespace JobWorker.Tests.Resilience;
 /// <summary>Which failures the transition pipeline retries, and what it does about broken pools.</summary>
 public sealed class TransitionResilienceTests
 {
-    private static (TransitionResilience Pipeline, JobDatabase Database, ConsumptionPause Pause) Create()
+    private static (TransitionResilience Pipeline, JobDatabase Database, DatabaseCircuit Circuit) Create()
     {
         var database = new JobDatabase(
             new FixedOptionsMonitor<DatabaseOptions>(new DatabaseOptions { ConnectionString = TestEnvironment.ConnectionString() }),
             new DatabaseClientName("jobworker-tests"), NullLogger<JobDatabase>.Instance);
-        var pause = new ConsumptionPause(Options.Create(new JobWorker.Jobs.JobOptions()),
-            new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
-            NullLogger<ConsumptionPause>.Instance);
+        var circuit = new DatabaseCircuit();
         var options = Options.Create(new ResilienceOptions
         {
             RetryBaseDelay = TimeSpan.FromMilliseconds(1),
@@ -24,7 +22,7 @@ public sealed class TransitionResilienceTests
             BreakerMinimumThroughput = 4,
             BreakerBreakDuration = TimeSpan.FromSeconds(1),
         });
-        return (new TransitionResilience(database, pause, options, NullLogger<TransitionResilience>.Instance), database, pause);
+        return (new TransitionResilience(database, circuit, options, NullLogger<TransitionResilience>.Instance), database, circuit);
     }
 
     [Test]
@@ -81,20 +79,37 @@ public sealed class TransitionResilienceTests
     }
 
     [Test]
-    public async Task A_database_that_keeps_failing_opens_the_breaker_and_pauses_consumption_until_it_answers()
+    public async Task A_database_that_keeps_failing_opens_the_circuit_until_it_answers()
     {
-        var (pipeline, database, pause) = Create();
+        var (pipeline, database, circuit) = Create();
         await using var _database = database;
         var healthyAfter = DateTime.UtcNow.AddSeconds(2);
-        var paused = pause.WaitUntilPausedAsync(CancellationToken.None);
+        var opened = circuit.WaitUntilOpenAsync(CancellationToken.None);
 
         var result = await pipeline.ExecuteAsync("test", _ => DateTime.UtcNow < healthyAfter
             ? throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")
             : Task.FromResult(42), new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
 
         Assert.That(result, Is.EqualTo(42));
-        Assert.That(paused.IsCompleted, Is.True, "the open breaker must have paused consumption");
-        Assert.That(pause.IsPaused, Is.False, "the successful probe closes the breaker and resumes consumption");
+        Assert.That(opened.IsCompleted, Is.True, "the breaker must have opened the circuit (which pauses consumption)");
+        Assert.That(circuit.Reason, Does.Contain("57P03"));
+        Assert.That(circuit.IsOpen, Is.False, "the successful call closes the breaker and the circuit");
+    }
+
+    [TestCase("25006", TestName = "A read-only database (failover in progress) is retried")]
+    [TestCase("57014", TestName = "A statement timeout is retried")]
+    public async Task A_cannot_write_now_error_is_retried_until_the_database_takes_the_write(string sqlState)
+    {
+        var (pipeline, database, _) = Create();
+        await using var _database = database;
+        var calls = 0;
+
+        var result = await pipeline.ExecuteAsync("test", _ => ++calls < 3
+            ? throw new PostgresException("cannot execute UPDATE now", "ERROR", "ERROR", sqlState)
+            : Task.FromResult("written"), new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.That(result, Is.EqualTo("written"));
+        Assert.That(calls, Is.EqualTo(3));
     }
 
     [Test]

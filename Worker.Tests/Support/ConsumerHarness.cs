@@ -37,12 +37,9 @@ public sealed class ConsumerHarness : IAsyncDisposable
         builder.AddJobProcessing();
         builder.Services.AddSingleton<HandlerRuns>();
         builder.Services.AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
-        builder.Services.AddMassTransitTestHarness(bus =>
-        {
-            bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
-            bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
-            bus.AddConsumer<CancelJobConsumer, CancelJobConsumerDefinition>();
-        });
+        builder.Services.AddOptions<RabbitMqOptions>();
+        builder.Services.AddSingleton<IJobBroker, MassTransitJobBroker>();
+        builder.Services.AddMassTransitTestHarness(MessagingHostBuilderExtensions.AddJobConsumers);
         builder.Services.Configure<TestHarnessOptions>(o => o.TestTimeout = TimeSpan.FromSeconds(20));
 
         var host = builder.Build();

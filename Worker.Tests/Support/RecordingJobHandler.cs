@@ -6,7 +6,8 @@ namespace JobWorker.Tests;
 
 /// <summary>
 /// A test handler (type <c>record</c>) that counts its runs per job, fails while the attempt is at most
-/// <c>failures</c>, and waits <c>ms</c>: <c>{"failures": 1, "ms": 50}</c>.
+/// <c>failures</c>, and waits <c>ms</c>: <c>{"failures": 1, "ms": 50}</c>. With <c>"nul": true</c> its error and result hold
+/// a NUL character, which PostgreSQL cannot store as it is.
 /// </summary>
 public sealed class RecordingJobHandler(HandlerRuns runs) : IJobHandler
 {
@@ -17,13 +18,16 @@ public sealed class RecordingJobHandler(HandlerRuns runs) : IJobHandler
         runs.Record(job.JobId);
         var failures = job.Payload.TryGetProperty("failures", out var f) ? f.GetInt32() : 0;
         var ms = job.Payload.TryGetProperty("ms", out var m) ? m.GetInt32() : 0;
+        var nul = job.Payload.TryGetProperty("nul", out var n) && n.GetBoolean() ? "\0" : " ";
         await Task.Delay(ms, cancellationToken);
         if (job.Attempt <= failures)
         {
-            throw new InvalidOperationException($"planned failure on attempt {job.Attempt}");
+            throw new InvalidOperationException($"planned{nul}failure on attempt {job.Attempt}");
         }
 
-        return JsonSerializer.SerializeToElement(new { attempt = job.Attempt });
+        return nul == " "
+            ? JsonSerializer.SerializeToElement(new { attempt = job.Attempt })
+            : JsonSerializer.SerializeToElement(new { attempt = job.Attempt, text = $"a{nul}b" });
     }
 }
 

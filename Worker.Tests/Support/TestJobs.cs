@@ -3,13 +3,15 @@ using JobWorker.Contracts;
 using JobWorker.Jobs;
 using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Tests;
 
 /// <summary>Builds submissions and reads jobs back from the test database.</summary>
 public static class TestJobs
 {
-    public static JobStore Store { get; } = new(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None);
+    public static JobStore Store { get; } = new(
+        TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None, Options.Create(new DispatchOptions()));
 
     public static SubmitJob Submit(string type, object? payload = null, int? maxAttempts = null, TimeSpan? timeout = null) => new()
     {
@@ -19,6 +21,23 @@ public static class TestJobs
         MaxAttempts = maxAttempts,
         Timeout = timeout,
     };
+
+    /// <summary>The job's recorded events still in the outbox, as "Kind@attempt", sorted.</summary>
+    public static async Task<List<string>> EventsAsync(Guid jobId)
+    {
+        await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
+        var events = await db.Events.AsNoTracking().Where(e => e.JobId == jobId).ToListAsync();
+        return [.. events.Select(e => $"{e.Kind}@{e.Attempt}{(e.WillRetry ? " (will retry)" : "")}").Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Runs one statement against the test database with <paramref name="id"/> as $1 (for faults a test arranges).</summary>
+    public static async Task<int> ExecuteAsync(string sql, Guid id)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection) { Parameters = { new() { Value = id } } };
+        return await command.ExecuteNonQueryAsync();
+    }
 
     public static List<SubmitJob> Delays(int count, int ms) =>
         [.. Enumerable.Range(0, count).Select(_ => Submit("delay", new { ms }))];
@@ -42,9 +61,10 @@ public static class TestJobs
             $"job {id} to be {state}"))!;
 
     /// <summary>The rows of <paramref name="jobs"/> as stored.</summary>
-    public static async Task<List<Job>> LoadAsync(IEnumerable<SubmitJob> jobs)
+    public static Task<List<Job>> LoadAsync(IEnumerable<SubmitJob> jobs) => LoadAsync([.. jobs.Select(j => j.JobId)]);
+
+    public static async Task<List<Job>> LoadAsync(List<Guid> ids)
     {
-        var ids = jobs.Select(j => j.JobId).ToList();
         await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
         return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToListAsync();
     }

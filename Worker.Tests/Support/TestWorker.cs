@@ -51,6 +51,7 @@ public sealed class TestWorker : IAsyncDisposable
         ["Jobs:RetryBaseDelay"] = "00:00:00.050",
         ["Jobs:RetryMaxDelay"] = "00:00:00.200",
         ["Jobs:DrainTimeout"] = "00:00:05",
+        ["Dispatch:Interval"] = "00:00:00.100",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Health:Port"] = "0",
         ["Telemetry:StatusInterval"] = "00:00:01",

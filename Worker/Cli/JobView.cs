@@ -16,6 +16,8 @@ public static class JobView
         Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
         Row("owner", job.Owner);
         Row("created", job.CreatedAt.ToString("O"));
+        Row("due", job.State == JobState.Pending ? job.RunAt.ToString("O") : null);
+        Row("cancel requested", job.CancelReason);
         Row("started", job.StartedAt?.ToString("O"));
         Row("finished", job.FinishedAt?.ToString("O"));
         Row("updated", job.UpdatedAt.ToString("O"));
@@ -29,12 +31,13 @@ public static class JobView
     {
         var table = new Table()
             .AddColumn("id").AddColumn("type").AddColumn("state").AddColumn(new TableColumn("attempt").RightAligned())
-            .AddColumn("updated (UTC)").AddColumn("error");
+            .AddColumn("updated (UTC)").AddColumn("due (UTC)").AddColumn("error");
         foreach (var job in jobs)
         {
             table.AddRow(
                 job.Id.ToString(), Markup.Escape(job.Type), job.State.ToString(), $"{job.Attempt}/{job.MaxAttempts}",
-                job.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss"), Markup.Escape(Shorten(job.Error ?? "", 60)));
+                job.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss"), job.State == JobState.Pending ? job.RunAt.ToString("yyyy-MM-dd HH:mm:ss") : "",
+                Markup.Escape(Shorten(job.Error ?? "", 60)));
         }
 
         AnsiConsole.Write(table);

@@ -63,7 +63,7 @@ public static class JobsCommand
         var id = new Argument<Guid?>("id") { Description = "The failed job to retry.", Arity = ArgumentArity.ZeroOrOne };
         var allFailed = new Option<bool>("--failed") { Description = "Retry every failed job." };
         var attempts = new Option<int>("--attempts") { DefaultValueFactory = _ => 1, Description = "Attempts to grant each retried job." };
-        var command = new Command("retry", "Send failed jobs to the queue again.") { id, allFailed, attempts };
+        var command = new Command("retry", "Make failed jobs Pending again, with more attempts; the workers run them.") { id, allFailed, attempts };
         command.SetAction((parse, cancellationToken) =>
         {
             var jobId = parse.GetValue(id);
@@ -75,28 +75,15 @@ public static class JobsCommand
             return WithStoreAsync(async (store, services) =>
             {
                 var requeued = await store.RequeueFailedAsync(jobId, Math.Clamp(parse.GetValue(attempts), 1, 100), cancellationToken);
-                if (jobId is not null && requeued.Count == 0)
+                if (jobId is not null && requeued == 0)
                 {
                     return CliErrors.Report($"job {jobId} is not Failed (or does not exist); nothing to retry", CliErrors.Failed);
                 }
 
-                var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
-                var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
-                foreach (var job in requeued)
-                {
-                    await endpoint.Send(new SubmitJob
-                    {
-                        JobId = job.Id,
-                        JobType = job.Type,
-                        Payload = JsonSerializer.Deserialize<JsonElement>(job.Payload),
-                        Timeout = job.Timeout,
-                        CorrelationId = job.CorrelationId,
-                    }, cancellationToken);
-                }
-
-                Console.WriteLine($"Requeued {requeued.Count} failed job(s) to queue {queue}.");
+                var tick = services.GetRequiredService<IOptions<DispatchOptions>>().Value.Interval;
+                Console.WriteLine($"Requeued {requeued} failed job(s) as Pending, due now; a running worker's dispatcher sends them within {tick.TotalSeconds:0.#} s.");
                 return CliErrors.Ok;
-            }, withBus: true);
+            });
         });
         return command;
     }
@@ -120,17 +107,12 @@ public static class JobsCommand
         return command;
     }
 
-    private static Task<int> WithStoreAsync(Func<JobStore, IServiceProvider, Task<int>> action, bool withBus = false) => CliErrors.RunAsync(async () =>
+    private static Task<int> WithStoreAsync(Func<JobStore, IServiceProvider, Task<int>> action) => CliErrors.RunAsync(async () =>
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobPersistence(_ => "jobworker-cli");
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddJobOptions();
-        if (withBus)
-        {
-            builder.AddJobMessaging(consumeJobs: false);
-        }
-
         using var host = builder.Build();
         await host.StartAsync();
         try

@@ -25,6 +25,8 @@ public static class SubmitCommand
         var wait = new Option<bool>("--wait") { Description = "Follow the jobs until each is Succeeded, Failed or Cancelled; exit 0 only if all Succeeded." };
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts per job (the worker's Jobs:DefaultMaxAttempts when absent)." };
         var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Jobs:DefaultTimeout when absent)." };
+        var at = new Option<DateTimeOffset?>("--at") { Description = "Run the job no earlier than this time, e.g. 2026-12-01T08:00:00Z (UTC unless an offset is given)." };
+        var @in = new Option<string?>("--in") { Description = "Run the job no earlier than this long from now: 90s, 10m, 2h, 1d, or hh:mm:ss." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
         count.Validators.Add(r =>
         {
@@ -34,7 +36,7 @@ public static class SubmitCommand
             }
         });
 
-        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, waitTimeout };
+        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, waitTimeout };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             JsonElement payloadJson;
@@ -47,6 +49,23 @@ public static class SubmitCommand
                 return CliErrors.Report($"--payload is not valid JSON: {e.Message}", CliErrors.BadInput);
             }
 
+            if (parse.GetValue(at) is not null && parse.GetValue(@in) is not null)
+            {
+                return CliErrors.Report("give --at or --in, not both", CliErrors.BadInput);
+            }
+
+            TimeSpan? delay = null;
+            if (parse.GetValue(@in) is { } inText)
+            {
+                if (ParseDuration(inText) is not { } parsed)
+                {
+                    return CliErrors.Report($"--in '{inText}' is not a duration such as 90s, 10m, 2h, 1d or 00:10:00", CliErrors.BadInput);
+                }
+
+                delay = parsed;
+            }
+
+            var runAt = parse.GetValue(at)?.UtcDateTime;
             var builder = JobWorkerHost.CreateBuilder(quiet: true);
             builder.AddJobPersistence(_ => "jobworker-cli");
             builder.AddJobMessaging(consumeJobs: false);
@@ -62,6 +81,8 @@ public static class SubmitCommand
                     Payload = payloadJson,
                     MaxAttempts = parse.GetValue(maxAttempts),
                     Timeout = parse.GetValue(timeout),
+                    RunAt = runAt,
+                    Delay = delay,
                 }).ToList();
 
                 var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;
@@ -70,9 +91,10 @@ public static class SubmitCommand
                     var clock = Stopwatch.StartNew();
                     await SendAsync(host.Services, messages, cancellationToken);
                     var queue = host.Services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
+                    var due = runAt is { } when ? $", due at {when:u}" : delay is { } after ? $", due {after} after it is accepted" : "";
                     Console.WriteLine(messages.Count == 1
-                        ? $"Submitted job {messages[0].JobId} ({messages[0].JobType}) to queue {queue}."
-                        : $"Submitted {messages.Count} {messages[0].JobType} jobs to queue {queue} in {clock.Elapsed.TotalSeconds:F1} s.");
+                        ? $"Submitted job {messages[0].JobId} ({messages[0].JobType}) to queue {queue}{due}."
+                        : $"Submitted {messages.Count} {messages[0].JobType} jobs to queue {queue} in {clock.Elapsed.TotalSeconds:F1} s{due}.");
 
                     return monitor is null
                         ? CliErrors.Ok
@@ -85,6 +107,29 @@ public static class SubmitCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>90s, 10m, 2h, 1d, or a TimeSpan such as 00:10:00.</summary>
+    internal static TimeSpan? ParseDuration(string text)
+    {
+        text = text.Trim();
+        if (text.Length >= 2 && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0)
+        {
+            TimeSpan? unit = char.ToLowerInvariant(text[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(n),
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                _ => null,
+            };
+            if (unit is not null)
+            {
+                return unit;
+            }
+        }
+
+        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero ? span : null;
     }
 
     private static async Task SendAsync(IServiceProvider services, List<SubmitJob> messages, CancellationToken cancellationToken)

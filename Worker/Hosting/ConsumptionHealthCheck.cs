@@ -1,13 +1,13 @@
-using JobWorker.Resilience;
+using JobWorker.Messaging;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobWorker.Hosting;
 
-/// <summary>Readiness: consumption is not paused by the database circuit breaker.</summary>
-public sealed class ConsumptionHealthCheck(ConsumptionPause pause) : IHealthCheck
+/// <summary>Readiness: the job endpoints consume (not paused by the database circuit, not draining).</summary>
+public sealed class ConsumptionHealthCheck(ConsumptionControl consumption) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(pause.IsPaused
-            ? HealthCheckResult.Unhealthy("Consumption is paused: the database circuit is open.")
-            : HealthCheckResult.Healthy("Consuming."));
+        Task.FromResult(consumption.ShouldConsume && consumption.IsConsuming
+            ? HealthCheckResult.Healthy("Consuming.")
+            : HealthCheckResult.Unhealthy($"Consumption is {consumption.State}."));
 }

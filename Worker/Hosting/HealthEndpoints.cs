@@ -9,25 +9,28 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>
-/// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (database reachable, bus connected,
-/// consumption not paused), answered as JSON with each check's status and reason.
+/// <c>/health/live</c> (the process answers and its slots are not wedged) and <c>/health/ready</c> (database reachable,
+/// bus connected, consumption running, dispatcher ticking), answered as JSON with each check's status, reason and data.
 /// </summary>
 public static class HealthEndpoints
 {
+    public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
     public static IServiceCollection AddJobWorkerHealthChecks(this IServiceCollection services)
     {
         // MassTransit adds its bus check (tagged "ready") to the same health check service.
         services.AddHealthChecks()
+            .AddCheck<JobSlotsHealthCheck>("slots", tags: [LiveTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
-            .AddCheck<ConsumptionHealthCheck>("consumption", tags: [ReadyTag]);
+            .AddCheck<ConsumptionHealthCheck>("consumption", tags: [ReadyTag])
+            .AddCheck<DispatcherHealthCheck>("dispatcher", tags: [ReadyTag]);
         return services;
     }
 
     public static IEndpointRouteBuilder MapJobWorkerHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks(HealthOptions.LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        endpoints.MapHealthChecks(HealthOptions.LivePath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteAsync });
         endpoints.MapHealthChecks(HealthOptions.ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
         return endpoints;
     }
@@ -38,7 +41,12 @@ public static class HealthEndpoints
         return JsonSerializer.SerializeAsync(context.Response.Body, new
         {
             status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+            }),
         });
     }
 }

@@ -52,6 +52,7 @@ public static class JobWorkerHost
         builder.AddJobMessaging(consumeJobs: true);
         builder.AddJobTelemetry();
         builder.Services.AddHostedService<StartupReport>();
+        builder.Services.AddHostedService<WorkerShutdown>();
 
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddJobWorkerHealthChecks();
@@ -63,10 +64,13 @@ public static class JobWorkerHost
         {
             mt.WaitUntilStarted = true;
             mt.StartTimeout = TimeSpan.FromSeconds(60);
-            mt.ConsumerStopTimeout = drain;
-            mt.StopTimeout = drain + TimeSpan.FromSeconds(10);
+
+            // A consume only waits for a slot and claims; handlers run in slots and drain in WorkerShutdown. A delivery
+            // still waiting when its endpoint stops is cancelled after this and goes back to the queue.
+            mt.ConsumerStopTimeout = TimeSpan.FromSeconds(5);
+            mt.StopTimeout = TimeSpan.FromSeconds(30);
         });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drain + TimeSpan.FromSeconds(20));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drain + TimeSpan.FromSeconds(90));
 
         var app = builder.Build();
         app.MapJobWorkerHealth();

@@ -21,10 +21,22 @@ public sealed class Job
 
     public Guid? CorrelationId { get; set; }
 
+    /// <summary>While Pending: the job may not be claimed before this (scheduled jobs, retry backoff).</summary>
+    public DateTime RunAt { get; set; }
+
+    /// <summary>While Pending: when a SubmitJob for it was last sent; null when no message for it is known to be queued.</summary>
+    public DateTime? DispatchedAt { get; set; }
+
+    /// <summary>A CancelJob was received while the job was Running: its owner stops it, or recovery ends it Cancelled.</summary>
+    public string? CancelReason { get; set; }
+
+    /// <summary>The claim that made the current attempt: lets a claim retried after a lost reply recognise its own write.</summary>
+    public Guid? ClaimToken { get; set; }
+
     /// <summary>The worker that owns the current attempt (set while Running).</summary>
     public string? Owner { get; set; }
 
-    /// <summary>While Running: the owner renews this; once it passes, another worker may take the job over.</summary>
+    /// <summary>While Running: the owner renews this; once it passes, recovery takes the job back.</summary>
     public DateTime? LeaseExpiresAt { get; set; }
 
     public string? Error { get; set; }

@@ -7,7 +7,7 @@ public enum JobOutcomeKind
     Succeeded,
     Failed,
 
-    /// <summary>The worker is stopping; the attempt did not finish and the job goes back to the queue.</summary>
+    /// <summary>The worker is stopping, or lost the job's lease: the attempt did not finish and the job goes back to Pending.</summary>
     Interrupted,
 
     /// <summary>A CancelJob stopped the handler; the job ends Cancelled.</summary>
@@ -21,7 +21,7 @@ public readonly record struct JobOutcome(JobOutcomeKind Kind, JsonElement? Resul
 
     public static JobOutcome Failed(string error, bool retryable) => new(JobOutcomeKind.Failed, Error: error, Retryable: retryable);
 
-    public static JobOutcome Interrupted => new(JobOutcomeKind.Interrupted);
+    public static JobOutcome Interrupted(string why) => new(JobOutcomeKind.Interrupted, Error: why);
 
-    public static JobOutcome Cancelled => new(JobOutcomeKind.Cancelled);
+    public static JobOutcome Cancelled(string reason) => new(JobOutcomeKind.Cancelled, Error: reason);
 }

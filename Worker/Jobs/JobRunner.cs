@@ -7,16 +7,18 @@ namespace JobWorker.Jobs;
 /// <summary>Runs one attempt of a handler under its time limit and turns however it ends into a <see cref="JobOutcome"/>.</summary>
 public sealed partial class JobRunner(ILogger<JobRunner> logger)
 {
-    /// <param name="stopping">Fires when the worker stops: the attempt is interrupted, not failed.</param>
-    /// <param name="cancelled">Fires when a CancelJob arrives for this job.</param>
-    public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping, CancellationToken cancelled)
+    // CancellationTokenSource.CancelAfter takes at most uint.MaxValue - 1 ms (about 49 days).
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <param name="running">The job in its slot: its <see cref="RunningJob.Stopping"/> fires on cancel, drain or a lost lease.</param>
+    public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
     {
         using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.job.run {job.JobType}");
         activity?.SetTag("jobworker.job.id", job.JobId);
         activity?.SetTag("jobworker.job.type", job.JobType);
         activity?.SetTag("jobworker.job.attempt", job.Attempt);
         var started = Stopwatch.GetTimestamp();
-        var outcome = await RunCoreAsync(handler, job, timeout, stopping, cancelled);
+        var outcome = await RunCoreAsync(handler, job, timeout, running);
         JobWorkerTelemetry.JobDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
             JobWorkerTelemetry.JobType(job.JobType), new KeyValuePair<string, object?>("outcome", outcome.Kind.ToString()));
         activity?.SetTag("jobworker.job.outcome", outcome.Kind.ToString());
@@ -28,22 +30,23 @@ public sealed partial class JobRunner(ILogger<JobRunner> logger)
         return outcome;
     }
 
-    private async Task<JobOutcome> RunCoreAsync(IJobHandler handler, JobRun job, TimeSpan timeout, CancellationToken stopping, CancellationToken cancelled)
+    private async Task<JobOutcome> RunCoreAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
     {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancelled);
-        attempt.CancelAfter(timeout);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(running.Stopping);
+        attempt.CancelAfter(timeout < LongestTimer ? timeout : LongestTimer);
         try
         {
             var result = await handler.RunAsync(job, attempt.Token);
             return JobOutcome.Succeeded(result);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (running.Stopping.IsCancellationRequested)
         {
-            return JobOutcome.Interrupted;
-        }
-        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
-        {
-            return JobOutcome.Cancelled;
+            return running.StopReason switch
+            {
+                JobStop.Cancelled => JobOutcome.Cancelled(running.CancelReason ?? "Cancelled on request."),
+                JobStop.Draining => JobOutcome.Interrupted("the worker is stopping"),
+                _ => JobOutcome.Interrupted("the lease could not be renewed"),
+            };
         }
         catch (OperationCanceledException) when (attempt.IsCancellationRequested)
         {

@@ -1,138 +1,394 @@
 using JobWorker.Persistence;
 using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// The job state machine's writes. Each transition creates a DbContext, makes one guarded write
-/// (insert if absent, or update WHERE state and attempt are as expected) and disposes the context
-/// before returning, so no connection is held between transitions or while a handler runs.
+/// The job ledger's writes. Each transition creates a DbContext, runs one guarded statement (insert if absent, or
+/// update WHERE state and attempt are as expected) and disposes the context before returning, so no connection is
+/// held between transitions or while a handler runs. A transition that has an event records it in the same
+/// statement, in the <c>job_events</c> outbox, so an event is never lost and never recorded twice.
 /// </summary>
 /// <remarks>
 /// Every transition runs in <see cref="TransitionResilience"/>: transient errors are retried, broken pools reset.
-/// Times come from the database's clock (<c>now()</c>), so leases compare correctly across replicas.
+/// Every time comes from the database's clock (<c>now()</c>), so leases and due times compare correctly across
+/// replicas. Each statement starts with a <c>/* jobworker:name */</c> comment, so it can be told apart in
+/// pg_stat_activity and in slow-statement logs.
 /// </remarks>
-public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience)
+public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience, IOptions<DispatchOptions> dispatch)
 {
-    /// <summary>Absent → Pending. Idempotent on the job id: returns false when the row already existed.</summary>
-    public Task<bool> AcceptAsync(NewJob job, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("accept", ct => InsertIfAbsentAsync(job, ct), cancellationToken, job.Id);
-
-    private async Task<bool> InsertIfAbsentAsync(NewJob job, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, timeout, correlation_id, created_at, updated_at)
-            VALUES ({job.Id}, {job.Type}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId}, now(), now())
-            ON CONFLICT (id) DO NOTHING
-            """, cancellationToken);
-        return inserted == 1;
-    }
+    /// <summary>How long the writer of an event has to publish it itself before any relay may (<c>Dispatch:EventRetryAfter</c>).</summary>
+    private TimeSpan RelayAfter => dispatch.Value.EventRetryAfter;
 
     /// <summary>
-    /// Pending → Running with attempt + 1 and <paramref name="owner"/> recorded. A Running job whose lease
-    /// has expired (its worker died) is taken over the same way; so is one that <paramref name="owner"/>
-    /// itself holds but is no longer running. Returns the claimed row, or null when the job is not claimable.
+    /// Absent → Pending, due at <see cref="NewJob.RunAt"/> or after <see cref="NewJob.Delay"/> (now when neither).
+    /// Idempotent on the job id: returns null when the row already existed, else whether the job is due now.
     /// </summary>
-    public Task<Job?> ClaimAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("claim", ct => ClaimOnceAsync(id, owner, lease, ct), cancellationToken, id);
-
-    private async Task<Job?> ClaimOnceAsync(Guid id, string owner, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var claimed = await db.Jobs.FromSql($"""
-            UPDATE jobs
-            SET state = 'Running', attempt = attempt + 1, owner = {owner}, lease_expires_at = now() + {lease},
-                started_at = now(), finished_at = NULL, updated_at = now()
-            WHERE id = {id} AND attempt < max_attempts
-              AND (state = 'Pending' OR (state = 'Running' AND (lease_expires_at < now() OR owner = {owner})))
-            RETURNING *
-            """).AsNoTracking().ToListAsync(cancellationToken);
-        return claimed.SingleOrDefault();
-    }
-
-    /// <summary>Running (this attempt) → Succeeded with its result.</summary>
-    public Task<TransitionResult> SucceedAsync(Guid id, int attempt, string? resultJson, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, JobState.Succeeded, cancellationToken, s =>
-        {
-            s.SetProperty(j => j.State, JobState.Succeeded);
-            s.SetProperty(j => j.Result, resultJson);
-            s.SetProperty(j => j.Error, (string?)null);
-            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
-            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
-            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
-        });
-
-    /// <summary>
-    /// Running (this attempt) → Failed with its error, or back to Pending when another attempt will follow
-    /// (the retried transition). The error is kept either way.
-    /// </summary>
-    public Task<TransitionResult> FailAsync(Guid id, int attempt, string error, bool willRetry, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, willRetry ? JobState.Pending : JobState.Failed, cancellationToken, s =>
-        {
-            s.SetProperty(j => j.State, willRetry ? JobState.Pending : JobState.Failed);
-            s.SetProperty(j => j.Error, error);
-            if (willRetry)
-            {
-                s.SetProperty(j => j.Owner, (string?)null);
-            }
-
-            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
-            s.SetProperty(j => j.FinishedAt, willRetry ? null : DateTime.UtcNow);
-            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
-        });
-
-    /// <summary>
-    /// Running (this attempt) → Pending without an error: the worker is stopping and the message goes back to the
-    /// queue. The attempt number stays (it fences late writes), but the interrupted attempt does not use up the
-    /// job's budget: MaxAttempts grows by one, so rolling deploys never fail a healthy job.
-    /// </summary>
-    public Task<TransitionResult> ReleaseAsync(Guid id, int attempt, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, JobState.Pending, cancellationToken, s =>
-        {
-            s.SetProperty(j => j.State, JobState.Pending);
-            s.SetProperty(j => j.MaxAttempts, j => j.MaxAttempts + 1);
-            s.SetProperty(j => j.Owner, (string?)null);
-            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
-            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
-        });
-
-    /// <summary>
-    /// A job that can never run (unknown type, exhausted attempts) → Failed. Guarded by the state and
-    /// attempt the caller saw, so a job another worker has moved on is left alone.
-    /// </summary>
-    public Task<TransitionResult> RejectAsync(Guid id, JobState expected, int attempt, string error, CancellationToken cancellationToken) =>
-        UpdateAsync(id, expected, attempt, JobState.Failed, cancellationToken, s =>
-        {
-            s.SetProperty(j => j.State, JobState.Failed);
-            s.SetProperty(j => j.Error, error);
-            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
-            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
-            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
-        });
-
-    /// <summary>
-    /// Cancels a job that is not running anywhere: Pending (or Running under a lapsed lease) → Cancelled.
-    /// When the job is unknown yet, a Cancelled tombstone is stored, so the SubmitJob that arrives later never runs.
-    /// Returns the attempt it was cancelled at, or null when the job is running or finished and was left alone.
-    /// </summary>
-    public Task<int?> CancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("cancel", async ct =>
+    public Task<bool?> AcceptAsync(NewJob job, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("accept", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var cancelled = await db.Database.SqlQuery<int>($"""
-                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, created_at, finished_at, updated_at)
-                VALUES ({id}, '(not yet submitted)', 'null'::jsonb, 'Cancelled', 0, 1, {reason}, now(), now(), now())
-                ON CONFLICT (id) DO UPDATE
-                SET state = 'Cancelled', error = EXCLUDED.error, owner = NULL, lease_expires_at = NULL,
-                    finished_at = now(), updated_at = now()
-                WHERE jobs.state = 'Pending' OR (jobs.state = 'Running' AND jobs.lease_expires_at < now())
-                RETURNING attempt AS "Value"
+            var due = await db.Database.SqlQuery<bool>($"""
+                /* jobworker:accept */
+                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
+                SELECT {job.Id}, {job.Type}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId},
+                       v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
+                FROM (SELECT greatest(now(), coalesce({job.RunAt}::timestamptz, now() + coalesce({job.Delay}::interval, interval '0'))) AS run_at) v
+                ON CONFLICT (id) DO NOTHING
+                RETURNING run_at <= now() AS "Value"
                 """).ToListAsync(ct);
-            return cancelled.Count == 1 ? cancelled[0] : (int?)null;
+            return due.Count == 1 ? due[0] : (bool?)null;
+        }, cancellationToken, job.Id);
+
+    /// <summary>
+    /// Pending and due → Running with attempt + 1, <paramref name="owner"/>, a lease and <paramref name="token"/>;
+    /// records JobStarted. Returns the claimed row, or null when the job is not claimable (running elsewhere,
+    /// finished, not due, or unknown). A retry of a claim whose reply was lost finds its own token and returns that row.
+    /// </summary>
+    public Task<Job?> ClaimAsync(Guid id, string owner, Guid token, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("claim", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var claimed = await db.Jobs.FromSql($"""
+                /* jobworker:claim */
+                WITH claimed AS (
+                    UPDATE jobs
+                    SET state = 'Running', attempt = attempt + 1, owner = {owner}, claim_token = {token},
+                        lease_expires_at = now() + {lease}, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
+                    WHERE id = {id} AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts
+                    RETURNING *
+                ), started AS (
+                    INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+                    SELECT id, 'Started', attempt, false, owner, started_at, now() + {RelayAfter} FROM claimed
+                )
+                SELECT * FROM claimed
+                UNION ALL
+                SELECT * FROM jobs WHERE id = {id} AND state = 'Running' AND claim_token = {token}
+                """).AsNoTracking().ToListAsync(ct);
+            return claimed.Count > 0 ? claimed[0] : null;
+        }, cancellationToken, id);
+
+    /// <summary>Running (this attempt, this owner) → Succeeded with its result; records JobSucceeded. Returns the event, or null when the row had moved on.</summary>
+    public Task<OutboxEvent?> SucceedAsync(Job claimed, string? resultJson, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("succeed", async ct =>
+        {
+            resultJson = StoredText.CleanJson(resultJson);
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var at = await db.Database.SqlQuery<DateTime>($"""
+                /* jobworker:succeed */
+                WITH t AS (
+                    UPDATE jobs
+                    SET state = 'Succeeded', result = {resultJson}::jsonb, error = NULL, lease_expires_at = NULL, claim_token = NULL,
+                        cancel_reason = NULL, finished_at = now(), updated_at = now()
+                    WHERE id = {claimed.Id} AND state = 'Running' AND attempt = {claimed.Attempt} AND owner = {claimed.Owner}
+                    RETURNING id, attempt, finished_at
+                )
+                INSERT INTO job_events (job_id, kind, attempt, will_retry, occurred_at, relay_after)
+                SELECT id, 'Succeeded', attempt, false, finished_at, now() + {RelayAfter} FROM t
+                RETURNING occurred_at AS "Value"
+                """).ToListAsync(ct);
+            if (at.Count == 0)
+            {
+                return null;
+            }
+
+            var recorded = OutboxEvent.For(claimed, JobEventKind.Succeeded, at[0]);
+            recorded.Result = resultJson;
+            return recorded;
+        }, cancellationToken, claimed.Id);
+
+    /// <summary>
+    /// Running (this attempt, this owner) → Failed with its error (<paramref name="retryAfter"/> null), or → Pending
+    /// due after <paramref name="retryAfter"/> for the next attempt, keeping the error. A job whose cancel was
+    /// requested meanwhile ends Cancelled instead of being retried. Records the matching event and returns it, or
+    /// null when the row had moved on.
+    /// </summary>
+    public Task<OutboxEvent?> FailAsync(Job claimed, string error, TimeSpan? retryAfter, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(retryAfter is null ? "fail" : "retry", async ct =>
+        {
+            error = StoredText.Clean(error)!;
+            var retry = retryAfter is not null;
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var events = await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:fail */
+                WITH t AS (
+                    UPDATE jobs
+                    SET state = CASE WHEN cancel_reason IS NOT NULL THEN 'Cancelled' WHEN {retry} THEN 'Pending' ELSE 'Failed' END,
+                        error = coalesce(cancel_reason, {error}),
+                        owner = CASE WHEN {retry} AND cancel_reason IS NULL THEN NULL ELSE owner END,
+                        run_at = now() + coalesce({retryAfter}::interval, interval '0'), dispatched_at = NULL,
+                        lease_expires_at = NULL, claim_token = NULL,
+                        finished_at = CASE WHEN {retry} AND cancel_reason IS NULL THEN NULL ELSE now() END, updated_at = now()
+                    WHERE id = {claimed.Id} AND state = 'Running' AND attempt = {claimed.Attempt} AND owner = {claimed.Owner}
+                    RETURNING id, attempt, state, error, updated_at
+                )
+                INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                SELECT id, CASE state WHEN 'Cancelled' THEN 'Cancelled' ELSE 'Failed' END, attempt, state = 'Pending', error, updated_at, now() + {RelayAfter}
+                FROM t
+                RETURNING job_id AS "JobId", kind AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
+                          will_retry AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", occurred_at AS "OccurredAt",
+                          NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                """).ToListAsync(ct);
+            return events.Count == 0 ? null : Describe(events[0], claimed);
+        }, cancellationToken, claimed.Id);
+
+    /// <summary>
+    /// Running (this attempt, this owner) → Pending, due now and with no message queued: the worker is stopping or
+    /// lost the job's lease. The attempt number stays (it fences late writes), but the interrupted attempt does not
+    /// use up the job's budget: MaxAttempts grows by one, so rolling deploys never fail a healthy job. A job whose
+    /// cancel was requested ends Cancelled instead (and that event is returned). Returns the state written, or null
+    /// when the row had moved on.
+    /// </summary>
+    public Task<(JobState State, OutboxEvent? Event)?> ReleaseAsync(Job claimed, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync<(JobState, OutboxEvent?)?>("release", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var released = await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:release */
+                WITH t AS (
+                    UPDATE jobs
+                    SET state = CASE WHEN cancel_reason IS NULL THEN 'Pending' ELSE 'Cancelled' END,
+                        error = coalesce(cancel_reason, error),
+                        max_attempts = CASE WHEN cancel_reason IS NULL THEN max_attempts + 1 ELSE max_attempts END,
+                        owner = CASE WHEN cancel_reason IS NULL THEN NULL ELSE owner END,
+                        run_at = now(), dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL,
+                        finished_at = CASE WHEN cancel_reason IS NULL THEN NULL ELSE now() END, updated_at = now()
+                    WHERE id = {claimed.Id} AND state = 'Running' AND attempt = {claimed.Attempt} AND owner = {claimed.Owner}
+                    RETURNING id, attempt, state, error, updated_at
+                ), cancelled AS (
+                    INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                    SELECT id, 'Cancelled', attempt, false, error, updated_at, now() + {RelayAfter} FROM t WHERE state = 'Cancelled'
+                )
+                SELECT id AS "JobId", state AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
+                       false AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", updated_at AS "OccurredAt",
+                       NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                FROM t
+                """).ToListAsync(ct);
+            if (released.Count == 0)
+            {
+                return null;
+            }
+
+            var state = Enum.Parse<JobState>(released[0].Kind);
+            return (state, state == JobState.Cancelled ? Describe(released[0], claimed) : null);
+        }, cancellationToken, claimed.Id);
+
+    /// <summary>Running (this attempt, this owner) → Cancelled: its handler stopped because of a CancelJob. Records JobCancelled.</summary>
+    public Task<OutboxEvent?> CancelRunningAsync(Job claimed, string reason, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("cancel-running", async ct =>
+        {
+            reason = StoredText.Clean(reason)!;
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var events = await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:cancel-running */
+                WITH t AS (
+                    UPDATE jobs
+                    SET state = 'Cancelled', error = coalesce(cancel_reason, {reason}), lease_expires_at = NULL, claim_token = NULL,
+                        finished_at = now(), updated_at = now()
+                    WHERE id = {claimed.Id} AND state = 'Running' AND attempt = {claimed.Attempt} AND owner = {claimed.Owner}
+                    RETURNING id, attempt, error, finished_at
+                )
+                INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                SELECT id, 'Cancelled', attempt, false, error, finished_at, now() + {RelayAfter} FROM t
+                RETURNING job_id AS "JobId", kind AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
+                          will_retry AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", occurred_at AS "OccurredAt",
+                          NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                """).ToListAsync(ct);
+            return events.Count == 0 ? null : Describe(events[0], claimed);
+        }, cancellationToken, claimed.Id);
+
+    /// <summary>
+    /// A CancelJob. A Pending job (due or scheduled) → Cancelled, and an unknown one gets a Cancelled tombstone, so
+    /// the SubmitJob that arrives later never runs; either way JobCancelled is recorded. A Running job gets the
+    /// request recorded: its owner stops it, or recovery ends it Cancelled if the owner is gone. A finished job is
+    /// left alone. Returns the state the job is in afterwards, or null when it was already finished.
+    /// </summary>
+    public Task<JobState?> RequestCancelAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync<JobState?>("request-cancel", async ct =>
+        {
+            reason = StoredText.Clean(reason)!;
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var states = await db.Database.SqlQuery<string>($"""
+                /* jobworker:request-cancel */
+                WITH t AS (
+                    INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, run_at, created_at, finished_at, updated_at)
+                    VALUES ({id}, '(not yet submitted)', 'null'::jsonb, 'Cancelled', 0, 1, {reason}, now(), now(), now(), now())
+                    ON CONFLICT (id) DO UPDATE
+                    SET state = CASE WHEN jobs.state = 'Pending' THEN 'Cancelled' ELSE jobs.state END,
+                        error = CASE WHEN jobs.state = 'Pending' THEN EXCLUDED.error ELSE jobs.error END,
+                        cancel_reason = CASE WHEN jobs.state = 'Running' THEN coalesce(jobs.cancel_reason, EXCLUDED.error) END,
+                        dispatched_at = CASE WHEN jobs.state = 'Pending' THEN NULL ELSE jobs.dispatched_at END,
+                        finished_at = CASE WHEN jobs.state = 'Pending' THEN now() END, updated_at = now()
+                    WHERE jobs.state IN ('Pending', 'Running')
+                    RETURNING id, state, attempt, error, updated_at
+                ), cancelled AS (
+                    INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                    SELECT id, 'Cancelled', attempt, false, error, updated_at, now() FROM t WHERE state = 'Cancelled'
+                )
+                SELECT state AS "Value" FROM t
+                """).ToListAsync(ct);
+            return states.Count == 0 ? null : Enum.Parse<JobState>(states[0]);
+        }, cancellationToken, id);
+
+    /// <summary>
+    /// Extends the leases of <paramref name="ids"/>, the jobs <paramref name="owner"/> is running right now, in one
+    /// statement. Returns those still Running under this owner, with any cancel requested for them; a job missing from
+    /// the answer is no longer this owner's.
+    /// </summary>
+    public Task<List<LeaseRenewal>> RenewLeasesAsync(string owner, Guid[] ids, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("renew-leases", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.SqlQuery<LeaseRenewal>($"""
+                /* jobworker:renew-leases */
+                UPDATE jobs SET lease_expires_at = now() + {lease}
+                WHERE id = ANY({ids}) AND state = 'Running' AND owner = {owner}
+                RETURNING id AS "JobId", cancel_reason AS "CancelReason"
+                """).ToListAsync(ct);
         }, cancellationToken);
+
+    /// <summary>
+    /// Recovery: Running jobs whose lease has lapsed (their worker died, or lost the database for a whole lease) →
+    /// Pending, due now, with the attempt used; → Failed when no attempt is left; → Cancelled when a cancel was
+    /// requested. At most <paramref name="batch"/> jobs, skipping rows another replica is recovering. Records and
+    /// returns each job's event.
+    /// </summary>
+    public Task<List<OutboxEvent>> RecoverLapsedAsync(int batch, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("recover", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:recover */
+                WITH lapsed AS (
+                    SELECT id FROM jobs WHERE state = 'Running' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at LIMIT {batch} FOR UPDATE SKIP LOCKED
+                ), t AS (
+                    UPDATE jobs j
+                    SET state = CASE WHEN j.cancel_reason IS NOT NULL THEN 'Cancelled' WHEN j.attempt >= j.max_attempts THEN 'Failed' ELSE 'Pending' END,
+                        error = CASE
+                            WHEN j.cancel_reason IS NOT NULL THEN j.cancel_reason
+                            WHEN j.attempt >= j.max_attempts THEN 'Gave up after ' || j.attempt || ' of ' || j.max_attempts || ' attempts: worker ' || coalesce(j.owner, '?') || ' stopped during the last one (its lease lapsed).'
+                            ELSE 'Worker ' || coalesce(j.owner, '?') || ' stopped during attempt ' || j.attempt || ' (its lease lapsed); the job runs again.' END,
+                        owner = CASE WHEN j.cancel_reason IS NULL AND j.attempt < j.max_attempts THEN NULL ELSE j.owner END,
+                        run_at = now(), dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL,
+                        finished_at = CASE WHEN j.cancel_reason IS NULL AND j.attempt < j.max_attempts THEN NULL ELSE now() END,
+                        updated_at = now()
+                    FROM lapsed WHERE j.id = lapsed.id
+                    RETURNING j.id, j.state, j.attempt, j.error, j.type, j.correlation_id, j.started_at, j.updated_at
+                ), e AS (
+                    INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                    SELECT id, CASE state WHEN 'Cancelled' THEN 'Cancelled' ELSE 'Failed' END, attempt, state = 'Pending', error, updated_at, now() + {RelayAfter}
+                    FROM t
+                    ON CONFLICT DO NOTHING
+                    RETURNING job_id, kind, attempt, will_retry, error, occurred_at
+                )
+                SELECT e.job_id AS "JobId", e.kind AS "Kind", e.attempt AS "Attempt", t.type AS "JobType", t.correlation_id AS "CorrelationId",
+                       e.will_retry AS "WillRetry", e.error AS "Error", NULL::text AS "WorkerId", e.occurred_at AS "OccurredAt",
+                       NULL::text AS "Result", t.started_at AS "StartedAt"
+                FROM e JOIN t ON t.id = e.job_id
+                """).ToListAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>
+    /// The dispatcher's batch: Pending jobs that are due and have no message queued (or whose message was sent longer
+    /// than <paramref name="redispatchAfter"/> ago and never claimed), marked dispatched now. The caller sends a
+    /// SubmitJob for each. Skips rows another replica is dispatching.
+    /// </summary>
+    public Task<List<Job>> TakeDueAsync(int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("dispatch", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Jobs.FromSql($"""
+                /* jobworker:dispatch */
+                WITH due AS (
+                    SELECT id FROM jobs
+                    WHERE state = 'Pending' AND run_at <= now() AND (dispatched_at IS NULL OR dispatched_at < now() - {redispatchAfter})
+                    ORDER BY run_at LIMIT {batch} FOR UPDATE SKIP LOCKED
+                )
+                UPDATE jobs j SET dispatched_at = now() FROM due WHERE j.id = due.id
+                RETURNING j.*
+                """).AsNoTracking().ToListAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>Their SubmitJob could not be sent: mark them undispatched, so the next tick tries again.</summary>
+    public Task<int> UndispatchAsync(Guid[] ids, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("undispatch", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.ExecuteSqlAsync($"""
+                /* jobworker:undispatch */
+                UPDATE jobs SET dispatched_at = NULL WHERE id = ANY({ids}) AND state = 'Pending'
+                """, ct);
+        }, cancellationToken);
+
+    /// <summary>
+    /// The relay's sweep: recorded events whose writer did not confirm them in time (it died, or the broker was
+    /// away), claimed for another <c>Dispatch:EventRetryAfter</c>, oldest first.
+    /// </summary>
+    public Task<List<OutboxEvent>> TakeUnpublishedEventsAsync(int batch, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("take-events", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:take-events */
+                WITH overdue AS (
+                    SELECT job_id, kind, attempt FROM job_events WHERE relay_after < now()
+                    ORDER BY relay_after LIMIT {batch} FOR UPDATE SKIP LOCKED
+                )
+                UPDATE job_events e SET relay_after = now() + {RelayAfter}
+                FROM overdue o, jobs j
+                WHERE e.job_id = o.job_id AND e.kind = o.kind AND e.attempt = o.attempt AND j.id = e.job_id
+                RETURNING e.job_id AS "JobId", e.kind AS "Kind", e.attempt AS "Attempt", j.type AS "JobType", j.correlation_id AS "CorrelationId",
+                          e.will_retry AS "WillRetry", e.error AS "Error", e.worker_id AS "WorkerId", e.occurred_at AS "OccurredAt",
+                          CASE WHEN e.kind = 'Succeeded' THEN j.result::text END AS "Result", j.started_at AS "StartedAt"
+                """).ToListAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>The broker confirmed these events: they leave the outbox. One statement for the batch.</summary>
+    public Task<int> DeletePublishedEventsAsync(IReadOnlyCollection<OutboxEvent> published, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("events-published", async ct =>
+        {
+            var ids = published.Select(e => e.JobId).ToArray();
+            var kinds = published.Select(e => e.Kind).ToArray();
+            var attempts = published.Select(e => e.Attempt).ToArray();
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.Database.ExecuteSqlAsync($"""
+                /* jobworker:events-published */
+                DELETE FROM job_events e
+                USING unnest({ids}::uuid[], {kinds}::text[], {attempts}::int[]) AS p(job_id, kind, attempt)
+                WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt
+                """, ct);
+        }, cancellationToken);
+
+    /// <summary>
+    /// A job that can never run (unknown type, bad input) → Failed, from Pending at <paramref name="attempt"/> only, so
+    /// a job another worker has moved on is left alone. Records JobFailed and returns it, or null when not applied.
+    /// </summary>
+    public Task<OutboxEvent?> RejectAsync(Guid id, int attempt, string error, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("reject", async ct =>
+        {
+            error = StoredText.Clean(error)!;
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var events = await db.Database.SqlQuery<OutboxEvent>($"""
+                /* jobworker:reject */
+                WITH t AS (
+                    UPDATE jobs SET state = 'Failed', error = {error}, dispatched_at = NULL, finished_at = now(), updated_at = now()
+                    WHERE id = {id} AND state = 'Pending' AND attempt = {attempt}
+                    RETURNING id, attempt, error, type, correlation_id, finished_at
+                ), e AS (
+                    INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                    SELECT id, 'Failed', attempt, false, error, finished_at, now() FROM t
+                    ON CONFLICT DO NOTHING
+                )
+                SELECT id AS "JobId", 'Failed' AS "Kind", attempt AS "Attempt", type AS "JobType", correlation_id AS "CorrelationId",
+                       false AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", finished_at AS "OccurredAt",
+                       NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                FROM t
+                """).ToListAsync(ct);
+            return events.Count == 0 ? null : events[0];
+        }, cancellationToken, id);
 
     /// <summary>
     /// A submission whose body could not be read, but whose job id could: Failed with the reason. Stores a Failed
@@ -141,36 +397,24 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     public Task<bool> RejectUnreadableAsync(Guid id, string error, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("reject-unreadable", async ct =>
         {
+            error = StoredText.Clean(error)!;
             await using var db = await contexts.CreateDbContextAsync(ct);
             var written = await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, created_at, finished_at, updated_at)
-                VALUES ({id}, '(unreadable)', 'null'::jsonb, 'Failed', 0, 1, {error}, now(), now(), now())
-                ON CONFLICT (id) DO UPDATE
-                SET state = 'Failed', error = EXCLUDED.error, finished_at = now(), updated_at = now()
-                WHERE jobs.state = 'Pending'
+                /* jobworker:reject-unreadable */
+                WITH t AS (
+                    INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, error, run_at, created_at, finished_at, updated_at)
+                    VALUES ({id}, '(unreadable)', 'null'::jsonb, 'Failed', 0, 1, {error}, now(), now(), now(), now())
+                    ON CONFLICT (id) DO UPDATE
+                    SET state = 'Failed', error = EXCLUDED.error, dispatched_at = NULL, finished_at = now(), updated_at = now()
+                    WHERE jobs.state = 'Pending'
+                    RETURNING id, attempt, error, finished_at
+                )
+                INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+                SELECT id, 'Failed', attempt, false, error, finished_at, now() FROM t
+                ON CONFLICT DO NOTHING
                 """, ct);
             return written == 1;
-        }, cancellationToken);
-
-    /// <summary>Running (this attempt) → Cancelled: its handler stopped because of a CancelJob.</summary>
-    public Task<TransitionResult> CancelRunningAsync(Guid id, int attempt, string reason, CancellationToken cancellationToken) =>
-        UpdateAsync(id, JobState.Running, attempt, JobState.Cancelled, cancellationToken, s =>
-        {
-            s.SetProperty(j => j.State, JobState.Cancelled);
-            s.SetProperty(j => j.Error, reason);
-            s.SetProperty(j => j.LeaseExpiresAt, (DateTime?)null);
-            s.SetProperty(j => j.FinishedAt, DateTime.UtcNow);
-            s.SetProperty(j => j.UpdatedAt, DateTime.UtcNow);
-        });
-
-    /// <summary>Extends the lease of every job <paramref name="owner"/> is running. One statement per replica, not per job.</summary>
-    public Task<int> RenewLeasesAsync(string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("renew-leases", async ct =>
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Database.ExecuteSqlAsync(
-                $"UPDATE jobs SET lease_expires_at = now() + {lease} WHERE owner = {owner} AND state = 'Running'", ct);
-        }, cancellationToken);
+        }, cancellationToken, id);
 
     public Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("find", async ct =>
@@ -199,20 +443,20 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         }, cancellationToken);
 
     /// <summary>
-    /// Failed → Pending with <paramref name="extraAttempts"/> more attempts, for one job or (with no id) every
-    /// failed one. Returns the jobs to send again; the caller resubmits their messages.
+    /// Failed → Pending, due now, with <paramref name="extraAttempts"/> more attempts, for one job or (with no id)
+    /// every failed one. Returns how many; the workers' dispatchers send their messages within a tick.
     /// </summary>
-    public Task<List<Job>> RequeueFailedAsync(Guid? id, int extraAttempts, CancellationToken cancellationToken) =>
+    public Task<int> RequeueFailedAsync(Guid? id, int extraAttempts, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("requeue-failed", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Jobs.FromSql($"""
+            return await db.Database.ExecuteSqlAsync($"""
+                /* jobworker:requeue-failed */
                 UPDATE jobs
-                SET state = 'Pending', max_attempts = attempt + {extraAttempts}, error = NULL, owner = NULL,
-                    lease_expires_at = NULL, finished_at = NULL, updated_at = now()
+                SET state = 'Pending', max_attempts = attempt + {extraAttempts}, error = NULL, owner = NULL, lease_expires_at = NULL,
+                    run_at = now(), dispatched_at = NULL, finished_at = NULL, updated_at = now()
                 WHERE state = 'Failed' AND ({id}::uuid IS NULL OR id = {id}::uuid)
-                RETURNING *
-                """).AsNoTracking().ToListAsync(ct);
+                """, ct);
         }, cancellationToken);
 
     /// <summary>Deletes finished jobs (Succeeded, Failed, Cancelled) that finished more than <paramref name="olderThan"/> ago.</summary>
@@ -221,8 +465,9 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             return await db.Database.ExecuteSqlAsync($"""
+                /* jobworker:purge */
                 DELETE FROM jobs
-                WHERE state IN ('Succeeded', 'Failed', 'Cancelled') AND finished_at < now() - {olderThan}
+                WHERE finished_at < now() - {olderThan} AND state IN ('Succeeded', 'Failed', 'Cancelled')
                 """, ct);
         }, cancellationToken);
 
@@ -238,25 +483,18 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 .ToDictionaryAsync(g => g.State, g => g.Count, ct);
         }, cancellationToken);
 
-    private Task<TransitionResult> UpdateAsync(
-        Guid id, JobState expected, int attempt, JobState target, CancellationToken cancellationToken,
-        Action<UpdateSettersBuilder<Job>> set) =>
-        resilience.ExecuteAsync($"{expected.ToString().ToLowerInvariant()}-to-{target.ToString().ToLowerInvariant()}", async ct =>
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            var updated = await db.Jobs
-                .Where(j => j.Id == id && j.State == expected && j.Attempt == attempt)
-                .ExecuteUpdateAsync(set, ct);
-            if (updated == 1)
-            {
-                return TransitionResult.Done;
-            }
+    private static OutboxEvent Describe(OutboxEvent recorded, Job claimed)
+    {
+        recorded.JobType = claimed.Type;
+        recorded.CorrelationId = claimed.CorrelationId;
+        recorded.StartedAt = claimed.StartedAt;
+        return recorded;
+    }
+}
 
-            // Rare path: say what was found instead, so the caller can report it; nothing is overwritten.
-            // A retry whose first try committed but lost its reply finds its own write there: that is success.
-            var found = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
-            return found is not null && found.State == target && found.Attempt == attempt
-                ? TransitionResult.Done
-                : new TransitionResult(false, found);
-        }, cancellationToken, id);
+/// <summary>One job whose lease was renewed, and the cancel requested for it, if any.</summary>
+public sealed class LeaseRenewal
+{
+    public Guid JobId { get; set; }
+    public string? CancelReason { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,12 +6,14 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// Keeps this replica's Running jobs owned: every third of the lease it extends them all in one statement.
-/// When the process dies the renewals stop, the leases lapse and another replica may take the jobs over.
+/// Keeps the jobs running in this replica's slots owned: every third of the lease it extends theirs (only theirs) in
+/// one statement. The answer also carries each job's cancel request, which stops its handler here, and leaves out a
+/// job that is no longer this replica's. A handler whose lease could not be renewed for a whole lease is stopped:
+/// recovery may already have handed its job to another replica. When the process dies the renewals stop, the leases
+/// lapse, and recovery takes the jobs back.
 /// </summary>
 public sealed partial class LeaseRenewalService(
-    JobStore store, InFlightJobs inFlight, WorkerIdentity worker, IOptions<JobOptions> options,
-    ILogger<LeaseRenewalService> logger) : BackgroundService
+    JobStore store, JobSlots slots, WorkerIdentity worker, IOptions<JobOptions> options, ILogger<LeaseRenewalService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,22 +21,68 @@ public sealed partial class LeaseRenewalService(
         using var timer = new PeriodicTimer(lease / 3);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            if (inFlight.Count == 0)
-            {
-                continue;
-            }
+            await RenewAsync(lease, stoppingToken);
+        }
+    }
 
-            try
+    internal async Task RenewAsync(TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var running = slots.Running;
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        var asked = Stopwatch.GetTimestamp();
+        try
+        {
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(lease / 3);
+            var renewed = (await store.RenewLeasesAsync(worker.Id, [.. running.Select(j => j.JobId)], lease, bound.Token))
+                .ToDictionary(r => r.JobId, r => r.CancelReason);
+            foreach (var job in running)
             {
-                await store.RenewLeasesAsync(worker.Id, lease, stoppingToken);
+                if (!renewed.TryGetValue(job.JobId, out var cancelReason))
+                {
+                    // Finished just now, or taken back: in either case this replica must not run it on.
+                    if (slots.TryGet(job.JobId, out var still) && ReferenceEquals(still, job) && job.Stop(JobStop.LeaseLost))
+                    {
+                        LogNotOurs(logger, job.JobId, job.Claimed.Attempt);
+                    }
+                }
+                else
+                {
+                    job.LeaseRenewedAt = asked;
+                    if (cancelReason is not null && job.Stop(JobStop.Cancelled, cancelReason))
+                    {
+                        LogCancelRequested(logger, job.JobId, cancelReason);
+                    }
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogRenewalFailed(logger, running.Count, Resilience.DatabaseErrors.Describe(e));
+        }
+
+        foreach (var job in running)
+        {
+            if (Stopwatch.GetElapsedTime(job.LeaseRenewedAt) >= lease && job.Stop(JobStop.LeaseLost))
             {
-                LogRenewalFailed(logger, e, inFlight.Count);
+                LogLeaseLost(logger, job.JobId, job.Claimed.Attempt, lease);
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the leases of {InFlight} running jobs; will try again at the next tick")]
-    private static partial void LogRenewalFailed(ILogger logger, Exception exception, int inFlight);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the leases of {Running} running jobs ({Reason}); will try again at the next tick")]
+    private static partial void LogRenewalFailed(ILogger logger, int running, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: lease not renewed for {Lease}; stopping its handler, since another replica may run it now")]
+    private static partial void LogLeaseLost(ILogger logger, Guid jobId, int attempt, TimeSpan lease);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this replica's; stopping its handler")]
+    private static partial void LogNotOurs(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: cancel requested ({Reason}); stopping its handler")]
+    private static partial void LogCancelRequested(ILogger logger, Guid jobId, string reason);
 }

@@ -1,38 +1,31 @@
 using JobWorker.Contracts;
 using JobWorker.Jobs;
-using JobWorker.Telemetry;
 using MassTransit;
-using Microsoft.Extensions.Logging;
 
 namespace JobWorker.Messaging;
 
 /// <summary>
-/// Every replica receives each CancelJob. The replica running the job cancels its handler's token (its
-/// SubmitJob consumer records Cancelled); any replica can cancel a job no one runs, with one guarded write.
+/// CancelJob from the durable queue the replicas share: records the cancel in the ledger (see
+/// <see cref="JobProcessor.CancelAsync"/>), so it holds even when the job's owner is busy, away, or dead.
 /// </summary>
-public sealed partial class CancelJobConsumer(JobStore store, InFlightJobs inFlight, ILogger<CancelJobConsumer> logger) : IConsumer<CancelJob>
+public sealed class CancelJobConsumer(JobProcessor processor) : IConsumer<CancelJob>
 {
-    public async Task Consume(ConsumeContext<CancelJob> context)
+    public Task Consume(ConsumeContext<CancelJob> context) =>
+        processor.CancelAsync(context.Message.JobId, CancelReason(context.Message), context.CancellationToken);
+
+    internal static string CancelReason(CancelJob message) =>
+        string.IsNullOrWhiteSpace(message.Reason) ? "Cancelled on request." : message.Reason;
+}
+
+/// <summary>
+/// CancelJob on this replica's temporary queue: if the job runs here, its handler stops at once rather than at the
+/// next lease renewal. Writes nothing; <see cref="CancelJobConsumer"/> records the cancel.
+/// </summary>
+public sealed class CancelJobNoticeConsumer(JobSlots slots) : IConsumer<CancelJob>
+{
+    public Task Consume(ConsumeContext<CancelJob> context)
     {
-        var jobId = context.Message.JobId;
-        var reason = string.IsNullOrWhiteSpace(context.Message.Reason) ? "Cancelled on request." : context.Message.Reason;
-        if (inFlight.TryCancel(jobId, reason))
-        {
-            LogCancelling(logger, jobId, reason);
-            return;
-        }
-
-        if (await store.CancelAsync(jobId, reason, context.CancellationToken) is { } attempt)
-        {
-            LogCancelled(logger, jobId, reason);
-            JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, "unknown");
-            await context.Publish(new JobCancelled { JobId = jobId, Attempt = attempt, Reason = reason });
-        }
+        slots.TryCancel(context.Message.JobId, CancelJobConsumer.CancelReason(context.Message));
+        return Task.CompletedTask;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: cancelling its running handler ({Reason})")]
-    private static partial void LogCancelling(ILogger logger, Guid jobId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled before it ran ({Reason})")]
-    private static partial void LogCancelled(ILogger logger, Guid jobId, string reason);
 }

@@ -4,17 +4,23 @@ using Microsoft.Extensions.Options;
 
 namespace JobWorker.Messaging;
 
-/// <summary>
-/// A temporary queue per replica (<c>&lt;QueueName&gt;-cancel-&lt;worker id&gt;</c>, deleted when the replica goes), so a
-/// published CancelJob reaches every replica, including the one running the job.
-/// </summary>
+/// <summary>The durable CancelJob queue, <c>&lt;QueueName&gt;-cancel</c>, shared by every replica.</summary>
 public sealed class CancelJobConsumerDefinition : ConsumerDefinition<CancelJobConsumer>
 {
-    public CancelJobConsumerDefinition(IOptions<JobOptions> options, WorkerIdentity worker)
+    public CancelJobConsumerDefinition(IOptions<JobOptions> options) => EndpointName = QueueNames.Cancel(options.Value);
+}
+
+/// <summary>
+/// A temporary queue per replica (<c>&lt;QueueName&gt;-cancel-&lt;worker id&gt;</c>, deleted when the replica goes), so a
+/// published CancelJob reaches the replica running the job at once.
+/// </summary>
+public sealed class CancelJobNoticeConsumerDefinition : ConsumerDefinition<CancelJobNoticeConsumer>
+{
+    public CancelJobNoticeConsumerDefinition(IOptions<JobOptions> options, WorkerIdentity worker)
     {
         // The worker id is in the name itself: with an explicit EndpointName, MassTransit does not append InstanceId,
         // and two replicas would then contend for one exclusive queue.
-        EndpointName = $"{options.Value.QueueName}-cancel-{worker.Id}";
+        EndpointName = QueueNames.CancelNotices(options.Value, worker);
         Endpoint(endpoint => endpoint.Temporary = true);
     }
 }

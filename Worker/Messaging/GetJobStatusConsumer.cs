@@ -28,6 +28,7 @@ public sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobStatu
             Error = job.Error,
             Result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result),
             CreatedAt = job.CreatedAt,
+            RunAt = job.State == JobState.Pending ? job.RunAt : null,
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             UpdatedAt = job.UpdatedAt,

@@ -9,7 +9,7 @@ public sealed class GetJobStatusConsumerDefinition : ConsumerDefinition<GetJobSt
 {
     public GetJobStatusConsumerDefinition(IOptions<JobOptions> options)
     {
-        EndpointName = $"{options.Value.QueueName}-status";
+        EndpointName = QueueNames.Status(options.Value);
         ConcurrentMessageLimit = 8;
     }
 }

@@ -8,16 +8,23 @@ namespace JobWorker.Messaging;
 
 public static class MessagingHostBuilderExtensions
 {
-    /// <summary>MassTransit over RabbitMQ. With <paramref name="consumeJobs"/> the bus also runs the job consumers.</summary>
+    /// <summary>
+    /// MassTransit over RabbitMQ, and the job lifecycle's broker (<see cref="IJobBroker"/>). With
+    /// <paramref name="consumeJobs"/> the bus also runs the job consumers, and consumption follows the database circuit.
+    /// </summary>
     public static IHostApplicationBuilder AddJobMessaging(this IHostApplicationBuilder builder, bool consumeJobs)
     {
         var services = builder.Services;
         services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddJobOptions();
+        services.AddSingleton<IJobBroker, MassTransitJobBroker>();
 
         if (consumeJobs)
         {
             services.AddReceiveObserver<UnreadableSubmissionRecorder>();
+            services.AddSingleton<ConsumptionControl>();
+            services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
+            services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
         }
 
         services.AddMassTransit(bus =>
@@ -25,9 +32,7 @@ public static class MessagingHostBuilderExtensions
             bus.DisableUsageTelemetry();
             if (consumeJobs)
             {
-                bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
-                bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
-                bus.AddConsumer<CancelJobConsumer, CancelJobConsumerDefinition>();
+                AddJobConsumers(bus);
             }
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -43,5 +48,14 @@ public static class MessagingHostBuilderExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>The consumers a worker runs; MassTransit's test harness takes the same list.</summary>
+    public static void AddJobConsumers(IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
+        bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
+        bus.AddConsumer<CancelJobConsumer, CancelJobConsumerDefinition>();
+        bus.AddConsumer<CancelJobNoticeConsumer, CancelJobNoticeConsumerDefinition>();
     }
 }

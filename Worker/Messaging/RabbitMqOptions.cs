@@ -21,4 +21,11 @@ public sealed class RabbitMqOptions
 
     /// <summary>Defaults to RabbitMQ's built-in <c>guest</c>, which the broker accepts from loopback only.</summary>
     public string Password { get; set; } = "guest";
+
+    /// <summary>
+    /// The longest any publish or send may wait for the broker's confirm. A publish that hits it is treated as failed: an
+    /// event is published again later, a dispatched job sent again at a later tick. Nothing waits on the broker longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 100 ms and 5 min.")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

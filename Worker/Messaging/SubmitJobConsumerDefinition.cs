@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobWorker.Messaging;
 
-/// <summary>The SubmitJob endpoint: its queue name, how many jobs run at once, and raw JSON support for non-.NET publishers.</summary>
+/// <summary>The SubmitJob endpoint: its queue, how many deliveries are taken at once, and raw JSON support for non-.NET publishers.</summary>
 public sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJobConsumer>
 {
     private readonly JobOptions _options;
@@ -12,7 +12,10 @@ public sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJobCo
     public SubmitJobConsumerDefinition(IOptions<JobOptions> options)
     {
         _options = options.Value;
-        EndpointName = _options.QueueName;
+        EndpointName = QueueNames.Jobs(_options);
+
+        // A delivery holds a consume only while it waits for a job slot and is accepted and claimed; the handler runs
+        // in the slot after the delivery is acknowledged.
         ConcurrentMessageLimit = _options.ConcurrentJobs;
     }
 

@@ -6,13 +6,13 @@ using JobWorker.Persistence;
 
 namespace JobWorker.Messaging;
 
-/// <summary>Checks a SubmitJob before it is stored.</summary>
+/// <summary>Translates a SubmitJob into the job the ledger accepts, and says what is wrong with the message itself.</summary>
 public static class SubmitJobValidator
 {
     /// <summary>
-    /// Returns the reason the message is rejected, or null when it is fine. <paramref name="storedPayload"/> is the
+    /// Returns the reason the message can never run, or null when it is fine. <paramref name="storedPayload"/> is the
     /// payload's JSON text to store, rendered once here: JSON null for a rejected job, whose payload may be the very
-    /// thing that is wrong.
+    /// thing that is wrong. The per-job limits (attempts, timeout, schedule) are the job lifecycle's: see <see cref="JobLimits"/>.
     /// </summary>
     public static string? Validate(SubmitJob message, JobOptions options, out string storedPayload)
     {
@@ -27,14 +27,9 @@ public static class SubmitJobValidator
             return $"JobType is longer than {JobSchema.MaxTypeLength} characters.";
         }
 
-        if (message.MaxAttempts is < 1 or > 100)
+        if (message.JobType.Any(char.IsControl))
         {
-            return $"MaxAttempts is {message.MaxAttempts}; it must be between 1 and 100.";
-        }
-
-        if (message.Timeout is { } timeout && timeout <= TimeSpan.Zero)
-        {
-            return $"Timeout is {timeout}; it must be positive.";
+            return "JobType contains a control character.";
         }
 
         string payload;
@@ -54,6 +49,11 @@ public static class SubmitJobValidator
             return $"Payload is {payloadBytes} bytes; the limit (Jobs:MaxPayloadBytes) is {options.MaxPayloadBytes}.";
         }
 
+        if (payload.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Payload contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store.";
+        }
+
         storedPayload = payload;
         return null;
     }
@@ -67,11 +67,20 @@ public static class SubmitJobValidator
     /// <summary>What the accept transition stores, with the payload text <see cref="Validate"/> gave.</summary>
     public static NewJob ToNewJob(SubmitJob message, JobOptions options, string storedPayload) => new(
         message.JobId,
-        string.IsNullOrWhiteSpace(message.JobType) ? "(none)" : Truncate(message.JobType, JobSchema.MaxTypeLength),
+        string.IsNullOrWhiteSpace(message.JobType) ? "(none)" : StoredText.Clean(Truncate(message.JobType, JobSchema.MaxTypeLength))!,
         storedPayload,
-        message.MaxAttempts is >= 1 and <= 100 ? message.MaxAttempts.Value : options.DefaultMaxAttempts,
-        message.Timeout is { } t && t > TimeSpan.Zero ? t : null,
-        message.CorrelationId);
+        message.MaxAttempts ?? options.DefaultMaxAttempts,
+        message.Timeout,
+        message.CorrelationId,
+        message.RunAt is { } runAt ? AsUtc(runAt) : null,
+        message.Delay);
+
+    private static DateTime AsUtc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Utc => value,
+        DateTimeKind.Local => value.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+    };
 
     private static string Truncate(string value, int length) =>
         value.Length <= length ? value : value[..length];

@@ -22,7 +22,7 @@ public sealed partial class UnreadableSubmissionRecorder(
 
     public async Task ReceiveFault(ReceiveContext context, Exception exception)
     {
-        if (context.InputAddress.AbsolutePath.TrimStart('/') != options.Value.QueueName)
+        if (QueueNames.Of(context.InputAddress) != QueueNames.Jobs(options.Value))
         {
             return;
         }
@@ -47,7 +47,6 @@ public sealed partial class UnreadableSubmissionRecorder(
             LogRecordFailed(logger, e, reason);
         }
     }
-
 
     public Task PreReceive(ReceiveContext context) => Task.CompletedTask;
 

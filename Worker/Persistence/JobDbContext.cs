@@ -8,6 +8,8 @@ public sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbCon
 {
     public DbSet<Job> Jobs => Set<Job>();
 
+    public DbSet<JobEvent> Events => Set<JobEvent>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var job = modelBuilder.Entity<Job>();
@@ -29,7 +31,29 @@ public sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbCon
         job.Property(j => j.StartedAt).HasColumnName("started_at");
         job.Property(j => j.FinishedAt).HasColumnName("finished_at");
         job.Property(j => j.UpdatedAt).HasColumnName("updated_at");
+        job.Property(j => j.RunAt).HasColumnName("run_at").HasDefaultValueSql("now()");
+        job.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
+        job.Property(j => j.CancelReason).HasColumnName("cancel_reason");
+        job.Property(j => j.ClaimToken).HasColumnName("claim_token");
         job.HasIndex(j => new { j.State, j.UpdatedAt }).HasDatabaseName("ix_jobs_state_updated_at");
-        job.HasIndex(j => j.Owner).HasDatabaseName("ix_jobs_owner_running").HasFilter("state = 'Running'");
+
+        // The dispatcher's query (due Pending jobs), recovery's (lapsed Running leases) and purge's (old finished jobs).
+        job.HasIndex(j => j.RunAt).HasDatabaseName("ix_jobs_pending_run_at").HasFilter("state = 'Pending'");
+        job.HasIndex(j => j.LeaseExpiresAt).HasDatabaseName("ix_jobs_running_lease").HasFilter("state = 'Running'");
+        job.HasIndex(j => j.FinishedAt).HasDatabaseName("ix_jobs_finished_at").HasFilter("finished_at IS NOT NULL");
+
+        var jobEvent = modelBuilder.Entity<JobEvent>();
+        jobEvent.ToTable("job_events");
+        jobEvent.HasKey(e => new { e.JobId, e.Kind, e.Attempt }).HasName("pk_job_events");
+        jobEvent.Property(e => e.JobId).HasColumnName("job_id");
+        jobEvent.Property(e => e.Kind).HasColumnName("kind").HasMaxLength(16).HasConversion<string>();
+        jobEvent.Property(e => e.Attempt).HasColumnName("attempt");
+        jobEvent.Property(e => e.WillRetry).HasColumnName("will_retry");
+        jobEvent.Property(e => e.Error).HasColumnName("error");
+        jobEvent.Property(e => e.WorkerId).HasColumnName("worker_id").HasMaxLength(JobSchema.MaxOwnerLength);
+        jobEvent.Property(e => e.OccurredAt).HasColumnName("occurred_at");
+        jobEvent.Property(e => e.RelayAfter).HasColumnName("relay_after");
+        jobEvent.HasIndex(e => e.RelayAfter).HasDatabaseName("ix_job_events_relay_after");
+        jobEvent.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).HasConstraintName("fk_job_events_jobs").OnDelete(DeleteBehavior.Cascade);
     }
 }

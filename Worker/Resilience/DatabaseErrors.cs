@@ -7,16 +7,35 @@ namespace JobWorker.Resilience;
 /// <summary>Reads a database exception (EF wraps Npgsql's) for what to do about it.</summary>
 public static class DatabaseErrors
 {
-    /// <summary>Worth retrying: the same statement may succeed shortly (connection loss, restart, timeout, serialization failure).</summary>
+    /// <summary>
+    /// Errors that are not transient to Npgsql but mean "the database cannot take this write now", so the same
+    /// statement will succeed later: 25006 read-only transaction (a failover in progress), 57014 statement timeout or
+    /// cancelled by an administrator, 25P03 idle-in-transaction timeout, 57P04 database dropped and being restored,
+    /// 3D000 database not there yet, 42P01 table not there yet (a migration is running).
+    /// </summary>
+    private static readonly HashSet<string> CannotWriteNowStates = ["25006", "57014", "25P03", "57P04", "3D000", "42P01"];
+
+    /// <summary>
+    /// Worth retrying: the same statement may succeed shortly (connection loss, restart, timeout, serialization failure,
+    /// or the database cannot write now). A cancellation of ours is never retried.
+    /// </summary>
+    public static bool ShouldRetry(Exception exception) =>
+        exception is not OperationCanceledException && (IsTransient(exception) || CannotWriteNow(exception));
+
+    /// <summary>Transient to Npgsql, or a pool that needs recreating.</summary>
     public static bool IsTransient(Exception exception) =>
         Find<NpgsqlException>(exception) is { } npgsql && (npgsql.IsTransient || NeedsRecreate(npgsql))
         || Find<TimeoutException>(exception) is not null
         || Find<ObjectDisposedException>(exception)?.ObjectName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
+    /// <summary>The server refused the statement for now, not for good (see <see cref="CannotWriteNowStates"/>).</summary>
+    public static bool CannotWriteNow(Exception exception) =>
+        Find<PostgresException>(exception)?.SqlState is { } state && CannotWriteNowStates.Contains(state);
+
     /// <summary>The pool's connections are probably dead (server restart, terminated backends, network loss).</summary>
     public static bool BreaksConnections(Exception exception) =>
         Find<PostgresException>(exception) is { } postgres
-            ? postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState is "57P01" or "57P02" or "57P03"
+            ? postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState is "57P01" or "57P02" or "57P03" or "25006"
             : Find<NpgsqlException>(exception) is { } npgsql
               && (Find<IOException>(npgsql) is not null || Find<SocketException>(npgsql) is not null || Find<EndOfStreamException>(npgsql) is not null);
 

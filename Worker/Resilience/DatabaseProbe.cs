@@ -5,19 +5,19 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Resilience;
 
 /// <summary>
-/// While consumption is paused no job touches the database, so nothing would ever test it again. This probes
-/// it through the same pipeline (a <c>SELECT 1</c>, retried through the open breaker) until it answers,
-/// which closes the breaker and resumes consumption.
+/// While the circuit is open, consumption is paused and few transitions touch the database, so nothing might test it
+/// again soon. This probes it through the same pipeline (a <c>SELECT 1</c>, retried through the open breaker) until
+/// it answers, which closes the breaker, and so resumes consumption.
 /// </summary>
-public sealed class DatabaseProbe(ConsumptionPause pause, TransitionResilience resilience, IDbContextFactory<JobDbContext> contexts) : BackgroundService
+public sealed class DatabaseProbe(DatabaseCircuit circuit, TransitionResilience resilience, IDbContextFactory<JobDbContext> contexts) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await pause.WaitUntilPausedAsync(stoppingToken);
+            await circuit.WaitUntilOpenAsync(stoppingToken);
             await resilience.ExecuteAsync("probe", PingAsync, stoppingToken);
-            await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken); // let the breaker's OnClosed resume first
+            await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken); // let the breaker's OnClosed land first
         }
     }
 

@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -6,13 +5,12 @@ namespace JobWorker.Resilience;
 
 public static class ResilienceHostBuilderExtensions
 {
-    /// <summary>The transition pipeline (retry, pool reset, circuit breaker) and consumption pause while the database is down.</summary>
+    /// <summary>The transition pipeline (retry, pool reset, circuit breaker), the circuit's signal, and the probe that closes it.</summary>
     public static IHostApplicationBuilder AddJobResilience(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<ConsumptionPause>();
-        services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionPause>());
+        services.AddSingleton<DatabaseCircuit>();
         services.AddSingleton<TransitionResilience>();
         services.AddHostedService<DatabaseProbe>();
         return builder;

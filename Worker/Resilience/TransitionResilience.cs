@@ -13,8 +13,9 @@ namespace JobWorker.Resilience;
 /// The Polly pipeline every state transition runs in. Outermost, a retry: transient database errors are
 /// retried with exponential backoff, jitter and a capped delay until the transition succeeds or its caller
 /// gives up (cancellation), and a failure that means the pool's connections are broken resets the pool
-/// before the next attempt. Inside it, a circuit breaker: when the database keeps failing it opens, pauses
-/// consumption, and closes again (resuming consumption) when a probe succeeds.
+/// before the next attempt. "Cannot write now" errors (read-only after a failover, statement timeout) are retried
+/// the same way. Inside it, a circuit breaker: when the database keeps failing it opens the
+/// <see cref="DatabaseCircuit"/> (Messaging pauses consumption on it), and closes it when a probe succeeds.
 /// </summary>
 public sealed partial class TransitionResilience
 {
@@ -23,14 +24,14 @@ public sealed partial class TransitionResilience
     private readonly ResiliencePipeline _pipeline;
     private readonly JobDatabase? _database;
 
-    public TransitionResilience(JobDatabase database, ConsumptionPause pause, IOptions<ResilienceOptions> options, ILogger<TransitionResilience> logger)
+    public TransitionResilience(JobDatabase database, DatabaseCircuit circuit, IOptions<ResilienceOptions> options, ILogger<TransitionResilience> logger)
     {
         _database = database;
         var settings = options.Value;
         _pipeline = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<BrokenCircuitException>().Handle<Exception>(DatabaseErrors.IsTransient),
+                ShouldHandle = new PredicateBuilder().Handle<BrokenCircuitException>().Handle<Exception>(DatabaseErrors.ShouldRetry),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -57,7 +58,7 @@ public sealed partial class TransitionResilience
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.IsTransient),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.ShouldRetry),
                 FailureRatio = settings.BreakerFailureRatio,
                 MinimumThroughput = settings.BreakerMinimumThroughput,
                 SamplingDuration = settings.BreakerSamplingDuration,
@@ -67,7 +68,7 @@ public sealed partial class TransitionResilience
                     var reason = args.Outcome.Exception is { } e ? DatabaseErrors.Describe(e) : "unknown";
                     JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "open"));
                     LogOpened(logger, args.BreakDuration, reason);
-                    pause.Pause($"the database keeps failing ({reason})");
+                    circuit.Open(reason);
                     return default;
                 },
                 OnHalfOpened = _ =>
@@ -80,7 +81,7 @@ public sealed partial class TransitionResilience
                 {
                     JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "closed"));
                     LogClosed(logger);
-                    pause.Resume();
+                    circuit.Close();
                     return default;
                 },
             })

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
+using JobWorker.Messaging;
 using JobWorker.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,23 +15,24 @@ namespace JobWorker.Telemetry;
 /// </summary>
 public sealed partial class StatusReporter : BackgroundService
 {
-    private readonly InFlightJobs _inFlight;
+    private readonly JobSlots _slots;
     private readonly JobDatabase _database;
-    private readonly ConsumptionPause _pause;
+    private readonly ConsumptionControl _consumption;
+    private readonly DatabaseCircuit _circuit;
+    private readonly JobEventRelay _relay;
     private readonly TimeSpan _interval;
-    private readonly int _concurrency;
     private readonly ILogger<StatusReporter> _logger;
     private readonly NpgsqlPoolUsage _pool = new();
 
     public StatusReporter(
-        InFlightJobs inFlight, JobDatabase database, ConsumptionPause pause,
-        IOptions<TelemetryOptions> telemetry, IOptions<JobOptions> jobs, ILogger<StatusReporter> logger)
+        JobSlots slots, JobDatabase database, ConsumptionControl consumption, DatabaseCircuit circuit, JobEventRelay relay,
+        IOptions<TelemetryOptions> telemetry, ILogger<StatusReporter> logger)
     {
-        (_inFlight, _database, _pause, _logger) = (inFlight, database, pause, logger);
+        (_slots, _database, _consumption, _circuit, _relay, _logger) = (slots, database, consumption, circuit, relay, logger);
         _interval = telemetry.Value.StatusInterval;
-        _concurrency = jobs.Value.ConcurrentJobs;
-        JobWorkerTelemetry.Meter.CreateObservableUpDownCounter("jobworker.jobs.in_flight", () => _inFlight.Count, "{job}", "Jobs this replica is working on");
-        JobWorkerTelemetry.Meter.CreateObservableGauge("jobworker.db.circuit.state", () => _pause.IsPaused ? 1 : 0, null,
+        JobWorkerTelemetry.Meter.CreateObservableUpDownCounter("jobworker.jobs.in_flight", () => _slots.Busy, "{job}", "Job slots of this replica in use");
+        JobWorkerTelemetry.Meter.CreateObservableUpDownCounter("jobworker.jobs.waiting", () => _slots.Waiting, "{delivery}", "Deliveries waiting for a job slot");
+        JobWorkerTelemetry.Meter.CreateObservableGauge("jobworker.db.circuit.state", () => _circuit.IsOpen ? 1 : 0, null,
             "1 while the database circuit is open and consumption is paused, else 0");
     }
 
@@ -48,8 +50,8 @@ public sealed partial class StatusReporter : BackgroundService
         {
             var (nowFinished, nowResets) = (JobWorkerTelemetry.FinishedJobs, _database.Resets);
             var (used, idle) = _pool.Read(_database.PoolName);
-            LogStatus(_logger, _inFlight.Count, _concurrency, (nowFinished - finished) / _interval.TotalSeconds,
-                used, _database.PoolMax, idle, _pause.IsPaused ? "PAUSED (database unavailable)" : "running", nowResets - resets);
+            LogStatus(_logger, _slots.Busy, _slots.Capacity, _slots.Waiting, (nowFinished - finished) / _interval.TotalSeconds,
+                used, _database.PoolMax, idle, _consumption.State, _relay.Pending, nowResets - resets);
             (finished, resets) = (nowFinished, nowResets);
         }
     }
@@ -61,6 +63,6 @@ public sealed partial class StatusReporter : BackgroundService
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Status: {InFlight}/{Concurrency} jobs in flight, {Rate:F1} jobs/s, {Busy}/{PoolMax} connections busy ({Idle} idle), consumption {Consumption}, {Resets} pool resets")]
-    private static partial void LogStatus(ILogger logger, int inFlight, int concurrency, double rate, long busy, int poolMax, long idle, string consumption, int resets);
+        Message = "Status: {InFlight}/{Concurrency} jobs in flight, {Waiting} waiting, {Rate:F1} jobs/s, {Busy}/{PoolMax} connections busy ({Idle} idle), consumption {Consumption}, {Events} events to publish, {Resets} pool resets")]
+    private static partial void LogStatus(ILogger logger, int inFlight, int concurrency, int waiting, double rate, long busy, int poolMax, long idle, string consumption, int events, int resets);
 }

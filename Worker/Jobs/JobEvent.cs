@@ -1,0 +1,35 @@
+namespace JobWorker.Jobs;
+
+/// <summary>What a job event tells, by kind: the ledger records one per transition that has an event.</summary>
+public enum JobEventKind
+{
+    Started,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// One row of the <c>job_events</c> outbox: an event a transition recorded in the same statement, waiting to be
+/// published. (JobId, Kind, Attempt) is its identity, so each is recorded once however often a write is retried.
+/// </summary>
+public sealed class JobEvent
+{
+    public Guid JobId { get; set; }
+    public JobEventKind Kind { get; set; }
+    public int Attempt { get; set; }
+
+    /// <summary>For Failed: another attempt follows.</summary>
+    public bool WillRetry { get; set; }
+
+    /// <summary>For Failed: the error; for Cancelled: the reason.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>For Started: the worker that claimed the attempt.</summary>
+    public string? WorkerId { get; set; }
+
+    public DateTime OccurredAt { get; set; }
+
+    /// <summary>Until then the writer publishes it itself; after it, any replica's relay may.</summary>
+    public DateTime RelayAfter { get; set; }
+}

@@ -1,0 +1,39 @@
+namespace JobWorker.Jobs;
+
+/// <summary>The per-job settings a submission may ask for, checked at accept against the configured limits.</summary>
+public static class JobLimits
+{
+    public const int MinAttempts = 1;
+    public const int MaxAttempts = 100;
+
+    /// <summary>The reason <paramref name="job"/> cannot be accepted as asked, naming the limit; null when it can.</summary>
+    public static string? Check(NewJob job, JobOptions options, DateTime utcNow)
+    {
+        if (job.MaxAttempts is < MinAttempts or > MaxAttempts)
+        {
+            return $"MaxAttempts is {job.MaxAttempts}; it must be between {MinAttempts} and {MaxAttempts}.";
+        }
+
+        if (job.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > options.MaxTimeout))
+        {
+            return $"Timeout is {timeout}; it must be positive and at most {options.MaxTimeout} (Jobs:MaxTimeout).";
+        }
+
+        if (job.RunAt is not null && job.Delay is not null)
+        {
+            return "Give RunAt or Delay, not both.";
+        }
+
+        if (job.Delay is { } delay && (delay < TimeSpan.Zero || delay > options.MaxScheduleAhead))
+        {
+            return $"Delay is {delay}; it must be between 0 and {options.MaxScheduleAhead} (Jobs:MaxScheduleAhead).";
+        }
+
+        if (job.RunAt is { } runAt && runAt - utcNow > options.MaxScheduleAhead)
+        {
+            return $"RunAt is {runAt:O}, more than {options.MaxScheduleAhead} (Jobs:MaxScheduleAhead) from now.";
+        }
+
+        return null;
+    }
+}

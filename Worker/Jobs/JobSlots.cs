@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Jobs;
+
+/// <summary>
+/// This replica's job slots (<c>Jobs:ConcurrentJobs</c>): a delivery waits here for a free one, holding no
+/// connection, and a claimed job's handler runs in it, owned by the worker rather than by the delivery. Also
+/// the jobs running here right now, so a CancelJob, a lost lease or a drain can reach their handlers.
+/// </summary>
+public sealed class JobSlots(IOptions<JobOptions> options)
+{
+    private readonly SemaphoreSlim _free = new(options.Value.ConcurrentJobs, options.Value.ConcurrentJobs);
+    private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    private int _waiting;
+    private long _lastProgress = Stopwatch.GetTimestamp();
+
+    public int Capacity { get; } = options.Value.ConcurrentJobs;
+
+    /// <summary>Slots taken: jobs being claimed, running, or having their outcome recorded.</summary>
+    public int Busy => Capacity - _free.CurrentCount;
+
+    /// <summary>Deliveries waiting for a free slot.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>How long since a job was last claimed or had its outcome recorded here.</summary>
+    public TimeSpan SinceLastProgress => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastProgress));
+
+    public IReadOnlyCollection<RunningJob> Running => [.. _running.Values];
+
+    /// <summary>Waits for a free slot; the returned slot must be disposed (it frees the slot).</summary>
+    public async Task<Slot> TakeAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _free.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        return new Slot(this);
+    }
+
+    /// <summary>Called when a transition of a job completes: the liveness check's sign of progress.</summary>
+    public void RecordProgress() => Interlocked.Exchange(ref _lastProgress, Stopwatch.GetTimestamp());
+
+    public bool TryGet(Guid jobId, out RunningJob job) => _running.TryGetValue(jobId, out job!);
+
+    /// <summary>Cancels the job's handler if it runs here; false when it does not.</summary>
+    public bool TryCancel(Guid jobId, string reason) => _running.TryGetValue(jobId, out var job) && job.Stop(JobStop.Cancelled, reason);
+
+    /// <summary>A slot, taken until disposed; while a job runs in it, the job is listed in <see cref="Running"/>.</summary>
+    public sealed class Slot(JobSlots slots) : IDisposable
+    {
+        private RunningJob? _job;
+        private int _disposed;
+
+        public RunningJob Run(Job claimed)
+        {
+            _job = new RunningJob(claimed);
+            slots._running[claimed.Id] = _job;
+            return _job;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            {
+                return;
+            }
+
+            if (_job is not null)
+            {
+                slots._running.TryRemove(new KeyValuePair<Guid, RunningJob>(_job.Claimed.Id, _job));
+                _job.Dispose();
+            }
+
+            slots._free.Release();
+        }
+    }
+}
+
+/// <summary>Why a running handler was told to stop before it finished.</summary>
+public enum JobStop
+{
+    None,
+
+    /// <summary>A CancelJob: the job ends Cancelled.</summary>
+    Cancelled,
+
+    /// <summary>The worker is stopping: the job goes back to Pending without using up its attempt.</summary>
+    Draining,
+
+    /// <summary>This replica could not renew the job's lease, or the job is no longer its own: another replica may run it.</summary>
+    LeaseLost,
+}
+
+/// <summary>One job running in a slot, and how its handler is told to stop.</summary>
+public sealed class RunningJob(Job claimed) : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private int _reason;
+
+    /// <summary>The row as claimed: its attempt and owner fence every write of this run.</summary>
+    public Job Claimed { get; } = claimed;
+
+    public Guid JobId => Claimed.Id;
+
+    /// <summary>Fires when the handler must stop early; <see cref="StopReason"/> says why.</summary>
+    public CancellationToken Stopping => _stop.Token;
+
+    public JobStop StopReason => (JobStop)Volatile.Read(ref _reason);
+
+    public string? CancelReason { get; private set; }
+
+    /// <summary>When this replica last renewed the job's lease (at the claim, first).</summary>
+    public long LeaseRenewedAt { get; set; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Stops the handler; the first reason given wins. False when it had already been told to stop.</summary>
+    public bool Stop(JobStop reason, string? cancelReason = null)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)JobStop.None) != (int)JobStop.None)
+        {
+            return false;
+        }
+
+        CancelReason = cancelReason;
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It finished as we asked.
+        }
+
+        return true;
+    }
+
+    public void Dispose() => _stop.Dispose();
+}

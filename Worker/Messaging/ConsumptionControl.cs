@@ -1,0 +1,184 @@
+using JobWorker.Jobs;
+using JobWorker.Resilience;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Messaging;
+
+/// <summary>
+/// Starts and stops this worker's job and status endpoints: stopped while the <see cref="DatabaseCircuit"/> is open,
+/// so jobs wait in RabbitMQ instead of being taken and failed (MassTransit's kill switch, driven by the database),
+/// and stopped for good when the worker drains. A reconciling loop drives each endpoint to the wanted state and checks
+/// that it got there, retrying until it does, so a resume can never be lost behind an unfinished stop.
+/// </summary>
+/// <remarks>
+/// Stopping an endpoint touches no running handler: handlers run in job slots, not in deliveries. Cancellations keep
+/// flowing, since they must reach running jobs.
+/// </remarks>
+public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndpointObserver
+{
+    private static readonly TimeSpan SwitchTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly DatabaseCircuit _circuit;
+    private readonly ILogger<ConsumptionControl> _logger;
+    private readonly HashSet<string> _controlled;
+    private readonly Dictionary<string, Endpoint> _endpoints = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private volatile bool _shuttingDown;
+    private bool _wasPaused;
+
+    public ConsumptionControl(DatabaseCircuit circuit, IOptions<JobOptions> options, ILogger<ConsumptionControl> logger)
+    {
+        (_circuit, _logger) = (circuit, logger);
+        _controlled = [QueueNames.Jobs(options.Value), QueueNames.Status(options.Value)];
+        circuit.Changed += Wake;
+    }
+
+    /// <summary>Consumption is wanted: the circuit is closed and the worker is not draining.</summary>
+    public bool ShouldConsume => !_circuit.IsOpen && !_shuttingDown;
+
+    /// <summary>Every controlled endpoint is consuming (false before the bus has started them).</summary>
+    public bool IsConsuming
+    {
+        get
+        {
+            lock (_endpoints)
+            {
+                return _endpoints.Count == _controlled.Count && _endpoints.Values.All(e => e.State == EndpointState.Consuming);
+            }
+        }
+    }
+
+    /// <summary>Why consumption is not wanted, for health and status.</summary>
+    public string State => _shuttingDown ? "stopped (draining)"
+        : _circuit.IsOpen ? $"PAUSED (database unavailable: {_circuit.Reason})"
+        : IsConsuming ? "running" : "starting";
+
+    /// <summary>On shutdown: stops the job and status endpoints for good and waits (bounded) until they have stopped.</summary>
+    public async Task StopForShutdownAsync(CancellationToken cancellationToken)
+    {
+        _shuttingDown = true;
+        await ReconcileAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            if (!_shuttingDown)
+            {
+                await ReconcileAsync(stoppingToken);
+            }
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var consume = ShouldConsume;
+        if (consume == _wasPaused)
+        {
+            if (consume)
+            {
+                LogResumed(_logger);
+            }
+            else if (!_shuttingDown)
+            {
+                LogPaused(_logger, _circuit.Reason ?? "unknown");
+            }
+
+            _wasPaused = !consume;
+        }
+
+        Endpoint[] endpoints;
+        lock (_endpoints)
+        {
+            endpoints = [.. _endpoints.Values];
+        }
+
+        // A faulted endpoint is MassTransit's to reconnect; only one this control stopped is started again.
+        foreach (var endpoint in endpoints.Where(e => consume ? e.State == EndpointState.Stopped : e.State != EndpointState.Stopped))
+        {
+            try
+            {
+                if (consume)
+                {
+                    await endpoint.ReceiveEndpoint.Start(cancellationToken).Ready.WaitAsync(SwitchTimeout, cancellationToken);
+                }
+                else
+                {
+                    await endpoint.ReceiveEndpoint.Stop(cancellationToken).WaitAsync(SwitchTimeout, cancellationToken);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Its state is read back from the endpoint's own events; the next pass tries again.
+                LogSwitchFailed(_logger, e, consume ? "start" : "stop", endpoint.Name);
+            }
+        }
+    }
+
+    private void Wake() => _wake.Release();
+
+    private void Track(Uri address, IReceiveEndpoint endpoint, EndpointState state)
+    {
+        var name = QueueNames.Of(address);
+        if (!_controlled.Contains(name))
+        {
+            return;
+        }
+
+        lock (_endpoints)
+        {
+            _endpoints[name] = new Endpoint(name, endpoint, state);
+        }
+
+        Wake();
+    }
+
+    public Task Ready(ReceiveEndpointReady ready)
+    {
+        Track(ready.InputAddress, ready.ReceiveEndpoint, ready.IsStarted ? EndpointState.Consuming : EndpointState.Stopped);
+        return Task.CompletedTask;
+    }
+
+    public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+    public Task Completed(ReceiveEndpointCompleted completed)
+    {
+        Track(completed.InputAddress, completed.ReceiveEndpoint, EndpointState.Stopped);
+        return Task.CompletedTask;
+    }
+
+    public Task Faulted(ReceiveEndpointFaulted faulted)
+    {
+        Track(faulted.InputAddress, faulted.ReceiveEndpoint, EndpointState.Faulted);
+        return Task.CompletedTask;
+    }
+
+    public override void Dispose()
+    {
+        _circuit.Changed -= Wake;
+        base.Dispose();
+    }
+
+    private sealed record Endpoint(string Name, IReceiveEndpoint ReceiveEndpoint, EndpointState State);
+
+    private enum EndpointState
+    {
+        Consuming,
+        Stopped,
+        Faulted,
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumption paused: the database keeps failing ({Reason}). Jobs wait in RabbitMQ until it answers again; running jobs go on")]
+    private static partial void LogPaused(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumption resumed: the database answers again")]
+    private static partial void LogResumed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not {Verb} receive endpoint {Endpoint}; trying again")]
+    private static partial void LogSwitchFailed(ILogger logger, Exception exception, string verb, string endpoint);
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using JobWorker.Contracts;
+using JobWorker.Jobs;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Messaging;
+
+/// <summary>
+/// The job lifecycle's broker calls over MassTransit: SubmitJob for dispatched jobs, and the job events, each bounded by
+/// <c>RabbitMq:PublishTimeout</c>. RabbitMQ.Client can wait for a publisher confirm for ever when the broker restarts
+/// under load, so the bound does not rely on the client honouring cancellation.
+/// </summary>
+public sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
+{
+    private readonly Uri _jobQueue = new($"queue:{QueueNames.Jobs(jobs.Value)}");
+
+    public async Task SendAsync(IReadOnlyCollection<Job> dispatched, CancellationToken cancellationToken)
+    {
+        using var bound = Bound(cancellationToken);
+        var endpoint = await bus.GetSendEndpoint(_jobQueue).WaitAsync(bound.Token);
+        await Task.WhenAll(dispatched.Select(job => endpoint.Send(ToSubmitJob(job), bound.Token))).WaitAsync(bound.Token);
+    }
+
+    public async Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken)
+    {
+        using var bound = Bound(cancellationToken);
+        var publish = recorded.EventKind switch
+        {
+            JobEventKind.Started => Publish(new JobStarted
+            {
+                JobId = recorded.JobId,
+                JobType = recorded.JobType,
+                Attempt = recorded.Attempt,
+                WorkerId = recorded.WorkerId ?? "",
+                StartedAt = recorded.OccurredAt,
+                CorrelationId = recorded.CorrelationId,
+            }, recorded, bound.Token),
+            JobEventKind.Succeeded => Publish(new JobSucceeded
+            {
+                JobId = recorded.JobId,
+                JobType = recorded.JobType,
+                Attempt = recorded.Attempt,
+                Result = recorded.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(recorded.Result),
+                Duration = recorded.StartedAt is { } started && recorded.OccurredAt > started ? recorded.OccurredAt - started : TimeSpan.Zero,
+                CorrelationId = recorded.CorrelationId,
+            }, recorded, bound.Token),
+            JobEventKind.Failed => Publish(new JobFailed
+            {
+                JobId = recorded.JobId,
+                JobType = recorded.JobType,
+                Attempt = recorded.Attempt,
+                Error = recorded.Error ?? "",
+                WillRetry = recorded.WillRetry,
+                CorrelationId = recorded.CorrelationId,
+            }, recorded, bound.Token),
+            _ => Publish(new JobCancelled
+            {
+                JobId = recorded.JobId,
+                Attempt = recorded.Attempt,
+                Reason = recorded.Error ?? "",
+            }, recorded, bound.Token),
+        };
+        await publish.WaitAsync(bound.Token);
+    }
+
+    private Task Publish<T>(T message, OutboxEvent recorded, CancellationToken cancellationToken) where T : class =>
+        bus.Publish(message, context => context.MessageId = recorded.MessageId, cancellationToken);
+
+    private CancellationTokenSource Bound(CancellationToken cancellationToken)
+    {
+        var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(rabbit.Value.PublishTimeout);
+        return bound;
+    }
+
+    private static SubmitJob ToSubmitJob(Job job) => new()
+    {
+        JobId = job.Id,
+        JobType = job.Type,
+        Payload = JsonSerializer.Deserialize<JsonElement>(job.Payload),
+        CorrelationId = job.CorrelationId,
+
+        // The row exists: its attempts, timeout and due time are the ledger's, not the message's.
+    };
+}
