@@ -39,8 +39,10 @@ public sealed class BadInputTests
         yield return Case("an unknown job type", id => $$$"""{"jobId": "{{{id}}}", "jobType": "teleport"}""", "Unknown job type 'teleport'", idReadable: true);
         yield return Case("an oversized payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 2000)}}}"}}""",
             "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
-        yield return Case("a payload the handler rejects", id => $$$"""{"jobId": "{{{id}}}", "jobType": "delay", "payload": {"ms": "soon"}}""",
-            "\"ms\" must be a whole number", idReadable: true);
+        yield return Case("a 60-day timeout", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "timeout": "60.00:00:00"}""",
+            "at most 1.00:00:00 (Jobs:MaxTimeout)", idReadable: true);
+        yield return Case("a NUL character in the payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"s": "a\u0000b"}}""",
+            "Payload contains a NUL character", idReadable: true);
     }
 
     private static TestCaseData Case(string name, Func<Guid, string> body, string reason, bool idReadable) =>
@@ -55,6 +57,20 @@ public sealed class BadInputTests
         await _rabbit.PublishAsync(_worker.Queue, text);
 
         await AssertRejectedAsync(text, jobId, reason, idReadable);
+    }
+
+    [Test]
+    public async Task A_payload_the_handler_rejects_fails_the_job_with_its_reason_after_the_delivery_was_acknowledged()
+    {
+        var jobId = Guid.NewGuid();
+
+        await _rabbit.PublishAsync(_worker.Queue, $$$"""{"jobId": "{{{jobId}}}", "jobType": "delay", "payload": {"ms": "soon"}}""");
+
+        var job = await TestJobs.WaitForStateAsync(jobId, JobState.Failed, Timeout);
+        Assert.That(job.Error, Does.Contain("\"ms\" must be a whole number"));
+        Assert.That(job.Attempt, Is.EqualTo(1), "it ran once and was not retried");
+        Assert.That((await _rabbit.PeekAsync($"{_worker.Queue}_error", 50)).Select(RabbitManagement.Body), Has.None.Contains(jobId.ToString()),
+            "the handler ran after the delivery was acknowledged: the ledger holds the failure");
     }
 
     [Test]

@@ -6,8 +6,7 @@ namespace JobWorker.Tests.Integration;
 
 /// <summary>
 /// The shared shape of the fault tests: real worker processes on a queue of their own, a batch of jobs, a fault
-/// injected while they run, and the checks that follow every fault: every job finished as expected, and none
-/// was reported finished twice.
+/// injected while they run, and the checks that follow every fault (<see cref="AssertWholePromiseAsync"/>).
 /// </summary>
 public sealed class FaultScenario : IAsyncDisposable
 {
@@ -19,13 +18,28 @@ public sealed class FaultScenario : IAsyncDisposable
         ["Resilience:BreakerSamplingDuration"] = "00:00:05",
         ["Jobs:LeaseDuration"] = "00:00:04",
         ["Jobs:ConcurrentJobs"] = "64",
+        ["Dispatch:Interval"] = "00:00:00.500",
+        ["Dispatch:EventRetryAfter"] = "00:00:03",
+        ["RabbitMq:PublishTimeout"] = "00:00:03",
     };
 
-    private FaultScenario(string queue, List<WorkerProcess> workers, TestClient client)
+    private FaultScenario(string queue, List<WorkerProcess> workers, TestClient client, Dictionary<string, string?> settings)
     {
         Queue = queue;
         Workers = workers;
         Client = client;
+        Settings = settings;
+    }
+
+    /// <summary>The settings the replicas run with.</summary>
+    public Dictionary<string, string?> Settings { get; }
+
+    /// <summary>Starts one more replica with the scenario's settings.</summary>
+    public async Task<WorkerProcess> AddWorkerAsync()
+    {
+        var worker = await WorkerProcess.StartWorkerAsync(Queue, Settings);
+        Workers.Add(worker);
+        return worker;
     }
 
     public string Queue { get; }
@@ -48,7 +62,7 @@ public sealed class FaultScenario : IAsyncDisposable
             processes.Add(await WorkerProcess.StartWorkerAsync(queue, configuration));
         }
 
-        return new FaultScenario(queue, processes, await TestClient.StartAsync());
+        return new FaultScenario(queue, processes, await TestClient.StartAsync(), configuration);
     }
 
     public Task SubmitAsync(IEnumerable<SubmitJob> jobs) => Client.SendAsync(Queue, jobs);
@@ -59,24 +73,61 @@ public sealed class FaultScenario : IAsyncDisposable
             TimeSpan.FromSeconds(60), $"{count} jobs to succeed before the fault");
 
     /// <summary>
-    /// Every job Succeeded, none was reported finished twice, and nothing reached the error queue. With
-    /// <paramref name="everyEventArrives"/>, each job's JobSucceeded must also have reached the client (not so
-    /// when the broker itself restarts: events published into the gap are lost, the store is the record).
+    /// The whole promise after a fault: every job Succeeded; none ran twice (each was claimed once, and one JobStarted
+    /// was recorded for it); with <paramref name="everyEventArrives"/>, its JobSucceeded reached the client's queue at
+    /// least once; no job was reported finished twice; nothing went to the error queue; no slot is left in flight on any
+    /// replica and nothing waits for one; no replica exited; and every replica says it is ready.
     /// </summary>
-    public async Task AssertAllSucceededOnceAsync(IReadOnlyCollection<SubmitJob> jobs, TimeSpan timeout, bool everyEventArrives = true)
+    public async Task AssertWholePromiseAsync(IReadOnlyCollection<SubmitJob> jobs, TimeSpan timeout, bool everyEventArrives = true, bool ranOnce = true)
     {
         var counts = await TestJobs.WaitUntilFinishedAsync(jobs, timeout);
         Assert.That(counts.GetValueOrDefault(JobState.Succeeded), Is.EqualTo(jobs.Count), TestJobs.Describe(counts));
+        if (ranOnce)
+        {
+            var rows = await TestJobs.LoadAsync(jobs);
+            Assert.That(rows.Where(r => r.Attempt != 1).Select(r => $"{r.Id} attempt {r.Attempt}"), Is.Empty, "a job ran more than once");
+        }
+
         if (everyEventArrives)
         {
             await Eventually.WaitForAsync(
                 () => Task.FromResult(jobs.Count(j => Client.Events.Succeeded(j.JobId) >= 1)),
-                reported => reported == jobs.Count, TimeSpan.FromSeconds(30), "a JobSucceeded event for every job");
+                reported => reported == jobs.Count, TimeSpan.FromSeconds(60), "a JobSucceeded event for every job");
+            if (ranOnce)
+            {
+                Assert.That(jobs.Where(j => Client.Events.Started(j.JobId) != 1).Select(j => j.JobId), Is.Empty, "one JobStarted per job");
+            }
         }
 
         Assert.That(Client.Events.CompletedMoreThanOnce(jobs), Is.Empty, "jobs reported finished more than once");
         using var rabbit = new RabbitManagement();
         Assert.That(await rabbit.PeekAsync($"{Queue}_error"), Is.Empty, "messages in the error queue");
+        await AssertReplicasIdleAndReadyAsync();
+    }
+
+    /// <summary>Every replica is still the process the test started, has no slot in flight, and is live and ready.</summary>
+    public async Task AssertReplicasIdleAndReadyAsync()
+    {
+        foreach (var worker in Workers.Where(w => !StoppedOnPurpose.Contains(w)))
+        {
+            Assert.That(worker.HasExited, Is.False, $"replica {worker.Id} exited:\n{worker.Output}");
+            var slots = await Eventually.WaitForAsync(worker.SlotsAsync, s => s is { Busy: 0, Waiting: 0 }, TimeSpan.FromSeconds(30),
+                $"replica {worker.Id} to report no job in flight");
+            Assert.That(slots.Live, Is.True, "liveness");
+            await Eventually.WaitForAsync(worker.IsReadyAsync, ready => ready, TimeSpan.FromSeconds(30), $"replica {worker.Id} to be ready");
+        }
+    }
+
+    /// <summary>The replicas the test killed or stopped on purpose; the others must stay up.</summary>
+    public HashSet<WorkerProcess> StoppedOnPurpose { get; } = [];
+
+    /// <summary>SIGKILLs the replica whose id is in <paramref name="owner"/> (the jobs table's owner column).</summary>
+    public WorkerProcess KillOwner(string owner)
+    {
+        var victim = Workers.Single(w => owner.Contains($"-{w.Id}-", StringComparison.Ordinal));
+        StoppedOnPurpose.Add(victim);
+        victim.Kill();
+        return victim;
     }
 
     /// <summary>pg_terminate_backend on every connection the worker processes hold; returns how many were terminated.</summary>

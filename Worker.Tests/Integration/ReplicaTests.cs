@@ -23,6 +23,6 @@ public sealed class ReplicaTests
         Assert.That(rows.Count, Is.EqualTo(jobs.Count), "one row per job id");
         Assert.That(rows.Where(r => r.Attempt != 1).Select(r => r.Id), Is.Empty, "a second claim would have raised the attempt");
         Assert.That(rows.Select(r => r.Owner).Distinct().Count(), Is.EqualTo(2), "both replicas should have run jobs");
-        Assert.That(first.Output + second.Output, Does.Contain("duplicate delivery ignored"));
+        Assert.That(first.Output + second.Output, Does.Contain("delivery acknowledged without running the job"));
     }
 }

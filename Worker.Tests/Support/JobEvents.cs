@@ -4,41 +4,53 @@ using MassTransit;
 
 namespace JobWorker.Tests;
 
-/// <summary>Counts the job events a publisher's bus receives: how many times each job was reported finished.</summary>
+/// <summary>
+/// The job events a publisher's bus receives, per job. Events are published at least once, so a copy of the same event
+/// (the same message id) counts once: two different terminal events for one job would be a real double completion.
+/// </summary>
 public sealed class JobEvents
 {
-    private readonly ConcurrentDictionary<Guid, int> _succeeded = new();
-    private readonly ConcurrentDictionary<Guid, int> _failedForGood = new();
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, string>> _byJob = new();
+    private int _deliveries;
 
-    public int Succeeded(Guid jobId) => _succeeded.GetValueOrDefault(jobId);
+    /// <summary>Every event delivery, copies included.</summary>
+    public int Deliveries => Volatile.Read(ref _deliveries);
 
-    public int FailedForGood(Guid jobId) => _failedForGood.GetValueOrDefault(jobId);
+    public int Started(Guid jobId) => Count(jobId, "Started");
 
-    /// <summary>Jobs among <paramref name="jobs"/> reported finished more than once.</summary>
+    public int Succeeded(Guid jobId) => Count(jobId, "Succeeded");
+
+    public int FailedForGood(Guid jobId) => Count(jobId, "Failed");
+
+    public int Cancelled(Guid jobId) => Count(jobId, "Cancelled");
+
+    /// <summary>Jobs among <paramref name="jobs"/> with more than one distinct terminal event.</summary>
     public List<Guid> CompletedMoreThanOnce(IEnumerable<SubmitJob> jobs) =>
-        [.. jobs.Select(j => j.JobId).Where(id => Succeeded(id) + FailedForGood(id) > 1)];
+        [.. jobs.Select(j => j.JobId).Where(id => Succeeded(id) + FailedForGood(id) + Cancelled(id) > 1)];
 
-    internal void Record(JobSucceeded message) => _succeeded.AddOrUpdate(message.JobId, 1, (_, n) => n + 1);
+    private int Count(Guid jobId, string kind) => _byJob.TryGetValue(jobId, out var events) ? events.Values.Count(k => k == kind) : 0;
 
-    internal void Record(JobFailed message)
+    private void Record(Guid jobId, Guid? messageId, string kind)
     {
-        if (!message.WillRetry)
-        {
-            _failedForGood.AddOrUpdate(message.JobId, 1, (_, n) => n + 1);
-        }
+        Interlocked.Increment(ref _deliveries);
+        _byJob.GetOrAdd(jobId, _ => new()).TryAdd(messageId ?? Guid.NewGuid(), kind);
     }
 
-    public sealed class Recorder(JobEvents events) : IConsumer<JobSucceeded>, IConsumer<JobFailed>
+    public sealed class Recorder(JobEvents events) :
+        IConsumer<JobStarted>, IConsumer<JobSucceeded>, IConsumer<JobFailed>, IConsumer<JobCancelled>
     {
-        public Task Consume(ConsumeContext<JobSucceeded> context)
-        {
-            events.Record(context.Message);
-            return Task.CompletedTask;
-        }
+        public Task Consume(ConsumeContext<JobStarted> context) => Record(context, context.Message.JobId, "Started");
 
-        public Task Consume(ConsumeContext<JobFailed> context)
+        public Task Consume(ConsumeContext<JobSucceeded> context) => Record(context, context.Message.JobId, "Succeeded");
+
+        public Task Consume(ConsumeContext<JobFailed> context) =>
+            Record(context, context.Message.JobId, context.Message.WillRetry ? "Retry" : "Failed");
+
+        public Task Consume(ConsumeContext<JobCancelled> context) => Record(context, context.Message.JobId, "Cancelled");
+
+        private Task Record(ConsumeContext context, Guid jobId, string kind)
         {
-            events.Record(context.Message);
+            events.Record(jobId, context.MessageId, kind);
             return Task.CompletedTask;
         }
     }

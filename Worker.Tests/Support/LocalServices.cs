@@ -13,18 +13,28 @@ public static class LocalServices
 
     public static Task StartAsync(string service) => RunAsync("up", service);
 
-    private static async Task RunAsync(string verb, string service)
+    /// <summary>
+    /// Sets the broker's <c>consumer_timeout</c> (RabbitMQ closes the channel of a delivery left unacknowledged longer);
+    /// it applies to channels opened afterwards.
+    /// </summary>
+    public static Task SetConsumerTimeoutAsync(TimeSpan timeout) =>
+        RunAsync("rabbitmqctl", "eval", $"application:set_env(rabbit, consumer_timeout, {(long)timeout.TotalMilliseconds}).");
+
+    private static async Task RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Script);
-        start.ArgumentList.Add(verb);
-        start.ArgumentList.Add(service);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(timeout.Token);
-        Assert.That(process.ExitCode, Is.Zero, $"services.sh {verb} {service} failed:\n{await output}\n{await errors}");
+        Assert.That(process.ExitCode, Is.Zero, $"services.sh {string.Join(' ', args)} failed:\n{await output}\n{await errors}");
     }
 
     private static string FindScript()

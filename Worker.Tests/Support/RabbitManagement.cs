@@ -15,16 +15,16 @@ public sealed class RabbitManagement : IDisposable
     };
 
     /// <summary>Publishes <paramref name="body"/> to the exchange; returns whether RabbitMQ routed it to a queue.</summary>
-    public Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json") =>
-        PublishAsync(exchange, body, "string", contentType);
+    public Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json", string vhost = "/") =>
+        PublishAsync(exchange, body, "string", contentType, vhost);
 
     /// <summary>Publishes raw bytes, which need not be valid UTF-8.</summary>
     public Task<bool> PublishAsync(string exchange, byte[] body, string contentType = "application/json") =>
-        PublishAsync(exchange, Convert.ToBase64String(body), "base64", contentType);
+        PublishAsync(exchange, Convert.ToBase64String(body), "base64", contentType, "/");
 
-    private async Task<bool> PublishAsync(string exchange, string payload, string encoding, string contentType)
+    private async Task<bool> PublishAsync(string exchange, string payload, string encoding, string contentType, string vhost)
     {
-        var response = await _http.PostAsJsonAsync($"/api/exchanges/%2F/{exchange}/publish", new
+        var response = await _http.PostAsJsonAsync($"/api/exchanges/{Uri.EscapeDataString(vhost)}/{exchange}/publish", new
         {
             properties = new { content_type = contentType, delivery_mode = 2 },
             routing_key = "",
@@ -34,6 +34,34 @@ public sealed class RabbitManagement : IDisposable
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("routed").GetBoolean();
     }
+
+    /// <summary>Deletes a queue and what it holds; a queue that does not exist is fine.</summary>
+    public async Task DeleteQueueAsync(string queue, string vhost = "/")
+    {
+        var response = await _http.DeleteAsync($"/api/queues/{Uri.EscapeDataString(vhost)}/{queue}");
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>Drops every message waiting in a queue (what an operator's purge does).</summary>
+    public async Task PurgeQueueAsync(string queue)
+    {
+        var response = await _http.DeleteAsync($"/api/queues/%2F/{queue}/contents");
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Creates a virtual host and lets guest use it.</summary>
+    public async Task CreateVirtualHostAsync(string vhost)
+    {
+        var name = Uri.EscapeDataString(vhost);
+        (await _http.PutAsJsonAsync($"/api/vhosts/{name}", new { })).EnsureSuccessStatusCode();
+        (await _http.PutAsJsonAsync($"/api/permissions/{name}/guest", new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+    }
+
+    public async Task DeleteVirtualHostAsync(string vhost) =>
+        await _http.DeleteAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}");
 
     /// <summary>Reads (and requeues) up to <paramref name="count"/> messages of a queue, with their headers.</summary>
     public async Task<List<JsonElement>> PeekAsync(string queue, int count = 10)

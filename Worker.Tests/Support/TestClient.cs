@@ -8,18 +8,24 @@ using Microsoft.Extensions.Hosting;
 
 namespace JobWorker.Tests;
 
-/// <summary>A publisher's bus with no consumers: what another service uses to submit jobs.</summary>
+/// <summary>
+/// A publisher's bus with no consumers: what another service uses to submit jobs. Its second bus records the job events
+/// on a durable queue of its own, so events published while the broker restarts still arrive; the queue is deleted at
+/// the end.
+/// </summary>
 public sealed class TestClient : IAsyncDisposable
 {
     private readonly IHost _host;
+    private readonly string _eventsQueue;
 
-    private TestClient(IHost host) => _host = host;
+    private TestClient(IHost host, string eventsQueue) => (_host, _eventsQueue) = (host, eventsQueue);
 
-    /// <summary>Every JobSucceeded and JobFailed published while this client runs.</summary>
+    /// <summary>Every job event published while this client runs.</summary>
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
     public static async Task<TestClient> StartAsync()
     {
+        var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
         var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(
             new Dictionary<string, string?>
             {
@@ -30,7 +36,7 @@ public sealed class TestClient : IAsyncDisposable
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
         {
-            bus.AddConsumer<JobEvents.Recorder>().Endpoint(e => e.Temporary = true);
+            bus.AddConsumer<JobEvents.Recorder>().Endpoint(e => e.Name = eventsQueue);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
@@ -40,28 +46,34 @@ public sealed class TestClient : IAsyncDisposable
         var host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);
-        return new TestClient(host);
+        return new TestClient(host, eventsQueue);
     }
 
     public async Task SendAsync(string queue, IEnumerable<SubmitJob> jobs)
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
         foreach (var chunk in jobs.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(job => endpoint.Send(job)));
+            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, timeout.Token)));
         }
     }
 
-    public Task PublishAsync<T>(T message) where T : class =>
-        _host.Services.GetRequiredService<IBus>().Publish(message);
+    public async Task PublishAsync<T>(T message) where T : class
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _host.Services.GetRequiredService<IBus>().Publish(message, timeout.Token);
+    }
 
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _host.StopAsync(timeout.Token);
         _host.Dispose();
+        using var rabbit = new RabbitManagement();
+        await rabbit.DeleteQueueAsync(_eventsQueue);
     }
 }
 
-/// <summary>A second bus in the test client, for the event recorder's temporary queue.</summary>
+/// <summary>A second bus in the test client, for the event recorder's queue.</summary>
 public interface IEventBus : IBus;

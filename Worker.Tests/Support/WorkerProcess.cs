@@ -12,10 +12,19 @@ public sealed partial class WorkerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly HttpClient _health;
 
-    private WorkerProcess(Process process) => _process = process;
+    private WorkerProcess(Process process, int healthPort)
+    {
+        _process = process;
+        HealthPort = healthPort;
+        _health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}"), Timeout = TimeSpan.FromSeconds(5) };
+    }
 
     public int Id => _process.Id;
+
+    /// <summary>The port of this process's <c>/health/live</c> and <c>/health/ready</c>.</summary>
+    public int HealthPort { get; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
@@ -35,6 +44,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>Starts <c>jobworker ARGS</c> with <paramref name="settings"/> as <c>Section__Key</c> environment variables.</summary>
     public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, params string[] args)
     {
+        var healthPort = int.TryParse(settings.GetValueOrDefault("Health:Port"), out var port) && port > 0 ? port : FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -52,7 +62,8 @@ public sealed partial class WorkerProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var worker = new WorkerProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        start.Environment["Health__Port"] = healthPort.ToString();
+        var worker = new WorkerProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, healthPort);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.Start();
@@ -61,7 +72,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
-    /// <summary>Starts a worker replica on <paramref name="queue"/> and waits (bounded) until it consumes.</summary>
+    /// <summary>Starts a worker replica on <paramref name="queue"/> and waits (bounded) until <c>/health/ready</c> says it is ready.</summary>
     public static async Task<WorkerProcess> StartWorkerAsync(string queue, Dictionary<string, string?>? settings = null)
     {
         var configuration = TestWorker.TestSettings(queue);
@@ -73,10 +84,40 @@ public sealed partial class WorkerProcess : IAsyncDisposable
 
         var worker = Start(configuration, "run");
         await Eventually.WaitForAsync(
-            () => Task.FromResult(worker.Output.Contains("consuming queue", StringComparison.Ordinal) || worker.HasExited),
-            ready => ready, TimeSpan.FromSeconds(60), "the worker process to start consuming");
+            async () => worker.HasExited || await worker.IsReadyAsync(),
+            ready => ready, TimeSpan.FromSeconds(60), "the worker process to be ready");
         Assert.That(worker.HasExited, Is.False, $"the worker exited during start-up:\n{worker.Output}");
         return worker;
+    }
+
+    /// <summary>True when <c>/health/ready</c> answers 200.</summary>
+    public async Task<bool> IsReadyAsync()
+    {
+        try
+        {
+            using var response = await _health.GetAsync("/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The job slots <c>/health/live</c> reports: in use, and deliveries waiting for one.</summary>
+    public async Task<(int Busy, int Waiting, bool Live)> SlotsAsync()
+    {
+        using var response = await _health.GetAsync("/health/live");
+        var report = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var slots = report.GetProperty("checks").GetProperty("slots").GetProperty("data");
+        return (slots.GetProperty("busy").GetInt32(), slots.GetProperty("waiting").GetInt32(), response.IsSuccessStatusCode);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Waits (bounded) for the process to exit and returns its exit code.</summary>
@@ -115,6 +156,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _health.Dispose();
         if (!_process.HasExited)
         {
             Terminate();

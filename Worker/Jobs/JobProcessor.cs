@@ -77,6 +77,11 @@ public sealed partial class JobProcessor(
 
         slots.RecordProgress();
         JobWorkerTelemetry.JobsStarted.Add(1, JobWorkerTelemetry.JobType(claimed.Type));
+        if (claimed.StartedAt is { } startedAt)
+        {
+            JobWorkerTelemetry.QueueWait.Record(Math.Max(0, (startedAt - claimed.RunAt).TotalSeconds), JobWorkerTelemetry.JobType(claimed.Type));
+        }
+
         var started = OutboxEvent.For(claimed, JobEventKind.Started, claimed.StartedAt ?? DateTime.UtcNow);
         started.WorkerId = claimed.Owner;
         relay.Enqueue(started);
@@ -93,9 +98,9 @@ public sealed partial class JobProcessor(
     public async Task<JobState?> CancelAsync(Guid jobId, string reason, CancellationToken cancellationToken)
     {
         var state = await store.RequestCancelAsync(jobId, reason, cancellationToken);
-        if (state == JobState.Running && slots.TryCancel(jobId, reason))
+        if (state == JobState.Running)
         {
-            LogCancelling(logger, jobId, reason);
+            StopIfRunningHere(jobId, reason);
         }
         else if (state == JobState.Cancelled)
         {
@@ -104,6 +109,18 @@ public sealed partial class JobProcessor(
         }
 
         return state;
+    }
+
+    /// <summary>Stops the job's handler if it runs in this replica (a CancelJob's fast path); false when it does not.</summary>
+    public bool StopIfRunningHere(Guid jobId, string reason)
+    {
+        if (!slots.TryCancel(jobId, reason))
+        {
+            return false;
+        }
+
+        LogCancelling(logger, jobId, reason);
+        return true;
     }
 
     /// <summary>

@@ -21,11 +21,11 @@ public sealed class CancelJobConsumer(JobProcessor processor) : IConsumer<Cancel
 /// CancelJob on this replica's temporary queue: if the job runs here, its handler stops at once rather than at the
 /// next lease renewal. Writes nothing; <see cref="CancelJobConsumer"/> records the cancel.
 /// </summary>
-public sealed class CancelJobNoticeConsumer(JobSlots slots) : IConsumer<CancelJob>
+public sealed class CancelJobNoticeConsumer(JobProcessor processor) : IConsumer<CancelJob>
 {
     public Task Consume(ConsumeContext<CancelJob> context)
     {
-        slots.TryCancel(context.Message.JobId, CancelJobConsumer.CancelReason(context.Message));
+        processor.StopIfRunningHere(context.Message.JobId, CancelJobConsumer.CancelReason(context.Message));
         return Task.CompletedTask;
     }
 }

@@ -8,13 +8,15 @@ namespace JobWorker.Persistence;
 /// <summary>
 /// Hands out short-lived <see cref="JobDbContext"/>s on <see cref="JobDatabase"/>'s current data source,
 /// from a context pool. When the data source is recreated, the next context comes from a pool built for it.
+/// Every <see cref="IInterceptor"/> in the container is added to the contexts (the slow-statement and
+/// connection-hold interceptors, and any a host or test adds).
 /// </summary>
-public sealed class JobDbContextFactory(
-    JobDatabase database, SlowStatementInterceptor slowStatements, ConnectionHoldInterceptor connectionHold, ILoggerFactory loggerFactory)
+public sealed class JobDbContextFactory(JobDatabase database, IEnumerable<IInterceptor> interceptors, ILoggerFactory loggerFactory)
     : IDbContextFactory<JobDbContext>
 {
     private sealed record Pool(Npgsql.NpgsqlDataSource DataSource, PooledDbContextFactory<JobDbContext> Factory);
 
+    private readonly IInterceptor[] _interceptors = [.. interceptors];
     private Pool? _pool;
 
     public JobDbContext CreateDbContext()
@@ -26,7 +28,7 @@ public sealed class JobDbContextFactory(
             var options = new DbContextOptionsBuilder<JobDbContext>()
                 .UseNpgsql(dataSource)
                 .UseLoggerFactory(loggerFactory)
-                .AddInterceptors(slowStatements, connectionHold)
+                .AddInterceptors(_interceptors)
                 // A recreated data source is a new EF service provider; that is expected here, not a leak.
                 .ConfigureWarnings(w => w.Ignore(CoreEventId.ManyServiceProvidersCreatedWarning))
                 .Options;

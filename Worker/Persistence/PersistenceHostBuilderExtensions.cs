@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,8 +24,8 @@ public static class PersistenceHostBuilderExtensions
 
         services.AddSingleton(sp => new DatabaseClientName(applicationName(sp)));
         services.AddSingleton<JobDatabase>();
-        services.AddSingleton<SlowStatementInterceptor>();
-        services.AddSingleton<ConnectionHoldInterceptor>();
+        services.AddSingleton<IInterceptor, SlowStatementInterceptor>();
+        services.AddSingleton<IInterceptor, ConnectionHoldInterceptor>();
         services.AddSingleton<IDbContextFactory<JobDbContext>, JobDbContextFactory>();
         services.AddSingleton<DatabaseMigrator>();
 

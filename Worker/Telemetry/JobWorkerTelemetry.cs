@@ -30,7 +30,7 @@ public static class JobWorkerTelemetry
         "jobworker.job.duration", "s", "How long one attempt's handler ran");
 
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>(
-        "jobworker.job.queue_wait", "s", "From the message being sent to its first attempt starting");
+        "jobworker.job.queue_wait", "s", "From a job being due (accepted, scheduled time, or retry backoff over) to its attempt starting, by the database clock");
 
     public static readonly Histogram<double> TransitionDuration = Meter.CreateHistogram<double>(
         "jobworker.db.transition.duration", "s", "A state transition from start to finish, retries included");

@@ -61,6 +61,7 @@ commands:
   restart [postgres|rabbitmq]   stop then start (simulates an outage)
   start / stop                  aliases of up / down
   status                        show what runs where; exit 1 if something is down
+  rabbitmqctl ARGS...           rabbitmqctl against the private node (e.g. eval for consumer_timeout)
 
 state folder: $DIR   (JOBWORKER_DEV_DIR)
 postgres:     127.0.0.1:$PG_PORT  (JOBWORKER_PG_PORT)  superuser postgres, app role/db jobworker, trust auth
@@ -543,6 +544,13 @@ main() {
       exec runuser -u rabbitmq -- env "${RMQ_ENV[@]}" "$RABBIT_LIB_BIN/rabbitmq-server"
     fi
     exec env "${RMQ_ENV[@]}" "$RABBIT_LIB_BIN/rabbitmq-server"
+  fi
+  if [[ "$cmd" == rabbitmqctl ]]; then
+    # rabbitmqctl against the private node, e.g. to change consumer_timeout for a test
+    shift
+    rmq_running || die "rabbitmq is not running (services.sh up rabbitmq)"
+    rmqctl_timeout 60 "$@"
+    return
   fi
   [[ $# -le 2 ]] || { usage >&2; exit 2; }
   cd /   # never leave the postgres/rabbitmq users in an unreadable cwd
