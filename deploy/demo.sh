@@ -22,10 +22,10 @@ for n in 1 2; do
   pids+=($!)
 done
 
-# A worker logs "consuming queue" once its bus is up; give them a minute at most.
+# A worker is ready once /health/ready answers 200 (database, bus, consumption, dispatcher); a minute at most.
 for n in 1 2; do
   for _ in $(seq 1 120); do
-    grep -q "consuming queue" "$logs/worker-$n.log" && break
+    curl -sf --max-time 2 "http://127.0.0.1:$((8080 + n))/health/ready" >/dev/null && break
     if ! kill -0 "${pids[$((n - 1))]}" 2>/dev/null; then
       echo "worker $n exited during start-up; its log ($logs/worker-$n.log) ends:" >&2
       tail -n 20 "$logs/worker-$n.log" >&2
@@ -33,7 +33,8 @@ for n in 1 2; do
     fi
     sleep 0.5
   done
-  grep -q "consuming queue" "$logs/worker-$n.log" || { echo "worker $n did not start within 60 s; see $logs/worker-$n.log" >&2; exit 1; }
+  curl -sf --max-time 2 "http://127.0.0.1:$((8080 + n))/health/ready" >/dev/null \
+    || { echo "worker $n was not ready within 60 s; see $logs/worker-$n.log" >&2; exit 1; }
   echo "worker $n: $(grep -o 'Worker .*' "$logs/worker-$n.log" | head -n 1)"
 done
 

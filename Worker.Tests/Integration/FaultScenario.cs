@@ -85,7 +85,9 @@ public sealed class FaultScenario : IAsyncDisposable
         if (ranOnce)
         {
             var rows = await TestJobs.LoadAsync(jobs);
-            Assert.That(rows.Where(r => r.Attempt != 1).Select(r => $"{r.Id} attempt {r.Attempt}"), Is.Empty, "a job ran more than once");
+            var again = rows.Where(r => r.Attempt != 1).ToList();
+            Assert.That(again.Select(r => $"{r.Id} attempt {r.Attempt}"), Is.Empty,
+                $"a job ran more than once; what the replicas said of the first:\n{string.Join("\n", again.Take(1).SelectMany(r => Output.Split('\n').Where(l => l.Contains(r.Id.ToString(), StringComparison.Ordinal))))}");
         }
 
         if (everyEventArrives)
@@ -148,6 +150,14 @@ public sealed class FaultScenario : IAsyncDisposable
         foreach (var worker in Workers)
         {
             await worker.DisposeAsync();
+        }
+
+        // Each replica's log, kept with the test's results for whoever reads a failure.
+        var logs = Path.Combine(TestContext.CurrentContext.WorkDirectory, "worker-logs");
+        Directory.CreateDirectory(logs);
+        for (var i = 0; i < Workers.Count; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(logs, $"{TestContext.CurrentContext.Test.MethodName}-replica-{i + 1}.log"), Workers[i].Output);
         }
 
         await Client.DisposeAsync();

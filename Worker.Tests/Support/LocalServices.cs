@@ -33,7 +33,16 @@ public static class LocalServices
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"services.sh {string.Join(' ', args)} did not finish within 120 s:\n{await output}\n{await errors}");
+        }
+
         Assert.That(process.ExitCode, Is.Zero, $"services.sh {string.Join(' ', args)} failed:\n{await output}\n{await errors}");
     }
 

@@ -18,6 +18,9 @@ public sealed class TestEnvironment
     public static int PostgresPort { get; } = Port("JOBWORKER_TEST_PG_PORT", 55432);
     public static int RabbitPort { get; } = Port("JOBWORKER_TEST_RABBIT_PORT", 35672);
     public static int RabbitManagementPort { get; } = Port("JOBWORKER_TEST_RABBIT_MGMT_PORT", 35673);
+
+    /// <summary>PgBouncer in transaction mode in front of the same cluster, started by the tests that need it.</summary>
+    public static int PgBouncerPort { get; } = Port("JOBWORKER_TEST_PGBOUNCER_PORT", 56432);
     public static string DatabaseName { get; } = $"jobworker_test_{Environment.ProcessId}";
 
     /// <summary>The test database, as the worker's own (non-superuser) role.</summary>

@@ -177,28 +177,28 @@ public sealed partial class JobProcessor(
         try
         {
             JobOutcome outcome;
-            await using (var scope = scopes.CreateAsyncScope())
+            try
             {
+                await using var scope = scopes.CreateAsyncScope();
                 var handler = handlers.Resolve(scope.ServiceProvider, claimed.Type)
                     ?? throw new InvalidOperationException(handlers.DescribeUnknown(claimed.Type));
                 var run = new JobRun(claimed.Id, claimed.Type, payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
                 outcome = await runner.RunAsync(handler, run, claimed.Timeout ?? options.Value.DefaultTimeout, running);
             }
+            catch (Exception e)
+            {
+                // Whatever went wrong after the claim ends this attempt with the reason; the row is never left Running.
+                LogRunFailed(logger, e, claimed.Id, claimed.Attempt);
+                outcome = JobOutcome.Failed($"Worker error after the claim: {e.GetType().Name}: {e.Message}", retryable: true);
+            }
 
+            running.HandlerReturned = true;
             await RecordAsync(claimed, outcome);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !_stopped.IsCancellationRequested)
+        catch (Exception e)
         {
-            // Whatever went wrong after the claim ends this attempt with the reason; the row is never left Running.
-            LogRunFailed(logger, e, claimed.Id, claimed.Attempt);
-            try
-            {
-                await RecordAsync(claimed, JobOutcome.Failed($"Worker error after the claim: {e.GetType().Name}: {e.Message}", retryable: true));
-            }
-            catch (Exception again)
-            {
-                LogOutcomeLost(logger, again, claimed.Id, claimed.Attempt);
-            }
+            // The database did not take the write within its bound: the lease lapses and recovery decides.
+            LogOutcomeLost(logger, claimed.Id, claimed.Attempt, DatabaseErrors.Describe(e));
         }
         finally
         {
@@ -330,8 +330,8 @@ public sealed partial class JobProcessor(
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt}: the worker failed after the claim; ending the attempt")]
     private static partial void LogRunFailed(ILogger logger, Exception exception, Guid jobId, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt}: could not record the attempt's end; its lease will lapse and recovery takes the job back")]
-    private static partial void LogOutcomeLost(ILogger logger, Exception exception, Guid jobId, int attempt);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt}: could not record the attempt's end ({Reason}); its lease will lapse and recovery takes the job back")]
+    private static partial void LogOutcomeLost(ILogger logger, Guid jobId, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: {Count} jobs still running after {Timeout}; stopping them and releasing them to Pending")]
     private static partial void LogDrainStopping(ILogger logger, int count, TimeSpan timeout);

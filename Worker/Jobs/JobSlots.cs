@@ -117,6 +117,9 @@ public sealed class RunningJob(Job claimed) : IDisposable
 
     public string? CancelReason { get; private set; }
 
+    /// <summary>The handler has returned: the slot is only recording the outcome now.</summary>
+    public bool HandlerReturned { get; set; }
+
     /// <summary>When this replica last renewed the job's lease (at the claim, first).</summary>
     public long LeaseRenewedAt { get; set; } = Stopwatch.GetTimestamp();
 

@@ -36,8 +36,10 @@ public sealed partial class LeaseRenewalService(
         var asked = Stopwatch.GetTimestamp();
         try
         {
+            // Bounded by two thirds of the lease, not by the tick: a renewal queued behind other transitions for a pooled
+            // connection keeps its place rather than giving up and starting again at the back.
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bound.CancelAfter(lease / 3);
+            bound.CancelAfter(lease * 2 / 3);
             var renewed = (await store.RenewLeasesAsync(worker.Id, [.. running.Select(j => j.JobId)], lease, bound.Token))
                 .ToDictionary(r => r.JobId, r => r.CancelReason);
             foreach (var job in running)
@@ -45,7 +47,7 @@ public sealed partial class LeaseRenewalService(
                 if (!renewed.TryGetValue(job.JobId, out var cancelReason))
                 {
                     // Finished just now, or taken back: in either case this replica must not run it on.
-                    if (slots.TryGet(job.JobId, out var still) && ReferenceEquals(still, job) && job.Stop(JobStop.LeaseLost))
+                    if (!job.HandlerReturned && slots.TryGet(job.JobId, out var still) && ReferenceEquals(still, job) && job.Stop(JobStop.LeaseLost))
                     {
                         LogNotOurs(logger, job.JobId, job.Claimed.Attempt);
                     }
@@ -67,7 +69,7 @@ public sealed partial class LeaseRenewalService(
 
         foreach (var job in running)
         {
-            if (Stopwatch.GetElapsedTime(job.LeaseRenewedAt) >= lease && job.Stop(JobStop.LeaseLost))
+            if (!job.HandlerReturned && Stopwatch.GetElapsedTime(job.LeaseRenewedAt) >= lease && job.Stop(JobStop.LeaseLost))
             {
                 LogLeaseLost(logger, job.JobId, job.Claimed.Attempt, lease);
             }

@@ -16,6 +16,7 @@ set -euo pipefail
 # --------------------------------------------------------------------------
 DIR="${JOBWORKER_DEV_DIR:-/tmp/jobworker-dev}"
 PG_PORT="${JOBWORKER_PG_PORT:-55432}"
+PGB_PORT="${JOBWORKER_PGBOUNCER_PORT:-56432}"
 RABBIT_PORT="${JOBWORKER_RABBIT_PORT:-35672}"
 RABBIT_MGMT_PORT="${JOBWORKER_RABBIT_MGMT_PORT:-35673}"
 RABBIT_DIST_PORT="${JOBWORKER_RABBIT_DIST_PORT:-35674}"
@@ -57,6 +58,7 @@ usage: $(basename "$0") <command> [service]
 
 commands:
   up      [postgres|rabbitmq]   start both (or one); no-op if already running
+  up      pgbouncer             also start PgBouncer in transaction mode in front of postgres (127.0.0.1:$PGB_PORT)
   down    [postgres|rabbitmq]   stop both (or one); no-op if already stopped
   restart [postgres|rabbitmq]   stop then start (simulates an outage)
   start / stop                  aliases of up / down
@@ -134,12 +136,13 @@ pg_ensure_installed() {
   fi
 }
 
-# Run a command as the OS user that owns the cluster.
+# Run a command as the OS user that owns the cluster. 9>&-: nothing started here (a daemon above all) may
+# inherit the lock file descriptor, or it would hold the lock for as long as it lives.
 as_pg() {
   if [[ $IS_ROOT == 1 ]]; then
-    runuser -u postgres -- "$@"
+    runuser -u postgres -- "$@" 9>&-
   else
-    "$@"
+    "$@" 9>&-
   fi
 }
 
@@ -279,6 +282,88 @@ pg_status() {
 }
 
 # ==========================================================================
+# PgBouncer (optional, `services.sh up pgbouncer`): transaction pooling in front of the cluster
+# ==========================================================================
+PGB_BIN=/usr/sbin/pgbouncer
+PGB_DIR="$DIR/pgbouncer"
+PGB_PID="$PGB_DIR/pgbouncer.pid"
+PGB_LOG="$PGB_DIR/pgbouncer.log"
+
+pgb_ensure_installed() {
+  [[ -x "$PGB_BIN" ]] && return 0
+  [[ $IS_ROOT == 1 ]] || die "pgbouncer not found. Install it as root: apt-get update && apt-get install -y pgbouncer"
+  apt_install pgbouncer
+  # Debian starts its own instance on 6432; ours runs on its own port.
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop pgbouncer >/dev/null 2>&1 || true; fi
+  [[ -x "$PGB_BIN" ]] || die "pgbouncer installed but $PGB_BIN is missing"
+}
+
+pgb_running() {
+  local pid
+  [[ -r "$PGB_PID" ]] || return 1
+  pid="$(tr -dc '0-9' <"$PGB_PID")"
+  pid_alive "$pid"
+}
+
+pgb_print() {
+  log "pgbouncer listening on 127.0.0.1:$PGB_PORT (transaction pooling, 6 server connections per database and user)"
+  log "          Host=127.0.0.1;Port=$PGB_PORT;Database=jobworker;Username=jobworker;Max Auto Prepare=0;No Reset On Close=true"
+}
+
+pgb_up() {
+  pg_running && pg_ready || pg_up
+  pgb_ensure_installed
+  if pgb_running; then
+    log "pgbouncer already running"
+    pgb_print
+    return 0
+  fi
+  mkdir -p "$PGB_DIR"
+  cat >"$PGB_DIR/pgbouncer.ini" <<EOF2
+[databases]
+* = host=127.0.0.1 port=$PG_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $PGB_DIR/userlist.txt
+pool_mode = transaction
+default_pool_size = 6
+max_client_conn = 500
+ignore_startup_parameters = extra_float_digits
+logfile = $PGB_LOG
+pidfile = $PGB_PID
+EOF2
+  printf '"jobworker" ""\n"postgres" ""\n' >"$PGB_DIR/userlist.txt"
+  [[ $IS_ROOT == 1 ]] && chown -R postgres "$PGB_DIR"
+  log "pgbouncer starting ..."
+  as_pg "$PGB_BIN" -d -q "$PGB_DIR/pgbouncer.ini" </dev/null >/dev/null 2>&1 9>&- || { show_log_tail "$PGB_LOG"; die "pgbouncer did not start"; }
+  local deadline=$(( $(now) + PG_WAIT ))
+  until tcp_open 127.0.0.1 "$PGB_PORT"; do
+    (( $(now) < deadline )) || { show_log_tail "$PGB_LOG"; die "pgbouncer did not listen on 127.0.0.1:$PGB_PORT within ${PG_WAIT}s"; }
+    sleep 0.2
+  done
+  pgb_print
+}
+
+pgb_down() {
+  if ! pgb_running; then
+    log "pgbouncer not running"
+    return 0
+  fi
+  local pid deadline=$(( $(now) + STOP_WAIT ))
+  pid="$(tr -dc '0-9' <"$PGB_PID")"
+  kill -TERM "$pid" 2>/dev/null || true
+  while pid_alive "$pid"; do
+    (( $(now) < deadline )) || { kill -KILL "$pid" 2>/dev/null || true; break; }
+    sleep 0.2
+  done
+  log "pgbouncer stopped"
+}
+
+# ==========================================================================
 # RabbitMQ
 # ==========================================================================
 rmq_installed() { [[ -x "$RABBIT_LIB_BIN/rabbitmq-server" && -x "$RABBIT_LIB_BIN/rabbitmqctl" ]]; }
@@ -354,13 +439,14 @@ rmq_env() {
   )
 }
 
-# Run a command as the broker's OS user with the broker's environment.
+# Run a command as the broker's OS user with the broker's environment. 9>&-: epmd, which rabbitmqctl and the
+# broker start as a daemon when none runs, must not inherit the lock file descriptor (see as_pg).
 as_rmq() {
   rmq_env
   if [[ $IS_ROOT == 1 ]]; then
-    runuser -u rabbitmq -- env "${RMQ_ENV[@]}" "$@"
+    runuser -u rabbitmq -- env "${RMQ_ENV[@]}" "$@" 9>&-
   else
-    env "${RMQ_ENV[@]}" "$@"
+    env "${RMQ_ENV[@]}" "$@" 9>&-
   fi
 }
 
@@ -529,7 +615,8 @@ services_for() {
     "") echo "postgres rabbitmq" ;;
     postgres|pg|postgresql) echo postgres ;;
     rabbitmq|rabbit|rmq) echo rabbitmq ;;
-    *) usage >&2; die "unknown service '$1' (postgres|rabbitmq)" ;;
+    pgbouncer) echo pgbouncer ;;
+    *) usage >&2; die "unknown service '$1' (postgres|rabbitmq|pgbouncer)" ;;
   esac
 }
 
@@ -558,24 +645,26 @@ main() {
     up|start)
       list="$(services_for "${2:-}")" || exit 2; with_lock
       for svc in $list; do
-        case "$svc" in postgres) pg_up ;; rabbitmq) rmq_up ;; esac
+        case "$svc" in postgres) pg_up ;; rabbitmq) rmq_up ;; pgbouncer) pgb_up ;; esac
       done ;;
     down|stop)
       list="$(services_for "${2:-}")" || exit 2
       [[ -d "$DIR" ]] || { log "nothing to stop ($DIR does not exist)"; return 0; }
       with_lock
+      [[ -z "${2:-}" ]] && pgb_down
       for svc in $list; do
-        case "$svc" in postgres) pg_down ;; rabbitmq) rmq_down ;; esac
+        case "$svc" in postgres) pg_down ;; rabbitmq) rmq_down ;; pgbouncer) pgb_down ;; esac
       done ;;
     restart)
       list="$(services_for "${2:-}")" || exit 2; with_lock
       for svc in $list; do
-        case "$svc" in postgres) pg_down; pg_up ;; rabbitmq) rmq_down; rmq_up ;; esac
+        case "$svc" in postgres) pg_down; pg_up ;; rabbitmq) rmq_down; rmq_up ;; pgbouncer) pgb_down; pgb_up ;; esac
       done ;;
     status)
       [[ $# -le 1 ]] || { usage >&2; exit 2; }
       pg_status || rc=1
       rmq_status || rc=1
+      if pgb_running; then pgb_print; fi
       return "$rc" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
