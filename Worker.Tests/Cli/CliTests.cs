@@ -88,7 +88,7 @@ public sealed class CliTests
     public async Task Jobs_retry_makes_a_failed_job_pending_again_and_a_worker_runs_it()
     {
         await using var worker = await TestWorker.StartAsync();
-        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
+        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null, Queue: worker.Queue);
         await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
         await TestJobs.Store.RejectAsync(job.Id, 0, "failed before", CancellationToken.None);
 

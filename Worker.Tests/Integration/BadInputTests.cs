@@ -39,6 +39,8 @@ public sealed class BadInputTests
         yield return Case("an unknown job type", id => $$$"""{"jobId": "{{{id}}}", "jobType": "teleport"}""", "Unknown job type 'teleport'", idReadable: true);
         yield return Case("an oversized payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 2000)}}}"}}""",
             "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
+        yield return Case("a payload far over the limit", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 80_000)}}}"}}""",
+            "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
         yield return Case("a 60-day timeout", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "timeout": "60.00:00:00"}""",
             "at most 1.00:00:00 (Jobs:MaxTimeout)", idReadable: true);
         yield return Case("a NUL character in the payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"s": "a\u0000b"}}""",

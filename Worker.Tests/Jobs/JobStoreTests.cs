@@ -132,7 +132,7 @@ public sealed class JobStoreTests
         await Store.RecoverLapsedAsync(10_000, CancellationToken.None);
 
         var late = await Store.SucceedAsync(claimed, "\"late\"", CancellationToken.None);
-        var lateFailure = await Store.FailAsync(claimed, "late", retryAfter: null, CancellationToken.None);
+        var lateFailure = await Store.FailAsync(claimed, "late", CancellationToken.None);
 
         var row = await Store.FindAsync(claimed.Id, CancellationToken.None);
         Assert.That(late, Is.Null);
@@ -146,9 +146,9 @@ public sealed class JobStoreTests
     public async Task A_finished_job_is_never_overwritten_and_a_second_writer_reports_nothing_written()
     {
         var claimed = await ClaimedAsync();
-        await Store.FailAsync(claimed, "first failure", retryAfter: null, CancellationToken.None);
+        await Store.FailAsync(claimed, "first failure", CancellationToken.None);
 
-        var second = await Store.FailAsync(claimed, "second failure", retryAfter: null, CancellationToken.None);
+        var second = await Store.FailAsync(claimed, "second failure", CancellationToken.None);
         var success = await Store.SucceedAsync(claimed, "1", CancellationToken.None);
         var reclaim = await ClaimAsync(claimed.Id, "worker-b");
 
@@ -164,7 +164,7 @@ public sealed class JobStoreTests
     {
         var claimed = await ClaimedAsync();
 
-        var recorded = await Store.FailAsync(claimed, "transient boom", TimeSpan.FromMinutes(10), CancellationToken.None);
+        var recorded = await Store.RetryLaterAsync(claimed, "transient boom", TimeSpan.FromMinutes(10), CancellationToken.None);
 
         var row = await Store.FindAsync(claimed.Id, CancellationToken.None);
         Assert.That(recorded!.WillRetry, Is.True);
@@ -174,7 +174,7 @@ public sealed class JobStoreTests
         Assert.That(row.FinishedAt, Is.Null);
         Assert.That(row.DispatchedAt, Is.Null);
         Assert.That(row.RunAt, Is.GreaterThan(row.UpdatedAt.AddMinutes(9)));
-        Assert.That(await Store.TakeDueAsync(10_000, TimeSpan.FromMinutes(5), CancellationToken.None), Has.None.Matches<Job>(j => j.Id == claimed.Id),
+        Assert.That(await Store.TakeDueAsync("", 10_000, TimeSpan.FromMinutes(5), CancellationToken.None), Has.None.Matches<Job>(j => j.Id == claimed.Id),
             "not dispatched before its backoff is over");
     }
 
@@ -183,7 +183,7 @@ public sealed class JobStoreTests
     {
         var claimed = await ClaimedAsync();
 
-        await Store.FailAsync(claimed, "fatal", retryAfter: null, CancellationToken.None);
+        await Store.FailAsync(claimed, "fatal", CancellationToken.None);
 
         var row = await Store.FindAsync(claimed.Id, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
@@ -262,12 +262,12 @@ public sealed class JobStoreTests
         var scheduled = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Delay: TimeSpan.FromHours(1));
         await Store.AcceptAsync(scheduled, CancellationToken.None);
 
-        var first = await Store.TakeDueAsync(10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
-        var second = await Store.TakeDueAsync(10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var first = await Store.TakeDueAsync("", 10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var second = await Store.TakeDueAsync("", 10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
         await Store.UndispatchAsync([due.Id], CancellationToken.None);
-        var afterUndispatch = await Store.TakeDueAsync(10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var afterUndispatch = await Store.TakeDueAsync("", 10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
         await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() - interval '10 minutes' WHERE id = $1", due.Id);
-        var overdue = await Store.TakeDueAsync(10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var overdue = await Store.TakeDueAsync("", 10_000, TimeSpan.FromMinutes(5), CancellationToken.None);
 
         Assert.That(first.Select(j => j.Id), Does.Contain(due.Id).And.Not.Contain(scheduled.Id));
         Assert.That(second.Select(j => j.Id), Does.Not.Contain(due.Id));
@@ -306,7 +306,7 @@ public sealed class JobStoreTests
         var claimed = await ClaimedAsync();
         await Store.RequestCancelAsync(claimed.Id, "stop", CancellationToken.None);
 
-        var recorded = await Store.FailAsync(claimed, "boom", TimeSpan.FromSeconds(1), CancellationToken.None);
+        var recorded = await Store.RetryLaterAsync(claimed, "boom", TimeSpan.FromSeconds(1), CancellationToken.None);
 
         Assert.That(recorded?.EventKind, Is.EqualTo(JobEventKind.Cancelled));
         Assert.That((await Store.FindAsync(claimed.Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Cancelled));
@@ -319,7 +319,7 @@ public sealed class JobStoreTests
         var succeeded = await ClaimedAsync();
         var cancelled = await ClaimedAsync();
 
-        var failure = await Store.FailAsync(failed, "bad\0error", retryAfter: null, CancellationToken.None);
+        var failure = await Store.FailAsync(failed, "bad\0error", CancellationToken.None);
         var success = await Store.SucceedAsync(succeeded, """{"text": "a\u0000b", "k\u0000": [1, "\u0000"]}""", CancellationToken.None);
         var cancel = await Store.CancelRunningAsync(cancelled, "bad\0reason", CancellationToken.None);
 

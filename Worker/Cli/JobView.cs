@@ -12,6 +12,7 @@ public static class JobView
         void Row(string field, object? value) => table.AddRow(field, Markup.Escape(value?.ToString() ?? "-"));
         Row("id", job.Id);
         Row("type", job.Type);
+        Row("queue", job.Queue);
         Row("state", job.State);
         Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
         Row("owner", job.Owner);

@@ -6,6 +6,9 @@ public sealed class Job
     public Guid Id { get; set; }
     public string Type { get; set; } = "";
 
+    /// <summary>The queue the job was submitted to; the dispatchers of that queue's workers send it when it is due.</summary>
+    public string Queue { get; set; } = "";
+
     /// <summary>The handler's input as JSON text (jsonb).</summary>
     public string Payload { get; set; } = "null";
 

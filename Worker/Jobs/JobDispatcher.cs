@@ -72,7 +72,7 @@ public sealed partial class JobDispatcher(
         List<Job> due;
         do
         {
-            due = await store.TakeDueAsync(settings.BatchSize, settings.RedispatchAfter, cancellationToken);
+            due = await store.TakeDueAsync(jobs.Value.QueueName, settings.BatchSize, settings.RedispatchAfter, cancellationToken);
             if (due.Count == 0)
             {
                 break;

@@ -49,7 +49,10 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Jobs:RetryMaxDelay must be between 0 and 1 day.")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Largest accepted payload, in bytes of JSON text.</summary>
+    /// <summary>
+    /// Largest accepted payload, in bytes of JSON text. At most 64 MiB, below RabbitMQ's own largest message (128 MiB by
+    /// default), so the broker never refuses a message the worker would accept.
+    /// </summary>
     [Range(2, 64 * 1024 * 1024, ErrorMessage = "Jobs:MaxPayloadBytes must be between 2 and 67108864.")]
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 

@@ -250,7 +250,9 @@ public sealed partial class JobProcessor(
                     ? RetryBackoff.After(claimed.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay)
                     : (TimeSpan?)null;
                 var error = outcome.Error ?? "Unknown error.";
-                recorded = await store.FailAsync(claimed, error, retry, ct);
+                recorded = retry is { } after
+                    ? await store.RetryLaterAsync(claimed, error, after, ct)
+                    : await store.FailAsync(claimed, error, ct);
                 if (recorded is not null)
                 {
                     LogAttemptFailed(logger, claimed.Id, claimed.Type, claimed.Attempt, claimed.MaxAttempts, retry, error);

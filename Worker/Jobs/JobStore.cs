@@ -32,8 +32,8 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             await using var db = await contexts.CreateDbContextAsync(ct);
             var due = await db.Database.SqlQuery<bool>($"""
                 /* jobworker:accept */
-                INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
-                SELECT {job.Id}, {job.Type}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId},
+                INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
+                SELECT {job.Id}, {job.Type}, {job.Queue}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId},
                        v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
                 FROM (SELECT greatest(now(), coalesce({job.RunAt}::timestamptz, now() + coalesce({job.Delay}::interval, interval '0'))) AS run_at) v
                 ON CONFLICT (id) DO NOTHING
@@ -100,13 +100,23 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         }, cancellationToken, claimed.Id);
 
     /// <summary>
-    /// Running (this attempt, this owner) → Failed with its error (<paramref name="retryAfter"/> null), or → Pending
-    /// due after <paramref name="retryAfter"/> for the next attempt, keeping the error. A job whose cancel was
-    /// requested meanwhile ends Cancelled instead of being retried. Records the matching event and returns it, or
-    /// null when the row had moved on.
+    /// Running (this attempt, this owner) → Failed for good with its error; a job whose cancel was requested meanwhile
+    /// ends Cancelled instead. Records the matching event and returns it, or null when the row had moved on.
     /// </summary>
-    public Task<OutboxEvent?> FailAsync(Job claimed, string error, TimeSpan? retryAfter, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync(retryAfter is null ? "fail" : "retry", async ct =>
+    public Task<OutboxEvent?> FailAsync(Job claimed, string error, CancellationToken cancellationToken) =>
+        EndAttemptAsync(claimed, error, retryAfter: null, cancellationToken);
+
+    /// <summary>
+    /// Running (this attempt, this owner) → Pending, due after <paramref name="retryAfter"/>, for the next attempt: no
+    /// slot and no message wait meanwhile; the dispatcher sends it when it is due. The error is kept. A job whose cancel
+    /// was requested meanwhile ends Cancelled instead. Records JobFailed (WillRetry) and returns it, or null when the
+    /// row had moved on.
+    /// </summary>
+    public Task<OutboxEvent?> RetryLaterAsync(Job claimed, string error, TimeSpan retryAfter, CancellationToken cancellationToken) =>
+        EndAttemptAsync(claimed, error, retryAfter, cancellationToken);
+
+    private Task<OutboxEvent?> EndAttemptAsync(Job claimed, string error, TimeSpan? retryAfter, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync(retryAfter is null ? "fail" : "retry-later", async ct =>
         {
             error = StoredText.Clean(error)!;
             var retry = retryAfter is not null;
@@ -292,11 +302,11 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         }, cancellationToken);
 
     /// <summary>
-    /// The dispatcher's batch: Pending jobs that are due and have no message queued (or whose message was sent longer
-    /// than <paramref name="redispatchAfter"/> ago and never claimed), marked dispatched now. The caller sends a
-    /// SubmitJob for each. Skips rows another replica is dispatching.
+    /// The dispatcher's batch: Pending jobs of <paramref name="queue"/> that are due and have no message queued (or whose
+    /// message was sent longer than <paramref name="redispatchAfter"/> ago and never claimed), marked dispatched now.
+    /// The caller sends a SubmitJob for each to that queue. Skips rows another replica is dispatching.
     /// </summary>
-    public Task<List<Job>> TakeDueAsync(int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken) =>
+    public Task<List<Job>> TakeDueAsync(string queue, int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("dispatch", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -304,7 +314,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 /* jobworker:dispatch */
                 WITH due AS (
                     SELECT id FROM jobs
-                    WHERE state = 'Pending' AND run_at <= now() AND (dispatched_at IS NULL OR dispatched_at < now() - {redispatchAfter})
+                    WHERE state = 'Pending' AND queue = {queue} AND run_at <= now() AND (dispatched_at IS NULL OR dispatched_at < now() - {redispatchAfter})
                     ORDER BY run_at LIMIT {batch} FOR UPDATE SKIP LOCKED
                 )
                 UPDATE jobs j SET dispatched_at = now() FROM due WHERE j.id = due.id

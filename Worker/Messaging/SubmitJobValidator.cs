@@ -73,7 +73,8 @@ public static class SubmitJobValidator
         message.Timeout,
         message.CorrelationId,
         message.RunAt is { } runAt ? AsUtc(runAt) : null,
-        message.Delay);
+        message.Delay,
+        QueueNames.Jobs(options));
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

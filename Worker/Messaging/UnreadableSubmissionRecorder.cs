@@ -30,7 +30,7 @@ public sealed partial class UnreadableSubmissionRecorder(
         var reason = $"Unreadable SubmitJob: {ExceptionChain.Innermost(exception).Message}";
         try
         {
-            var body = Encoding.Latin1.GetString(context.Body.GetBytes());
+            var body = Head(context.Body);
             if (JobIdPattern().Match(body) is { Success: true } match && Guid.TryParse(match.Groups[1].Value, out var jobId) && jobId != Guid.Empty)
             {
                 var recorded = await store.RejectUnreadableAsync(jobId, reason, context.CancellationToken);
@@ -46,6 +46,20 @@ public sealed partial class UnreadableSubmissionRecorder(
         {
             LogRecordFailed(logger, e, reason);
         }
+    }
+
+    /// <summary>The body's first bytes, as Latin-1: enough to find the job id, without reading an oversized body whole.</summary>
+    private static string Head(MessageBody body)
+    {
+        var head = new byte[16 * 1024];
+        using var stream = body.GetStream();
+        var read = 0;
+        for (int n; read < head.Length && (n = stream.Read(head, read, head.Length - read)) > 0;)
+        {
+            read += n;
+        }
+
+        return Encoding.Latin1.GetString(head, 0, read);
     }
 
     public Task PreReceive(ReceiveContext context) => Task.CompletedTask;

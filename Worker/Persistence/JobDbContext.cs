@@ -17,6 +17,7 @@ public sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbCon
         job.HasKey(j => j.Id).HasName("pk_jobs");
         job.Property(j => j.Id).HasColumnName("id").ValueGeneratedNever();
         job.Property(j => j.Type).HasColumnName("type").HasMaxLength(JobSchema.MaxTypeLength).IsRequired();
+        job.Property(j => j.Queue).HasColumnName("queue").HasMaxLength(JobSchema.MaxQueueLength).HasDefaultValue("").IsRequired();
         job.Property(j => j.Payload).HasColumnName("payload").HasColumnType("jsonb").IsRequired();
         job.Property(j => j.State).HasColumnName("state").HasMaxLength(16).HasConversion<string>().IsRequired();
         job.Property(j => j.Attempt).HasColumnName("attempt");
@@ -38,7 +39,7 @@ public sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbCon
         job.HasIndex(j => new { j.State, j.UpdatedAt }).HasDatabaseName("ix_jobs_state_updated_at");
 
         // The dispatcher's query (due Pending jobs), recovery's (lapsed Running leases) and purge's (old finished jobs).
-        job.HasIndex(j => j.RunAt).HasDatabaseName("ix_jobs_pending_run_at").HasFilter("state = 'Pending'");
+        job.HasIndex(j => new { j.Queue, j.RunAt }).HasDatabaseName("ix_jobs_pending_queue_run_at").HasFilter("state = 'Pending'");
         job.HasIndex(j => j.LeaseExpiresAt).HasDatabaseName("ix_jobs_running_lease").HasFilter("state = 'Running'");
         job.HasIndex(j => j.FinishedAt).HasDatabaseName("ix_jobs_finished_at").HasFilter("finished_at IS NOT NULL");
 

@@ -5,4 +5,5 @@ public static class JobSchema
 {
     public const int MaxTypeLength = 100;
     public const int MaxOwnerLength = 200;
+    public const int MaxQueueLength = 200;
 }
