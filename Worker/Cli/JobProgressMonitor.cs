@@ -19,6 +19,9 @@ public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connect
         return new JobProgressMonitor(services.GetRequiredService<JobStore>(), sampler, poolMax);
     }
 
+    /// <summary>Runs the count query once, on no jobs.</summary>
+    public Task WarmUpAsync(CancellationToken cancellationToken) => store.CountByStateAsync([Guid.Empty], cancellationToken);
+
     /// <summary>Returns 0 when every job Succeeded, 1 when any ended otherwise, 3 when <paramref name="timeout"/> passed first.</summary>
     public async Task<int> FollowAsync(IReadOnlyCollection<Guid> ids, Stopwatch clock, TimeSpan timeout, CancellationToken cancellationToken)
     {

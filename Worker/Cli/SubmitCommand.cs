@@ -88,6 +88,12 @@ public static class SubmitCommand
                 var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;
                 await using (monitor)
                 {
+                    if (monitor is not null)
+                    {
+                        // The first count compiles its query; done now, the first progress line is not late behind busy workers.
+                        await monitor.WarmUpAsync(cancellationToken);
+                    }
+
                     var clock = Stopwatch.StartNew();
                     await SendAsync(host.Services, messages, cancellationToken);
                     var queue = host.Services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;

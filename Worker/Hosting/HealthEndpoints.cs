@@ -45,7 +45,10 @@ public static class HealthEndpoints
             {
                 status = e.Value.Status.ToString(),
                 description = e.Value.Description,
-                data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+                // Flat facts only (our checks' numbers); MassTransit's per-endpoint tree stays out of the probe's answer.
+                data = e.Value.Data.Where(d => d.Value is string or bool or int or long or double).ToDictionary(d => d.Key, d => d.Value) is { Count: > 0 } facts
+                    ? facts
+                    : null,
             }),
         });
     }

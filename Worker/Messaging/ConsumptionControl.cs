@@ -26,6 +26,8 @@ public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndp
     private readonly HashSet<string> _controlled;
     private readonly Dictionary<string, Endpoint> _endpoints = [];
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _reconciling = new(1, 1);
+    private readonly HashSet<string> _stoppedHere = []; // touched only inside a reconciling pass
     private volatile bool _shuttingDown;
     private bool _wasPaused;
 
@@ -54,7 +56,7 @@ public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndp
     /// <summary>Why consumption is not wanted, for health and status.</summary>
     public string State => _shuttingDown ? "stopped (draining)"
         : _circuit.IsOpen ? $"PAUSED (database unavailable: {_circuit.Reason})"
-        : IsConsuming ? "running" : "starting";
+        : IsConsuming ? "running" : "waiting for the broker (starting or reconnecting)";
 
     /// <summary>On shutdown: stops the job and status endpoints for good and waits (bounded) until they have stopped.</summary>
     public async Task StopForShutdownAsync(CancellationToken cancellationToken)
@@ -77,6 +79,20 @@ public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndp
 
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        // One pass at a time: the loop's and the drain's never interleave.
+        await _reconciling.WaitAsync(cancellationToken);
+        try
+        {
+            await ReconcileOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _reconciling.Release();
+        }
+    }
+
+    private async Task ReconcileOnceAsync(CancellationToken cancellationToken)
+    {
         var consume = ShouldConsume;
         if (consume == _wasPaused)
         {
@@ -98,23 +114,31 @@ public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndp
             endpoints = [.. _endpoints.Values];
         }
 
-        // A faulted endpoint is MassTransit's to reconnect; only one this control stopped is started again.
-        foreach (var endpoint in endpoints.Where(e => consume ? e.State == EndpointState.Stopped : e.State != EndpointState.Stopped))
+        // An endpoint that lost its broker is MassTransit's to reconnect; only one this control stopped is started again,
+        // and it counts as started once MassTransit says so (its Ready event), checked on every pass.
+        foreach (var endpoint in endpoints.Where(e => consume ? _stoppedHere.Contains(e.Name) : !_stoppedHere.Contains(e.Name)))
         {
             try
             {
                 if (consume)
                 {
                     await endpoint.ReceiveEndpoint.Start(cancellationToken).Ready.WaitAsync(SwitchTimeout, cancellationToken);
+                    _stoppedHere.Remove(endpoint.Name);
                 }
                 else
                 {
                     await endpoint.ReceiveEndpoint.Stop(cancellationToken).WaitAsync(SwitchTimeout, cancellationToken);
+                    _stoppedHere.Add(endpoint.Name);
                 }
+            }
+            catch (InvalidOperationException) when (consume && endpoint.State != EndpointState.Stopped)
+            {
+                // "Already started": MassTransit restarted it itself (a reconnect); it is no longer ours to start.
+                _stoppedHere.Remove(endpoint.Name);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                // Its state is read back from the endpoint's own events; the next pass tries again.
+                // The next pass tries again.
                 LogSwitchFailed(_logger, e, consume ? "start" : "stop", endpoint.Name);
             }
         }
