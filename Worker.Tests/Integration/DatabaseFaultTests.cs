@@ -10,6 +10,28 @@ public sealed class DatabaseFaultTests
     private static List<SubmitJob> Jobs(int count) =>
         [.. Enumerable.Range(0, count).Select(i => TestJobs.Submit("delay", new { ms = 5 + i % 4 * 5 }))];
 
+    /// <summary>
+    /// Stops PostgreSQL until the worker has paused consumption and at least <paramref name="outage"/> has passed, then
+    /// starts it again. Returns whether readiness said Ready during the outage.
+    /// </summary>
+    private static async Task<bool> StopDatabaseUntilPausedAsync(FaultScenario scenario, TimeSpan outage)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await LocalServices.StopAsync("postgres");
+        try
+        {
+            await Eventually.WaitForAsync(() => Task.FromResult(scenario.Output.Contains("Consumption paused", StringComparison.Ordinal)),
+                paused => paused, TimeSpan.FromSeconds(20), "the worker to pause consumption");
+            var ready = await scenario.Workers[0].IsReadyAsync();
+            await Task.Delay(outage - clock.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+            return ready;
+        }
+        finally
+        {
+            await LocalServices.StartAsync("postgres");
+        }
+    }
+
     [Test]
     public async Task Killing_every_worker_connection_mid_run_resets_the_pool_and_every_job_succeeds_once()
     {
@@ -52,20 +74,7 @@ public sealed class DatabaseFaultTests
         await scenario.SubmitAsync(jobs);
         await scenario.WaitForProgressAsync(jobs, 200);
 
-        var outage = System.Diagnostics.Stopwatch.StartNew();
-        await LocalServices.StopAsync("postgres");
-        bool readyDuringOutage;
-        try
-        {
-            await Eventually.WaitForAsync(() => Task.FromResult(scenario.Output.Contains("Consumption paused", StringComparison.Ordinal)),
-                paused => paused, TimeSpan.FromSeconds(20), "the worker to pause consumption");
-            readyDuringOutage = await scenario.Workers[0].IsReadyAsync();
-            await Task.Delay(TimeSpan.FromSeconds(20) - outage.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
-        }
-        finally
-        {
-            await LocalServices.StartAsync("postgres");
-        }
+        var readyDuringOutage = await StopDatabaseUntilPausedAsync(scenario, TimeSpan.FromSeconds(20));
 
         // An outage longer than the lease (4 s here) stops the handlers that were running: their jobs run again.
         await scenario.AssertWholePromiseAsync(jobs, TimeSpan.FromSeconds(120), ranOnce: false);
@@ -85,18 +94,7 @@ public sealed class DatabaseFaultTests
         await scenario.SubmitAsync([job]);
         await TestJobs.WaitForStateAsync(job.JobId, JobState.Running, TimeSpan.FromSeconds(30));
 
-        await LocalServices.StopAsync("postgres");
-        bool readyDuringOutage;
-        try
-        {
-            await Eventually.WaitForAsync(() => Task.FromResult(scenario.Output.Contains("Consumption paused", StringComparison.Ordinal)),
-                paused => paused, TimeSpan.FromSeconds(20), "the worker to pause consumption");
-            readyDuringOutage = await scenario.Workers[0].IsReadyAsync();
-        }
-        finally
-        {
-            await LocalServices.StartAsync("postgres");
-        }
+        var readyDuringOutage = await StopDatabaseUntilPausedAsync(scenario, TimeSpan.Zero);
 
         var after = TestJobs.Submit("noop");
         await scenario.SubmitAsync([after]);

@@ -23,7 +23,14 @@ public sealed partial class JobDispatcher(
     private int _failedTicks;
 
     /// <summary>Time since the last tick that completed every step; null before the first.</summary>
-    public TimeSpan? SinceLastTick => Interlocked.Read(ref _lastTick) is var at and > 0 ? Stopwatch.GetElapsedTime(at) : null;
+    public TimeSpan? SinceLastTick
+    {
+        get
+        {
+            var at = Interlocked.Read(ref _lastTick);
+            return at == 0 ? null : Stopwatch.GetElapsedTime(at);
+        }
+    }
 
     /// <summary>How long a tick may take, however the database or broker behaves.</summary>
     public TimeSpan TickBound => TimeSpan.FromTicks(Math.Max(options.Value.Interval.Ticks * 10, TimeSpan.FromSeconds(30).Ticks));
