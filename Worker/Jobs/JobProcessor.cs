@@ -302,7 +302,7 @@ public sealed partial class JobProcessor(
             _ => $"it is already {current.State}",
         };
         LogNotClaimed(logger, jobId, reason);
-        return JobIntake.Duplicate(reason);
+        return JobIntake.NotClaimable(reason);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: delivery acknowledged without running the job, because {Reason}")]
@@ -349,7 +349,7 @@ public readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = nul
 
     public static JobIntake Scheduled => new(JobIntakeKind.Scheduled);
 
-    public static JobIntake Duplicate(string reason) => new(JobIntakeKind.NotClaimable, reason);
+    public static JobIntake NotClaimable(string reason) => new(JobIntakeKind.NotClaimable, reason);
 
     public static JobIntake Rejected(string reason) => new(JobIntakeKind.Rejected, reason);
 }
