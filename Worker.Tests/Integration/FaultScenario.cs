@@ -161,6 +161,8 @@ public sealed class FaultScenario : IAsyncDisposable
         }
 
         await Client.DisposeAsync();
+        using var rabbit = new RabbitManagement();
+        await rabbit.DeleteWorkerQueuesAsync(Queue);
         NpgsqlConnection.ClearAllPools();
     }
 }

@@ -45,6 +45,29 @@ public sealed class RabbitManagement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes what a worker on <paramref name="queue"/> declared: its job, status and cancel queues, their error and skipped
+    /// queues, and the exchanges of the same names. A broker holding fewer queues restarts faster in the next fault test.
+    /// </summary>
+    public async Task DeleteWorkerQueuesAsync(string queue)
+    {
+        try
+        {
+            foreach (var name in new[] { queue, $"{queue}-status", $"{queue}-cancel" })
+            {
+                foreach (var each in new[] { name, $"{name}_error", $"{name}_skipped" })
+                {
+                    await DeleteQueueAsync(each);
+                    using var exchange = await _http.DeleteAsync($"/api/exchanges/%2F/{each}");
+                }
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // Tidying only: a broker that is away keeps them, and nothing depends on their absence.
+        }
+    }
+
     /// <summary>Drops every message waiting in a queue (what an operator's purge does).</summary>
     public async Task PurgeQueueAsync(string queue)
     {

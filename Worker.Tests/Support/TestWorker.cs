@@ -62,5 +62,7 @@ public sealed class TestWorker : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Host.StopAsync(timeout.Token);
         Host.Dispose();
+        using var rabbit = new RabbitManagement();
+        await rabbit.DeleteWorkerQueuesAsync(Queue);
     }
 }
