@@ -121,7 +121,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             error = StoredText.Clean(error)!;
             var retry = retryAfter is not null;
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var events = await db.Database.SqlQuery<OutboxEvent>($"""
+            var written = await db.Database.SqlQuery<WrittenEvent>($"""
                 /* jobworker:fail */
                 WITH t AS (
                     UPDATE jobs
@@ -137,11 +137,9 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
                 SELECT id, CASE state WHEN 'Cancelled' THEN 'Cancelled' ELSE 'Failed' END, attempt, state = 'Pending', error, updated_at, now() + {RelayAfter}
                 FROM t
-                RETURNING job_id AS "JobId", kind AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
-                          will_retry AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", occurred_at AS "OccurredAt",
-                          NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                RETURNING kind AS "Kind", will_retry AS "WillRetry", error AS "Error", occurred_at AS "OccurredAt"
                 """).ToListAsync(ct);
-            return events.Count == 0 ? null : Describe(events[0], claimed);
+            return written.Count == 0 ? null : written[0].For(claimed);
         }, cancellationToken, claimed.Id);
 
     /// <summary>
@@ -155,7 +153,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         resilience.ExecuteAsync<(JobState, OutboxEvent?)?>("release", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var released = await db.Database.SqlQuery<OutboxEvent>($"""
+            var released = await db.Database.SqlQuery<WrittenEvent>($"""
                 /* jobworker:release */
                 WITH t AS (
                     UPDATE jobs
@@ -171,10 +169,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                     INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
                     SELECT id, 'Cancelled', attempt, false, error, updated_at, now() + {RelayAfter} FROM t WHERE state = 'Cancelled'
                 )
-                SELECT id AS "JobId", state AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
-                       false AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", updated_at AS "OccurredAt",
-                       NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
-                FROM t
+                SELECT state AS "Kind", false AS "WillRetry", error AS "Error", updated_at AS "OccurredAt" FROM t
                 """).ToListAsync(ct);
             if (released.Count == 0)
             {
@@ -182,7 +177,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             }
 
             var state = Enum.Parse<JobState>(released[0].Kind);
-            return (state, state == JobState.Cancelled ? Describe(released[0], claimed) : null);
+            return (state, state == JobState.Cancelled ? released[0].For(claimed) : null);
         }, cancellationToken, claimed.Id);
 
     /// <summary>Running (this attempt, this owner) → Cancelled: its handler stopped because of a CancelJob. Records JobCancelled.</summary>
@@ -191,7 +186,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         {
             reason = StoredText.Clean(reason)!;
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var events = await db.Database.SqlQuery<OutboxEvent>($"""
+            var written = await db.Database.SqlQuery<WrittenEvent>($"""
                 /* jobworker:cancel-running */
                 WITH t AS (
                     UPDATE jobs
@@ -202,11 +197,9 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 )
                 INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
                 SELECT id, 'Cancelled', attempt, false, error, finished_at, now() + {RelayAfter} FROM t
-                RETURNING job_id AS "JobId", kind AS "Kind", attempt AS "Attempt", '' AS "JobType", NULL::uuid AS "CorrelationId",
-                          will_retry AS "WillRetry", error AS "Error", NULL::text AS "WorkerId", occurred_at AS "OccurredAt",
-                          NULL::text AS "Result", NULL::timestamptz AS "StartedAt"
+                RETURNING kind AS "Kind", will_retry AS "WillRetry", error AS "Error", occurred_at AS "OccurredAt"
                 """).ToListAsync(ct);
-            return events.Count == 0 ? null : Describe(events[0], claimed);
+            return written.Count == 0 ? null : written[0].For(claimed);
         }, cancellationToken, claimed.Id);
 
     /// <summary>
@@ -492,12 +485,22 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 .Select(g => new { State = g.Key, Count = g.Count() })
                 .ToDictionaryAsync(g => g.State, g => g.Count, ct);
         }, cancellationToken);
+}
 
-    private static OutboxEvent Describe(OutboxEvent recorded, Job claimed)
+/// <summary>What a transition of a claimed job wrote with its event; the rest of the event is the claimed row's.</summary>
+internal sealed class WrittenEvent
+{
+    /// <summary>The event's kind (for a release, the state written).</summary>
+    public string Kind { get; set; } = "";
+    public bool WillRetry { get; set; }
+    public string? Error { get; set; }
+    public DateTime OccurredAt { get; set; }
+
+    public OutboxEvent For(Job claimed)
     {
-        recorded.JobType = claimed.Type;
-        recorded.CorrelationId = claimed.CorrelationId;
-        recorded.StartedAt = claimed.StartedAt;
+        var recorded = OutboxEvent.For(claimed, Enum.Parse<JobEventKind>(Kind), OccurredAt);
+        recorded.WillRetry = WillRetry;
+        recorded.Error = Error;
         return recorded;
     }
 }
