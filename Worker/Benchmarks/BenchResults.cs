@@ -5,14 +5,25 @@ public sealed record BenchResults(
     DateTime StartedAt,
     string Machine,
     CeilingResult Ceiling,
+    DrainResult Drain,
+    DrainResult? Concurrency,
     IReadOnlyList<ThroughputResult> Throughput,
     ProfileResult Profile,
-    EconomyResult JobWorker,
-    EconomyResult Baseline,
+    EconomyResult? JobWorker,
+    EconomyResult? Baseline,
     IReadOnlyList<TargetResult> Targets);
 
 /// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
 public sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
+
+/// <summary>A backlog published first, then drained by one replica process (first accepted → last finished).</summary>
+/// <remarks><see cref="IdealSeconds"/> is the best possible time for jobs that take time (slots × job length), else null.</remarks>
+public sealed record DrainResult(string Scenario, int Jobs, double Seconds, double JobsPerSecond, double? IdealSeconds, double WorkerCpuMsPerJob,
+    double PeakWorkingSetMb)
+{
+    /// <summary>The ideal time over the measured time: 1 is perfect.</summary>
+    public double? FractionOfIdeal => IdealSeconds / Seconds;
+}
 
 /// <summary>Noop jobs end to end (publish → Succeeded) with a number of worker processes.</summary>
 /// <remarks>

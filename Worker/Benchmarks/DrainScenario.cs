@@ -1,0 +1,75 @@
+using JobWorker.Contracts;
+using MassTransit;
+using Npgsql;
+
+namespace JobWorker.Benchmarks;
+
+/// <summary>
+/// A backlog drained by one replica: the jobs are published first, with no worker running, then one <c>jobworker run</c>
+/// process starts and runs them all. The rate is the jobs over the time from the first <c>created_at</c> (the replica
+/// accepting its first job) to the last <c>finished_at</c>, so the publisher's cost on the shared cores is not counted
+/// as the worker's.
+/// </summary>
+public static class DrainScenario
+{
+    /// <param name="ideal">The best possible time for the backlog (e.g. slots × job length), or null for noop jobs.</param>
+    public static async Task<DrainResult> RunAsync(string name, int jobs, Func<SubmitJob> job, TimeSpan? ideal, string connectionString,
+        ISendEndpointProvider sender, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var queue = $"bench-{Guid.NewGuid():N}"[..18];
+        var messages = Enumerable.Range(0, jobs).Select(_ => job()).ToList();
+
+        // Declare the queue (and its binding) first: a send to a queue nobody declared yet would be dropped.
+        await using (var declare = await BenchWorkers.StartAsync(1, WorkerSettings(queue, connectionString, settings), cancellationToken))
+        {
+        }
+
+        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        foreach (var chunk in messages.Chunk(500))
+        {
+            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
+        }
+
+        await using var replica = await BenchWorkers.StartAsync(1, WorkerSettings(queue, connectionString, settings), cancellationToken);
+        var cpuBefore = replica.CpuSeconds;
+        var ids = messages.Select(m => m.JobId).ToArray();
+        await ThroughputScenario.WaitForFinishedAsync(connectionString, ids, TimeSpan.FromMinutes(10), cancellationToken);
+        var cpuMsPerJob = (replica.CpuSeconds - cpuBefore) * 1000 / jobs;
+        var peak = replica.PeakWorkingSetMb;
+        var seconds = await SpanSecondsAsync(connectionString, ids, cancellationToken);
+        return new DrainResult(name, jobs, seconds, jobs / seconds, ideal?.TotalSeconds, cpuMsPerJob, peak);
+    }
+
+    private static Dictionary<string, string> WorkerSettings(string queue, string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        var all = new Dictionary<string, string>
+        {
+            ["Database__ConnectionString"] = connectionString,
+            ["Jobs__QueueName"] = queue,
+            ["Health__Port"] = "0",
+            ["Telemetry__StatusInterval"] = "00:00:00",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__JobWorker.Hosting.StartupReport"] = "Information",
+            ["DOTNET_GCgen0size"] = "0x400000", // as the container image runs it (see Dockerfile)
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        return all;
+    }
+
+    /// <summary>From the first job accepted to the last one finished, by the database's clock.</summary>
+    private static async Task<double> SpanSecondsAsync(string connectionString, Guid[] ids, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT extract(epoch FROM max(finished_at) - min(created_at))::float8 FROM jobs WHERE id = ANY($1)", connection)
+        {
+            Parameters = { new() { Value = ids } },
+        };
+        return (double)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
