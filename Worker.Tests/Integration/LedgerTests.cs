@@ -1,7 +1,9 @@
 using System.Data.Common;
+using System.Diagnostics;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Resilience;
+using JobWorker.Telemetry;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -53,7 +55,7 @@ public sealed class LedgerTests
     [Test]
     public async Task A_claim_whose_reply_is_lost_after_it_committed_is_recognised_on_retry_and_the_job_runs_once()
     {
-        var lostReply = new LoseReplyAfterCommit("jobworker:claim");
+        using var lostReply = new LoseReplyAfterCommit("accept-claim");
         await using var worker = await TestWorker.StartAsync(
             new() { ["Resilience:RetryBaseDelay"] = "00:00:00.010" },
             services =>
@@ -104,27 +106,44 @@ public sealed class LedgerTests
         }
     }
 
-    /// <summary>Lets one statement commit, then fails it as a dropped connection would: the reply is lost.</summary>
-    private sealed class LoseReplyAfterCommit(string statement) : DbCommandInterceptor
+    /// <summary>
+    /// Lets one transition of the target job commit, then fails it as a dropped connection would: the reply is lost.
+    /// The transition is told by its span (the hot transitions run their SQL outside EF's command pipeline).
+    /// </summary>
+    private sealed class LoseReplyAfterCommit : DbConnectionInterceptor, IDisposable
     {
+        private readonly string _transition;
+        private readonly ActivityListener _spans = new()
+        {
+            ShouldListenTo = source => source.Name == JobWorkerTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+
         private int _fired;
+
+        public LoseReplyAfterCommit(string transition)
+        {
+            _transition = transition;
+            ActivitySource.AddActivityListener(_spans);
+        }
 
         public Guid Target { get; set; }
 
         public int Fired => Volatile.Read(ref _fired);
 
-        public override async ValueTask<DbDataReader> ReaderExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
+        public override ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
         {
-            if (command.CommandText.Contains(statement, StringComparison.Ordinal)
-                && command.Parameters.Cast<DbParameter>().Any(p => p.Value is Guid id && id == Target)
+            // Closing comes after the statement ran to its end and committed.
+            if (Activity.Current is { } span && span.GetTagItem("jobworker.transition") as string == _transition
+                && span.GetTagItem("jobworker.job.id") is Guid id && id == Target
                 && Interlocked.CompareExchange(ref _fired, 1, 0) == 0)
             {
-                await result.CloseAsync(); // the statement has run to its end and committed
                 throw new NpgsqlException("simulated: the connection dropped after the claim committed", new IOException("connection reset by peer"));
             }
 
-            return result;
+            return ValueTask.FromResult(result);
         }
+
+        public void Dispose() => _spans.Dispose();
     }
 }

@@ -40,33 +40,55 @@ public sealed partial class JobProcessor(
     {
         var settings = options.Value;
         problem ??= JobLimits.Check(job, settings, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
-        var due = await store.AcceptAsync(problem is null ? job : job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
-        if (due is not null)
-        {
-            JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
-        }
-
-        if (problem is not null)
-        {
-            await RejectAsync(job.Id, job.Type, problem, cancellationToken);
-            return JobIntake.Rejected(problem);
-        }
-
-        if (due is false)
-        {
-            return JobIntake.Scheduled;
-        }
-
-        var slot = await slots.TakeAsync(cancellationToken);
         Job? claimed;
-        try
+        JobSlots.Slot? slot;
+        if (problem is null && job is { RunAt: null, Delay: null } && (slot = slots.TryTake()) is not null)
         {
-            claimed = await store.ClaimAsync(job.Id, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
+            // The common case, a job due now with a slot free: accepted and claimed in one statement.
+            try
+            {
+                (var accepted, claimed) = await store.AcceptAndClaimAsync(job, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
+                if (accepted)
+                {
+                    JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+                }
+            }
+            catch
+            {
+                slot.Dispose();
+                throw;
+            }
         }
-        catch
+        else
         {
-            slot.Dispose();
-            throw;
+            // Recorded first, so the ledger shows it Pending (or scheduled) while it waits for a slot.
+            var due = await store.AcceptAsync(problem is null ? job : job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
+            if (due is not null)
+            {
+                JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+            }
+
+            if (problem is not null)
+            {
+                await RejectAsync(job.Id, job.Type, problem, cancellationToken);
+                return JobIntake.Rejected(problem);
+            }
+
+            if (due is false)
+            {
+                return JobIntake.Scheduled;
+            }
+
+            slot = await slots.TakeAsync(cancellationToken);
+            try
+            {
+                claimed = await store.ClaimAsync(job.Id, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
+            }
+            catch
+            {
+                slot.Dispose();
+                throw;
+            }
         }
 
         if (claimed is null)

@@ -2,6 +2,7 @@ using JobWorker.Persistence;
 using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace JobWorker.Jobs;
 
@@ -22,6 +23,21 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
     /// <summary>How long the writer of an event has to publish it itself before any relay may (<c>Dispatch:EventRetryAfter</c>).</summary>
     private TimeSpan RelayAfter => dispatch.Value.EventRetryAfter;
 
+    /// <summary>The columns of a job row as <see cref="ReadJob"/> reads them.</summary>
+    private const string JobColumns = """
+        id, type, queue, payload::text, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, cancel_reason,
+        claim_token, owner, lease_expires_at, error, result::text, created_at, started_at, finished_at, updated_at
+        """;
+
+    private const string AcceptSql = """
+        /* jobworker:accept */
+        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
+        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
+        FROM (SELECT greatest(now(), coalesce($8::timestamptz, now() + coalesce($9::interval, interval '0'))) AS run_at) v
+        ON CONFLICT (id) DO NOTHING
+        RETURNING run_at <= now()
+        """;
+
     /// <summary>
     /// Absent → Pending, due at <see cref="NewJob.RunAt"/> or after <see cref="NewJob.Delay"/> (now when neither).
     /// Idempotent on the job id: returns null when the row already existed, else whether the job is due now.
@@ -30,17 +46,89 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         resilience.ExecuteAsync("accept", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var due = await db.Database.SqlQuery<bool>($"""
-                /* jobworker:accept */
-                INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
-                SELECT {job.Id}, {job.Type}, {job.Queue}, {job.PayloadJson}::jsonb, 'Pending', 0, {job.MaxAttempts}, {job.Timeout}, {job.CorrelationId},
-                       v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
-                FROM (SELECT greatest(now(), coalesce({job.RunAt}::timestamptz, now() + coalesce({job.Delay}::interval, interval '0'))) AS run_at) v
-                ON CONFLICT (id) DO NOTHING
-                RETURNING run_at <= now() AS "Value"
-                """).ToListAsync(ct);
+            var due = await db.QueryAsync(AcceptSql, job, static (p, job) =>
+            {
+                p.AddValue(job.Id);
+                p.AddValue(job.Type);
+                p.AddValue(job.Queue);
+                p.AddValue(job.PayloadJson);
+                p.AddValue(job.MaxAttempts);
+                p.AddValue(job.Timeout);
+                p.AddValue(job.CorrelationId);
+                p.AddValue(job.RunAt);
+                p.AddValue(job.Delay);
+            }, static r => r.GetBoolean(0), ct);
             return due.Count == 1 ? due[0] : (bool?)null;
         }, cancellationToken, job.Id);
+
+    private const string AcceptAndClaimSql = $"""
+        /* jobworker:accept-claim */
+        WITH inserted AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, owner, claim_token,
+                              lease_expires_at, run_at, started_at, created_at, updated_at)
+            VALUES ($1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now())
+            ON CONFLICT (id) DO NOTHING
+            RETURNING {JobColumns}
+        ), claimed AS (
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = $8, claim_token = $9,
+                lease_expires_at = now() + $10, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT EXISTS (SELECT FROM inserted)
+            RETURNING {JobColumns}
+        ), taken AS (
+            SELECT true AS accepted, * FROM inserted UNION ALL SELECT false, * FROM claimed
+        ), started AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+            SELECT id, 'Started', attempt, false, owner, started_at, now() + $11 FROM taken
+        )
+        SELECT * FROM taken
+        UNION ALL
+        SELECT false, {JobColumns} FROM jobs WHERE id = $1 AND state = 'Running' AND claim_token = $9
+        """;
+
+    /// <summary>
+    /// A due job with a free slot, in one statement: absent → Running (attempt 1), or Pending and due (sent again by
+    /// the dispatcher) → Running with attempt + 1; with <paramref name="owner"/>, a lease and <paramref name="token"/>,
+    /// and JobStarted recorded. Returns whether the row was new, and the claimed row, or null when the job is not
+    /// claimable (running elsewhere, finished, not due). A retry whose reply was lost finds its own token.
+    /// </summary>
+    public Task<(bool Accepted, Job? Claimed)> AcceptAndClaimAsync(NewJob job, string owner, Guid token, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("accept-claim", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var rows = await db.QueryAsync(AcceptAndClaimSql, (job, owner, token, lease, RelayAfter), static (p, s) =>
+            {
+                p.AddValue(s.job.Id);
+                p.AddValue(s.job.Type);
+                p.AddValue(s.job.Queue);
+                p.AddValue(s.job.PayloadJson);
+                p.AddValue(s.job.MaxAttempts);
+                p.AddValue(s.job.Timeout);
+                p.AddValue(s.job.CorrelationId);
+                p.AddValue(s.owner);
+                p.AddValue(s.token);
+                p.AddValue(s.lease);
+                p.AddValue(s.RelayAfter);
+            }, static r => (Accepted: r.GetBoolean(0), Job: ReadJob(r, 1)), ct);
+            return rows.Count == 0 ? (false, null) : (rows[0].Accepted, rows[0].Job);
+        }, cancellationToken, job.Id);
+
+    private const string ClaimSql = $"""
+        /* jobworker:claim */
+        WITH claimed AS (
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
+                lease_expires_at = now() + $4, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts
+            RETURNING {JobColumns}
+        ), started AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+            SELECT id, 'Started', attempt, false, owner, started_at, now() + $5 FROM claimed
+        )
+        SELECT * FROM claimed
+        UNION ALL
+        SELECT {JobColumns} FROM jobs WHERE id = $1 AND state = 'Running' AND claim_token = $3
+        """;
 
     /// <summary>
     /// Pending and due → Running with attempt + 1, <paramref name="owner"/>, a lease and <paramref name="token"/>;
@@ -51,24 +139,30 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         resilience.ExecuteAsync("claim", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var claimed = await db.Jobs.FromSql($"""
-                /* jobworker:claim */
-                WITH claimed AS (
-                    UPDATE jobs
-                    SET state = 'Running', attempt = attempt + 1, owner = {owner}, claim_token = {token},
-                        lease_expires_at = now() + {lease}, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
-                    WHERE id = {id} AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts
-                    RETURNING *
-                ), started AS (
-                    INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
-                    SELECT id, 'Started', attempt, false, owner, started_at, now() + {RelayAfter} FROM claimed
-                )
-                SELECT * FROM claimed
-                UNION ALL
-                SELECT * FROM jobs WHERE id = {id} AND state = 'Running' AND claim_token = {token}
-                """).AsNoTracking().ToListAsync(ct);
+            var claimed = await db.QueryAsync(ClaimSql, (id, owner, token, lease, RelayAfter), static (p, s) =>
+            {
+                p.AddValue(s.id);
+                p.AddValue(s.owner);
+                p.AddValue(s.token);
+                p.AddValue(s.lease);
+                p.AddValue(s.RelayAfter);
+            }, static r => ReadJob(r, 0), ct);
             return claimed.Count > 0 ? claimed[0] : null;
         }, cancellationToken, id);
+
+    private const string SucceedSql = """
+        /* jobworker:succeed */
+        WITH t AS (
+            UPDATE jobs
+            SET state = 'Succeeded', result = $5::jsonb, error = NULL, lease_expires_at = NULL, claim_token = NULL,
+                cancel_reason = NULL, finished_at = now(), updated_at = now()
+            WHERE id = $1 AND state = 'Running' AND attempt = $2 AND owner = $3
+            RETURNING id, attempt, finished_at
+        )
+        INSERT INTO job_events (job_id, kind, attempt, will_retry, occurred_at, relay_after)
+        SELECT id, 'Succeeded', attempt, false, finished_at, now() + $4 FROM t
+        RETURNING occurred_at
+        """;
 
     /// <summary>Running (this attempt, this owner) → Succeeded with its result; records JobSucceeded. Returns the event, or null when the row had moved on.</summary>
     public Task<OutboxEvent?> SucceedAsync(Job claimed, string? resultJson, CancellationToken cancellationToken) =>
@@ -76,19 +170,14 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         {
             resultJson = StoredText.CleanJson(resultJson);
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var at = await db.Database.SqlQuery<DateTime>($"""
-                /* jobworker:succeed */
-                WITH t AS (
-                    UPDATE jobs
-                    SET state = 'Succeeded', result = {resultJson}::jsonb, error = NULL, lease_expires_at = NULL, claim_token = NULL,
-                        cancel_reason = NULL, finished_at = now(), updated_at = now()
-                    WHERE id = {claimed.Id} AND state = 'Running' AND attempt = {claimed.Attempt} AND owner = {claimed.Owner}
-                    RETURNING id, attempt, finished_at
-                )
-                INSERT INTO job_events (job_id, kind, attempt, will_retry, occurred_at, relay_after)
-                SELECT id, 'Succeeded', attempt, false, finished_at, now() + {RelayAfter} FROM t
-                RETURNING occurred_at AS "Value"
-                """).ToListAsync(ct);
+            var at = await db.QueryAsync(SucceedSql, (claimed, resultJson, RelayAfter), static (p, s) =>
+            {
+                p.AddValue(s.claimed.Id);
+                p.AddValue(s.claimed.Attempt);
+                p.AddValue(s.claimed.Owner);
+                p.AddValue(s.RelayAfter);
+                p.AddValue(s.resultJson);
+            }, static r => r.GetDateTime(0), ct);
             if (at.Count == 0)
             {
                 return null;
@@ -349,20 +438,24 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 """).ToListAsync(ct);
         }, cancellationToken);
 
+    private const string DeletePublishedSql = """
+        /* jobworker:events-published */
+        DELETE FROM job_events e
+        USING unnest($1::uuid[], $2::text[], $3::int[]) AS p(job_id, kind, attempt)
+        WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt
+        """;
+
     /// <summary>The broker confirmed these events: they leave the outbox. One statement for the batch.</summary>
     public Task<int> DeletePublishedEventsAsync(IReadOnlyCollection<OutboxEvent> published, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("events-published", async ct =>
         {
-            var ids = published.Select(e => e.JobId).ToArray();
-            var kinds = published.Select(e => e.Kind).ToArray();
-            var attempts = published.Select(e => e.Attempt).ToArray();
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Database.ExecuteSqlAsync($"""
-                /* jobworker:events-published */
-                DELETE FROM job_events e
-                USING unnest({ids}::uuid[], {kinds}::text[], {attempts}::int[]) AS p(job_id, kind, attempt)
-                WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt
-                """, ct);
+            return await db.ExecuteAsync(DeletePublishedSql, published, static (p, published) =>
+            {
+                p.AddValue(published.Select(e => e.JobId).ToArray());
+                p.AddValue(published.Select(e => e.Kind).ToArray());
+                p.AddValue(published.Select(e => e.Attempt).ToArray());
+            }, ct);
         }, cancellationToken);
 
     /// <summary>
@@ -485,6 +578,32 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
                 .Select(g => new { State = g.Key, Count = g.Count() })
                 .ToDictionaryAsync(g => g.State, g => g.Count, ct);
         }, cancellationToken);
+
+    /// <summary>A job row in <see cref="JobColumns"/> order, starting at <paramref name="first"/>.</summary>
+    private static Job ReadJob(NpgsqlDataReader r, int first) => new()
+    {
+        Id = r.GetGuid(first),
+        Type = r.GetString(first + 1),
+        Queue = r.GetString(first + 2),
+        Payload = r.GetString(first + 3),
+        State = Enum.Parse<JobState>(r.GetString(first + 4)),
+        Attempt = r.GetInt32(first + 5),
+        MaxAttempts = r.GetInt32(first + 6),
+        Timeout = r.IsDBNull(first + 7) ? null : r.GetTimeSpan(first + 7),
+        CorrelationId = r.IsDBNull(first + 8) ? null : r.GetGuid(first + 8),
+        RunAt = r.GetDateTime(first + 9),
+        DispatchedAt = r.IsDBNull(first + 10) ? null : r.GetDateTime(first + 10),
+        CancelReason = r.IsDBNull(first + 11) ? null : r.GetString(first + 11),
+        ClaimToken = r.IsDBNull(first + 12) ? null : r.GetGuid(first + 12),
+        Owner = r.IsDBNull(first + 13) ? null : r.GetString(first + 13),
+        LeaseExpiresAt = r.IsDBNull(first + 14) ? null : r.GetDateTime(first + 14),
+        Error = r.IsDBNull(first + 15) ? null : r.GetString(first + 15),
+        Result = r.IsDBNull(first + 16) ? null : r.GetString(first + 16),
+        CreatedAt = r.GetDateTime(first + 17),
+        StartedAt = r.IsDBNull(first + 18) ? null : r.GetDateTime(first + 18),
+        FinishedAt = r.IsDBNull(first + 19) ? null : r.GetDateTime(first + 19),
+        UpdatedAt = r.GetDateTime(first + 20),
+    };
 }
 
 /// <summary>What a transition of a claimed job wrote with its event; the rest of the event is the claimed row's.</summary>

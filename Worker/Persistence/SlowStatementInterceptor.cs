@@ -46,18 +46,21 @@ public sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseOpt
         return ValueTask.FromResult(result);
     }
 
-    private void Check(DbCommand command, CommandExecutedEventData eventData)
+    /// <summary>Reports <paramref name="sql"/> if it took longer than the threshold (for statements run outside EF's pipeline).</summary>
+    public void Observe(string sql, TimeSpan duration)
     {
         var threshold = options.CurrentValue.SlowStatementThreshold;
-        if (threshold <= TimeSpan.Zero || eventData.Duration < threshold)
+        if (threshold <= TimeSpan.Zero || duration < threshold)
         {
             return;
         }
 
         JobWorkerTelemetry.SlowStatements.Add(1);
-        var sql = command.CommandText.ReplaceLineEndings(" ");
-        LogSlow(logger, eventData.Duration.TotalMilliseconds, threshold.TotalMilliseconds, sql.Length <= 300 ? sql : sql[..300] + "…");
+        sql = sql.ReplaceLineEndings(" ");
+        LogSlow(logger, duration.TotalMilliseconds, threshold.TotalMilliseconds, sql.Length <= 300 ? sql : sql[..300] + "…");
     }
+
+    private void Check(DbCommand command, CommandExecutedEventData eventData) => Observe(command.CommandText, eventData.Duration);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slow SQL statement: {DurationMs:F0} ms (threshold {ThresholdMs:F0} ms): {Sql}")]
     private static partial void LogSlow(ILogger logger, double durationMs, double thresholdMs, string sql);
