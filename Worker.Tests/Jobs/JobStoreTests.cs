@@ -1,4 +1,5 @@
 using JobWorker.Jobs;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Tests.Jobs;
 
@@ -122,6 +123,44 @@ public sealed class JobStoreTests
         Assert.That(row.FinishedAt, Is.Not.Null);
         Assert.That(row.LeaseExpiresAt, Is.Null);
         Assert.That(await TestJobs.EventsAsync(claimed.Id), Is.EqualTo(new[] { "Started@1", "Succeeded@1" }));
+    }
+
+    [Test]
+    public async Task Batched_successes_are_fenced_one_by_one_in_one_statement()
+    {
+        var first = await ClaimedAsync();
+        var lapsed = await ClaimedAsync();
+        var otherOwner = await ClaimedAsync(owner: "worker-b");
+        await LapseLeaseAsync(lapsed.Id);
+        await Store.RecoverLapsedAsync(10_000, CancellationToken.None);
+        var impostor = (await Store.FindAsync(otherOwner.Id, CancellationToken.None))!;
+        impostor.Owner = "worker-a";
+
+        var events = await Store.SucceedAsync(
+            [new JobSuccess(first, "1"), new JobSuccess(lapsed, "2"), new JobSuccess(impostor, "3")], CancellationToken.None);
+
+        Assert.That(events.Select(e => e?.EventKind), Is.EqualTo(new JobEventKind?[] { JobEventKind.Succeeded, null, null }), "each job in the order given");
+        Assert.That(events[0]!.Result, Is.EqualTo("1"));
+        Assert.That((await Store.FindAsync(first.Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Succeeded));
+        Assert.That((await Store.FindAsync(lapsed.Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Pending), "recovery took it back");
+        Assert.That((await Store.FindAsync(otherOwner.Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Running), "not this owner's job");
+        Assert.That(await TestJobs.EventsAsync(lapsed.Id), Does.Not.Contain("Succeeded@1"));
+    }
+
+    [Test]
+    public async Task The_completer_answers_each_concurrent_caller_with_its_own_fenced_outcome()
+    {
+        var completer = new JobCompleter(Store, Options.Create(new JobOptions()), Options.Create(new JobWorker.Resilience.ResilienceOptions()));
+        var claimed = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => ClaimedAsync()));
+        var stale = (await Store.FindAsync(claimed[7].Id, CancellationToken.None))!;
+        stale.Attempt = 2;
+
+        var events = await Task.WhenAll(claimed.Select(j => completer.SucceedAsync(j == claimed[7] ? stale : j, null, CancellationToken.None)));
+
+        Assert.That(events.Count(e => e is not null), Is.EqualTo(39));
+        Assert.That((await Store.FindAsync(claimed[7].Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Running));
+        Assert.That(events[7], Is.Null, "a fenced-out success is refused, and only that one");
+        Assert.That(events.Where(e => e is not null).Select(e => e!.JobId), Is.EquivalentTo(claimed.Where(j => j != claimed[7]).Select(j => j.Id)));
     }
 
     [Test]

@@ -20,6 +20,7 @@ namespace JobWorker.Jobs;
 /// </remarks>
 public sealed partial class JobProcessor(
     JobStore store,
+    JobCompleter completer,
     JobSlots slots,
     JobRunner runner,
     JobHandlerCatalog handlers,
@@ -41,10 +42,12 @@ public sealed partial class JobProcessor(
         var settings = options.Value;
         problem ??= JobLimits.Check(job, settings, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
         Job? claimed;
-        JobSlots.Slot? slot;
-        if (problem is null && job is { RunAt: null, Delay: null } && (slot = slots.TryTake()) is not null)
+        JobSlots.Slot slot;
+        if (problem is null && job is { RunAt: null, Delay: null })
         {
-            // The common case, a job due now with a slot free: accepted and claimed in one statement.
+            // The common case, a job due now: it waits for a slot in the delivery (holding no connection), then is
+            // accepted and claimed in one statement.
+            slot = await slots.TakeAsync(cancellationToken);
             try
             {
                 (var accepted, claimed) = await store.AcceptAndClaimAsync(job, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
@@ -61,7 +64,7 @@ public sealed partial class JobProcessor(
         }
         else
         {
-            // Recorded first, so the ledger shows it Pending (or scheduled) while it waits for a slot.
+            // Rejected, or scheduled: recorded first, so the ledger holds it (and the delivery can go) until it is due.
             var due = await store.AcceptAsync(problem is null ? job : job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
             if (due is not null)
             {
@@ -243,7 +246,7 @@ public sealed partial class JobProcessor(
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Succeeded:
-                recorded = await store.SucceedAsync(claimed, outcome.Result?.GetRawText(), ct);
+                recorded = await completer.SucceedAsync(claimed, outcome.Result?.GetRawText(), ct);
                 if (recorded is not null)
                 {
                     JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsSucceeded, claimed.Type);

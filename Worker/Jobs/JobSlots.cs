@@ -46,9 +46,6 @@ public sealed class JobSlots(IOptions<JobOptions> options)
     }
 
     /// <summary>Called when a transition of a job completes: the liveness check's sign of progress.</summary>
-    /// <summary>A free slot now, or null when every slot is busy.</summary>
-    public Slot? TryTake() => _free.Wait(0) ? new Slot(this) : null;
-
     public void RecordProgress() => Interlocked.Exchange(ref _lastProgress, Stopwatch.GetTimestamp());
 
     public bool TryGet(Guid jobId, out RunningJob job) => _running.TryGetValue(jobId, out job!);

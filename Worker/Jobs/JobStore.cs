@@ -152,41 +152,61 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 
     private const string SucceedSql = """
         /* jobworker:succeed */
-        WITH t AS (
-            UPDATE jobs
-            SET state = 'Succeeded', result = $5::jsonb, error = NULL, lease_expires_at = NULL, claim_token = NULL,
+        WITH done AS (
+            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS d(id, attempt, owner, result)
+        ), locked AS (
+            SELECT j.id FROM jobs j JOIN done d ON d.id = j.id
+            WHERE j.state = 'Running' AND j.attempt = d.attempt AND j.owner = d.owner
+            ORDER BY j.id FOR UPDATE OF j
+        ), t AS (
+            UPDATE jobs j
+            SET state = 'Succeeded', result = d.result::jsonb, error = NULL, lease_expires_at = NULL, claim_token = NULL,
                 cancel_reason = NULL, finished_at = now(), updated_at = now()
-            WHERE id = $1 AND state = 'Running' AND attempt = $2 AND owner = $3
-            RETURNING id, attempt, finished_at
+            FROM locked l JOIN done d ON d.id = l.id
+            WHERE j.id = l.id AND j.state = 'Running' AND j.attempt = d.attempt AND j.owner = d.owner
+            RETURNING j.id, j.attempt, j.finished_at
         )
         INSERT INTO job_events (job_id, kind, attempt, will_retry, occurred_at, relay_after)
-        SELECT id, 'Succeeded', attempt, false, finished_at, now() + $4 FROM t
-        RETURNING occurred_at
+        SELECT id, 'Succeeded', attempt, false, finished_at, now() + $5 FROM t
+        RETURNING job_id, occurred_at
         """;
 
     /// <summary>Running (this attempt, this owner) → Succeeded with its result; records JobSucceeded. Returns the event, or null when the row had moved on.</summary>
-    public Task<OutboxEvent?> SucceedAsync(Job claimed, string? resultJson, CancellationToken cancellationToken) =>
+    public async Task<OutboxEvent?> SucceedAsync(Job claimed, string? resultJson, CancellationToken cancellationToken) =>
+        (await SucceedAsync([new JobSuccess(claimed, resultJson)], cancellationToken))[0];
+
+    /// <summary>
+    /// Many jobs' successes in one statement (see <see cref="JobCompleter"/>), each fenced as a single one is (Running,
+    /// this attempt, this owner) and locked in id order. Returns each one's event, in the order given, or null for a job
+    /// whose row had moved on.
+    /// </summary>
+    public Task<OutboxEvent?[]> SucceedAsync(IReadOnlyList<JobSuccess> successes, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("succeed", async ct =>
         {
-            resultJson = StoredText.CleanJson(resultJson);
+            var results = successes.Select(s => StoredText.CleanJson(s.ResultJson)).ToArray();
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var at = await db.QueryAsync(SucceedSql, (claimed, resultJson, RelayAfter), static (p, s) =>
+            var written = await db.QueryAsync(SucceedSql, (successes, results, RelayAfter), static (p, s) =>
             {
-                p.AddValue(s.claimed.Id);
-                p.AddValue(s.claimed.Attempt);
-                p.AddValue(s.claimed.Owner);
+                p.AddValue(s.successes.Select(j => j.Claimed.Id).ToArray());
+                p.AddValue(s.successes.Select(j => j.Claimed.Attempt).ToArray());
+                p.AddValue(s.successes.Select(j => j.Claimed.Owner).ToArray());
+                p.AddValue(s.results);
                 p.AddValue(s.RelayAfter);
-                p.AddValue(s.resultJson);
-            }, static r => r.GetDateTime(0), ct);
-            if (at.Count == 0)
+            }, static r => (Id: r.GetGuid(0), At: r.GetDateTime(1)), ct);
+            var at = written.ToDictionary(w => w.Id, w => w.At);
+            var events = new OutboxEvent?[successes.Count];
+            for (var i = 0; i < events.Length; i++)
             {
-                return null;
+                var claimed = successes[i].Claimed;
+                if (at.TryGetValue(claimed.Id, out var occurredAt))
+                {
+                    events[i] = OutboxEvent.For(claimed, JobEventKind.Succeeded, occurredAt);
+                    events[i]!.Result = results[i];
+                }
             }
 
-            var recorded = OutboxEvent.For(claimed, JobEventKind.Succeeded, at[0]);
-            recorded.Result = resultJson;
-            return recorded;
-        }, cancellationToken, claimed.Id);
+            return events;
+        }, cancellationToken, successes.Count == 1 ? successes[0].Claimed.Id : null);
 
     /// <summary>
     /// Running (this attempt, this owner) → Failed for good with its error; a job whose cancel was requested meanwhile
@@ -335,9 +355,12 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             await using var db = await contexts.CreateDbContextAsync(ct);
             return await db.Database.SqlQuery<LeaseRenewal>($"""
                 /* jobworker:renew-leases */
-                UPDATE jobs SET lease_expires_at = now() + {lease}
-                WHERE id = ANY({ids}) AND state = 'Running' AND owner = {owner}
-                RETURNING id AS "JobId", cancel_reason AS "CancelReason"
+                WITH locked AS (
+                    SELECT id FROM jobs WHERE id = ANY({ids}) AND state = 'Running' AND owner = {owner} ORDER BY id FOR UPDATE
+                )
+                UPDATE jobs j SET lease_expires_at = now() + {lease}
+                FROM locked WHERE j.id = locked.id AND j.state = 'Running' AND j.owner = {owner}
+                RETURNING j.id AS "JobId", j.cancel_reason AS "CancelReason"
                 """).ToListAsync(ct);
         }, cancellationToken);
 
@@ -605,6 +628,9 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
         UpdatedAt = r.GetDateTime(first + 20),
     };
 }
+
+/// <summary>A claimed job whose handler succeeded, with its result as JSON (or null).</summary>
+public readonly record struct JobSuccess(Job Claimed, string? ResultJson);
 
 /// <summary>What a transition of a claimed job wrote with its event; the rest of the event is the claimed row's.</summary>
 internal sealed class WrittenEvent

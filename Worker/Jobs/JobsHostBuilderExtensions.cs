@@ -18,6 +18,7 @@ public static class JobsHostBuilderExtensions
         var services = builder.Services;
         services.AddJobOptions();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<JobCompleter>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<JobHandlerCatalog>();
         services.AddSingleton<JobSlots>();
