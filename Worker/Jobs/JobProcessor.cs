@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// A job's life in this worker: accept (Pending), wait for a slot, claim (Running, attempt + 1), run the handler in
+/// A job's life in this worker: wait for a slot, accept and claim (Running, attempt + 1), run the handler in
 /// the slot, record the outcome (Succeeded, Failed, Cancelled, or Pending again, due after a backoff). Every step is
 /// one short transition on <see cref="JobStore"/>; no connection is held while a handler runs or a delivery waits.
 /// </summary>
