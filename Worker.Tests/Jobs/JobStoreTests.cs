@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JobWorker.Jobs;
 using Microsoft.Extensions.Options;
 
@@ -155,8 +156,27 @@ public sealed class JobStoreTests
         var stale = (await Store.FindAsync(claimed[7].Id, CancellationToken.None))!;
         stale.Attempt = 2;
 
-        var events = await Task.WhenAll(claimed.Select(j => completer.SucceedAsync(j == claimed[7] ? stale : j, null, CancellationToken.None)));
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        using var tracing = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "JobWorker" or "Test",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(tracing);
+        using var source = new ActivitySource("Test");
+        var traces = new ActivityTraceId[claimed.Length];
 
+        var events = await Task.WhenAll(claimed.Select(async (j, i) =>
+        {
+            using var caller = source.StartActivity("handler", ActivityKind.Internal, parentContext: default);
+            traces[i] = caller!.TraceId;
+            return await completer.SucceedAsync(j == claimed[7] ? stale : j, null, CancellationToken.None);
+        }));
+
+        var writes = spans.Where(s => s.DisplayName == "jobworker.transition succeed").ToList();
+        Assert.That(traces, Is.All.Matches<ActivityTraceId>(t => writes.Any(w => w.TraceId == t || w.Links.Any(l => l.Context.TraceId == t))),
+            "every caller's trace holds, or is linked from, the write of its success");
         Assert.That(events.Count(e => e is not null), Is.EqualTo(39));
         Assert.That((await Store.FindAsync(claimed[7].Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Running));
         Assert.That(events[7], Is.Null, "a fenced-out success is refused, and only that one");

@@ -30,7 +30,12 @@ public sealed class JobCompleter(JobStore store, IOptions<JobOptions> options, I
         _queue.Enqueue(completion);
         if (Interlocked.CompareExchange(ref _flushing, 1, 0) == 0)
         {
-            _ = FlushAsync();
+            // The flusher writes for every caller, so it runs outside the first one's context (its span, its log
+            // scope); each write's span links to the jobs it wrote.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(FlushAsync);
+            }
         }
 
         return completion.Done.Task.WaitAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JobWorker.Persistence;
 using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
@@ -206,7 +207,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
             }
 
             return events;
-        }, cancellationToken, successes.Count == 1 ? successes[0].Claimed.Id : null);
+        }, cancellationToken, successes.Count == 1 ? successes[0].Claimed.Id : null, [.. successes.Select(s => s.Trace)]);
 
     /// <summary>
     /// Running (this attempt, this owner) → Failed for good with its error; a job whose cancel was requested meanwhile
@@ -630,7 +631,11 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 }
 
 /// <summary>A claimed job whose handler succeeded, with its result as JSON (or null).</summary>
-public readonly record struct JobSuccess(Job Claimed, string? ResultJson);
+public readonly record struct JobSuccess(Job Claimed, string? ResultJson)
+{
+    /// <summary>The trace of the job whose success this is (its handler's span), so a batched write can link to it.</summary>
+    public ActivityContext Trace { get; init; } = Activity.Current?.Context ?? default;
+}
 
 /// <summary>What a transition of a claimed job wrote with its event; the rest of the event is the claimed row's.</summary>
 internal sealed class WrittenEvent

@@ -97,9 +97,15 @@ public sealed partial class TransitionResilience
     /// Runs <paramref name="transition"/> (named <paramref name="name"/> in its span and metrics) through the
     /// pipeline, in a span of its own (the connection-hold interceptor adds the time it held a connection).
     /// </summary>
-    public async Task<T> ExecuteAsync<T>(string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken, Guid? jobId = null)
+    /// <param name="jobs">
+    /// For a transition written for many jobs at once, each job's trace: the span is a child of the only one, or, for a
+    /// batch, a root span linked to every one of them (OpenTelemetry's way to show a batch).
+    /// </param>
+    public async Task<T> ExecuteAsync<T>(
+        string name, Func<CancellationToken, Task<T>> transition, CancellationToken cancellationToken, Guid? jobId = null,
+        IReadOnlyList<ActivityContext>? jobs = null)
     {
-        using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.transition {name}");
+        using var activity = StartSpan(name, jobs);
         activity?.SetTag("jobworker.transition", name);
         activity?.SetTag("jobworker.job.id", jobId);
         activity?.SetTag("db.system.name", "postgresql");
@@ -137,6 +143,25 @@ public sealed partial class TransitionResilience
             JobWorkerTelemetry.TransitionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
                 attempt.Tag, new KeyValuePair<string, object?>("outcome", outcome));
         }
+    }
+
+    private static Activity? StartSpan(string name, IReadOnlyList<ActivityContext>? jobs)
+    {
+        var span = $"jobworker.transition {name}";
+        if (jobs is null)
+        {
+            return JobWorkerTelemetry.ActivitySource.StartActivity(span);
+        }
+
+        if (jobs.Count == 1)
+        {
+            return JobWorkerTelemetry.ActivitySource.StartActivity(span, ActivityKind.Internal, jobs[0]);
+        }
+
+        var links = jobs.Where(j => j != default).Select(j => new ActivityLink(j));
+        var activity = JobWorkerTelemetry.ActivitySource.StartActivity(span, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag("jobworker.batch.size", jobs.Count);
+        return activity;
     }
 
     private sealed class AttemptState<T>(JobDatabase? database, Func<CancellationToken, Task<T>> transition, string name)
