@@ -3,10 +3,11 @@
 SHELL := /bin/bash
 CONFIGURATION ?= Release
 JOBWORKER := Worker/bin/$(CONFIGURATION)/net10.0/jobworker
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build services services-down migrate demo test bench clean
+.PHONY: build services services-down migrate demo test bench pack sample clean
 
 build:
 	dotnet build JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
@@ -23,8 +24,20 @@ migrate: services build
 demo: services build
 	deploy/demo.sh $(JOBWORKER)
 
-# Every wait in the suite is bounded; the hang timeout is the last line of defence.
-test: services build
+# The packages a team's own host references: JobWorker and JobWorker.Contracts, into artifacts/.
+pack:
+	dotnet pack JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
+
+# samples/ReportHost, built as a user builds it: against the packed packages from artifacts/, not the source. NuGet
+# caches a package by id and version, so the copies of this version restored before are dropped first.
+NUGET_PACKAGES ?= $(HOME)/.nuget/packages
+sample: pack
+	rm -rf $(NUGET_PACKAGES)/jobworker/$(VERSION) $(NUGET_PACKAGES)/jobworker.contracts/$(VERSION)
+	dotnet build samples/ReportHost/ReportHost.csproj -c $(CONFIGURATION) --nologo -v quiet
+
+# Every wait in the suite is bounded; the hang timeout is the last line of defence. The sample host's test runs the
+# sample built from the packages.
+test: services build sample
 	dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
 		--logger "console;verbosity=normal" --blame-hang-timeout 5m
 

@@ -7,6 +7,8 @@ namespace JobWorker.Contracts;
 /// </summary>
 public sealed record CancelJob
 {
+    /// <summary>The job to cancel.</summary>
     public Guid JobId { get; init; }
+    /// <summary>Why; stored as the job's error and sent on in <see cref="JobCancelled"/>.</summary>
     public string? Reason { get; init; }
 }

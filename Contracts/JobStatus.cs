@@ -5,6 +5,7 @@ namespace JobWorker.Contracts;
 /// <summary>A job's state as recorded in the job store, in answer to <see cref="GetJobStatus"/>.</summary>
 public sealed record JobStatus
 {
+    /// <summary>The job asked about.</summary>
     public Guid JobId { get; init; }
 
     /// <summary>False when the worker has never seen the job; the other fields are then empty.</summary>
@@ -13,17 +14,27 @@ public sealed record JobStatus
     /// <summary>Pending, Running, Succeeded, Failed or Cancelled.</summary>
     public string State { get; init; } = "";
 
+    /// <summary>The job's type.</summary>
     public string JobType { get; init; } = "";
+    /// <summary>Attempts started so far.</summary>
     public int Attempt { get; init; }
+    /// <summary>Attempts the job has in all.</summary>
     public int MaxAttempts { get; init; }
+    /// <summary>While Running: the replica that holds its lease.</summary>
     public string? Owner { get; init; }
+    /// <summary>The last attempt's error, if it failed.</summary>
     public string? Error { get; init; }
+    /// <summary>When Succeeded: the handler's result (null for none).</summary>
     public JsonElement? Result { get; init; }
+    /// <summary>When the job was accepted (UTC).</summary>
     public DateTime? CreatedAt { get; init; }
 
     /// <summary>While Pending: when the job is due (scheduled, or waiting out a retry's backoff).</summary>
     public DateTime? RunAt { get; init; }
+    /// <summary>When the current or last attempt started (UTC).</summary>
     public DateTime? StartedAt { get; init; }
+    /// <summary>When the job reached its terminal state (UTC).</summary>
     public DateTime? FinishedAt { get; init; }
+    /// <summary>The job's last transition (UTC).</summary>
     public DateTime? UpdatedAt { get; init; }
 }

@@ -136,6 +136,10 @@ public sealed class CliTests
     [TestCase("Database:ConnectionString", "", "Database:ConnectionString is required")]
     [TestCase("Database:ConnectionString", "Host=127.0.0.1;Maximum Pool Size=nope", "Database:ConnectionString is not a valid Npgsql connection string")]
     [TestCase("RabbitMq:Port", "70000", "RabbitMq:Port must be between 1 and 65535.")]
+    [TestCase("Health:Port", "70000", "Health:Port must be between 0 and 65535.")]
+    [TestCase("Jobs:DrainTimeout", "02:00:00", "Jobs:DrainTimeout must be between 0 and 1 h.")]
+    [TestCase("Handlers:Delay:Enabled", "maybe", "'Handlers:Delay:Enabled'")]
+    [TestCase("Handlers:Dealy:Enabled", "false", "'Dealy'")]
     public async Task Run_stops_with_a_message_naming_an_invalid_setting(string key, string value, string message)
     {
         var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());

@@ -8,7 +8,7 @@ namespace JobWorker.Tests.Integration;
 /// The shared shape of the fault tests: real worker processes on a queue of their own, a batch of jobs, a fault
 /// injected while they run, and the checks that follow every fault (<see cref="AssertWholePromiseAsync"/>).
 /// </summary>
-public sealed class FaultScenario : IAsyncDisposable
+internal sealed class FaultScenario : IAsyncDisposable
 {
     /// <summary>Settings that make recovery quick enough for a test: short backoff cap, breaker and lease.</summary>
     public static Dictionary<string, string?> FastRecovery() => new()

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Tests;
 
 /// <summary>The job consumers on MassTransit's in-memory test harness, with the real job store underneath.</summary>
-public sealed class ConsumerHarness : IAsyncDisposable
+internal sealed class ConsumerHarness : IAsyncDisposable
 {
     private readonly IHost _host;
 
@@ -36,7 +36,7 @@ public sealed class ConsumerHarness : IAsyncDisposable
         builder.AddJobPersistence(_ => "jobworker-harness");
         builder.AddJobProcessing();
         builder.Services.AddSingleton<HandlerRuns>();
-        builder.Services.AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
+        new JobWorkerBuilder(builder).AddBuiltInHandlers().AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
         builder.Services.AddOptions<RabbitMqOptions>();
         builder.Services.AddSingleton<IJobBroker, MassTransitJobBroker>();
         builder.Services.AddMassTransitTestHarness(MessagingHostBuilderExtensions.AddJobConsumers);

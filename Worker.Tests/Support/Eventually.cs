@@ -1,7 +1,7 @@
 namespace JobWorker.Tests;
 
 /// <summary>Bounded polling: every wait in the suite ends, and a timeout fails with what was last seen.</summary>
-public static class Eventually
+internal static class Eventually
 {
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Tests;
 
 /// <summary>An options monitor whose value never changes.</summary>
-public sealed class FixedOptionsMonitor<T>(T value) : IOptionsMonitor<T>
+internal sealed class FixedOptionsMonitor<T>(T value) : IOptionsMonitor<T>
 {
     public T CurrentValue => value;
 

@@ -4,7 +4,7 @@ using JobWorker.Jobs;
 namespace JobWorker.Tests;
 
 /// <summary>A test handler (type <c>gate</c>) that counts how many of its runs are inside it right now, then waits <c>ms</c>.</summary>
-public sealed class GateJobHandler(HandlerGate gate) : IJobHandler
+internal sealed class GateJobHandler(HandlerGate gate) : IJobHandler
 {
     public const string JobType = "gate";
 
@@ -23,7 +23,7 @@ public sealed class GateJobHandler(HandlerGate gate) : IJobHandler
     }
 }
 
-public sealed class HandlerGate
+internal sealed class HandlerGate
 {
     private int _inside;
 

@@ -8,7 +8,7 @@ namespace JobWorker.Tests;
 /// The job events a publisher's bus receives, per job. Events are published at least once, so a copy of the same event
 /// (the same message id) counts once: two different terminal events for one job would be a real double completion.
 /// </summary>
-public sealed class JobEvents
+internal sealed class JobEvents
 {
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Guid, string>> _byJob = new();
     private int _deliveries;

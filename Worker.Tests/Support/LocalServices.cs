@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace JobWorker.Tests;
 
 /// <summary>Stops, starts and restarts the local PostgreSQL and RabbitMQ through deploy/local/services.sh, for outage tests.</summary>
-public static class LocalServices
+internal static class LocalServices
 {
     private static readonly string Script = FindScript();
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace JobWorker.Tests;
 
 /// <summary>Captures what a host logs, with the trace id its scopes carry, for assertions.</summary>
-public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
+internal sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<Entry> _entries = new();
     private IExternalScopeProvider? _scopes;

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace JobWorker.Tests;
 
 /// <summary>Reads Npgsql's pool meter for the one pool whose name contains a marker (its Application Name).</summary>
-public sealed class PoolMeter : IDisposable
+internal sealed class PoolMeter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly string _marker;

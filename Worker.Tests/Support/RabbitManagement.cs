@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace JobWorker.Tests;
 
 /// <summary>RabbitMQ's management HTTP API: publish like a non-.NET client, and look into queues.</summary>
-public sealed class RabbitManagement : IDisposable
+internal sealed class RabbitManagement : IDisposable
 {
     private readonly HttpClient _http = new()
     {

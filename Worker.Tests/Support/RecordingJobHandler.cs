@@ -9,7 +9,7 @@ namespace JobWorker.Tests;
 /// <c>failures</c>, and waits <c>ms</c>: <c>{"failures": 1, "ms": 50}</c>. With <c>"nul": true</c> its error and result hold
 /// a NUL character, which PostgreSQL cannot store as it is.
 /// </summary>
-public sealed class RecordingJobHandler(HandlerRuns runs) : IJobHandler
+internal sealed class RecordingJobHandler(HandlerRuns runs) : IJobHandler
 {
     public const string JobType = "record";
 
@@ -32,7 +32,7 @@ public sealed class RecordingJobHandler(HandlerRuns runs) : IJobHandler
 }
 
 /// <summary>How often each job's handler ran in this process.</summary>
-public sealed class HandlerRuns
+internal sealed class HandlerRuns
 {
     private readonly ConcurrentDictionary<Guid, int> _runs = new();
 

@@ -13,7 +13,7 @@ namespace JobWorker.Tests;
 /// on a durable queue of its own, so events published while the broker restarts still arrive; the queue is deleted at
 /// the end.
 /// </summary>
-public sealed class TestClient : IAsyncDisposable
+internal sealed class TestClient : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly string _eventsQueue;
@@ -76,4 +76,5 @@ public sealed class TestClient : IAsyncDisposable
 }
 
 /// <summary>A second bus in the test client, for the event recorder's queue.</summary>
+/// <summary>A second bus for the test client (MassTransit generates its implementation, so the interface is public).</summary>
 public interface IEventBus : IBus;

@@ -75,7 +75,7 @@ public sealed class TestEnvironment
         await drop.ExecuteNonQueryAsync();
     }
 
-    public static PooledDbContextFactory<JobDbContext> CreateContextFactory(string connectionString) =>
+    internal static PooledDbContextFactory<JobDbContext> CreateContextFactory(string connectionString) =>
         new(new DbContextOptionsBuilder<JobDbContext>().UseNpgsql(connectionString).Options);
 
     private static async Task RequireListeningAsync(string service, int port)

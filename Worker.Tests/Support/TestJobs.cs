@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Tests;
 
 /// <summary>Builds submissions and reads jobs back from the test database.</summary>
-public static class TestJobs
+internal static class TestJobs
 {
     public static JobStore Store { get; } = new(
         TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None, Options.Create(new DispatchOptions()));

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Tests;
 
 /// <summary>A complete worker in this process, on real PostgreSQL and RabbitMQ, with its own queue.</summary>
-public sealed class TestWorker : IAsyncDisposable
+internal sealed class TestWorker : IAsyncDisposable
 {
     private TestWorker(IHost host, string queue)
     {
@@ -32,6 +32,7 @@ public sealed class TestWorker : IAsyncDisposable
         var host = JobWorkerHost.BuildWorker(builder =>
         {
             builder.Configuration.AddInMemoryCollection(configuration);
+            builder.AddJobWorker().AddBuiltInHandlers();
             services?.Invoke(builder.Services);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -8,7 +8,7 @@ namespace JobWorker.Tests;
 /// The real <c>jobworker</c> executable in a process of its own (a replica), configured through environment
 /// variables exactly as a container would be. Output is captured for assertions and failure messages.
 /// </summary>
-public sealed partial class WorkerProcess : IAsyncDisposable
+internal sealed partial class WorkerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -44,7 +44,11 @@ public sealed partial class WorkerProcess : IAsyncDisposable
     /// <summary>Starts <c>jobworker ARGS</c> with <paramref name="settings"/> as <c>Section__Key</c> environment variables.</summary>
     public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, params string[] args)
     {
-        var healthPort = int.TryParse(settings.GetValueOrDefault("Health:Port"), out var port) && port > 0 ? port : FreePort();
+        // A known port, so /health can be asked: the one given, or a free one for 0 (any); a setting that is no port
+        // at all is passed on as it is, for the worker to refuse.
+        var configured = settings.GetValueOrDefault("Health:Port");
+        var valid = int.TryParse(configured, out var port) && port is >= 0 and <= 65535;
+        var healthPort = valid && port > 0 ? port : FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -62,7 +66,7 @@ public sealed partial class WorkerProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        start.Environment["Health__Port"] = healthPort.ToString();
+        start.Environment["Health__Port"] = valid || configured is null ? healthPort.ToString() : configured;
         var worker = new WorkerProcess(new Process { StartInfo = start, EnableRaisingEvents = true }, healthPort);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);

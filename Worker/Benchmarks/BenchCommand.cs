@@ -20,7 +20,7 @@ namespace JobWorker.Benchmarks;
 /// <c>jobworker bench</c>: throughput against the database's own ceiling, and the connection economy against
 /// the design JobWorker replaces, all in one run on the local services. Prints tables and a chart, writes JSON.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     private const string BenchDatabase = "jobworker_bench";
     private const int SlowJobs = 2000;
@@ -35,22 +35,22 @@ public static class BenchCommand
         Payload = JsonSerializer.SerializeToElement(new { ms = (int)SlowJob.TotalMilliseconds }),
     };
 
-    public static Command Create()
+    public static Command Create(Action<IHostApplicationBuilder> configureWorker)
     {
         var jobs = new Option<int>("--jobs") { DefaultValueFactory = _ => 4000, Description = "Noop jobs per throughput run." };
         var output = new Option<string>("--output") { DefaultValueFactory = _ => "bench-results.json", Description = "Where to write the figures as JSON." };
         var quick = new Option<bool>("--quick") { Description = "Only the database ceiling, the noop drain and the hot path (about a minute)." };
         var command = new Command("bench", $"Benchmark against the configured PostgreSQL and RabbitMQ, in a database of its own ({BenchDatabase}).") { jobs, output, quick };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
-            RunAsync(Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), parse.GetValue(output)!, parse.GetValue(quick), cancellationToken)));
+            RunAsync(configureWorker, Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), parse.GetValue(output)!, parse.GetValue(quick), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(int jobs, string output, bool quick, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, string output, bool quick, CancellationToken cancellationToken)
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobMessaging(consumeJobs: false);
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
         var sender = host.Services.GetRequiredService<ISendEndpointProvider>();
@@ -64,7 +64,7 @@ public static class BenchCommand
             () => DrainScenario.RunAsync("noop drain", jobs, () => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }, null,
                 bench, sender, new Dictionary<string, string>(), cancellationToken));
         var profile = await Step($"Hot path: {jobs} noop jobs drained by a worker in this process (allocations, CPU)",
-            () => HotPathProfile.RunAsync(jobs, bench, sender, cancellationToken));
+            () => HotPathProfile.RunAsync(configureWorker, jobs, bench, sender, cancellationToken));
         if (quick)
         {
             await host.StopAsync(cancellationToken);
@@ -86,7 +86,7 @@ public static class BenchCommand
         }
 
         var jobWorker = await Step("Connection economy: 300 concurrent 1 s jobs on a pool of 5, JobWorker",
-            () => ConnectionEconomyScenario.RunJobWorkerAsync(bench, sender, cancellationToken));
+            () => ConnectionEconomyScenario.RunJobWorkerAsync(configureWorker, bench, sender, cancellationToken));
         var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
         await host.StopAsync(cancellationToken);

@@ -1,6 +1,6 @@
 namespace JobWorker.Benchmarks;
 
-public static class BenchMath
+internal static class BenchMath
 {
     /// <summary>The <paramref name="percentile"/>th percentile (0-100) by nearest rank; 0 for no values.</summary>
     public static double Percentile(IReadOnlyCollection<double> values, double percentile)

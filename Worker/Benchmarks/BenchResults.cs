@@ -1,7 +1,7 @@
 namespace JobWorker.Benchmarks;
 
 /// <summary>Everything one <c>jobworker bench</c> run measured; printed as tables and written as JSON.</summary>
-public sealed record BenchResults(
+internal sealed record BenchResults(
     DateTime StartedAt,
     string Machine,
     CeilingResult Ceiling,
@@ -14,11 +14,11 @@ public sealed record BenchResults(
     IReadOnlyList<TargetResult> Targets);
 
 /// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
-public sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
+internal sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
 
 /// <summary>A backlog published first, then drained by one replica process (first accepted → last finished).</summary>
 /// <remarks><see cref="IdealSeconds"/> is the best possible time for jobs that take time (slots × job length), else null.</remarks>
-public sealed record DrainResult(string Scenario, int Jobs, double Seconds, double JobsPerSecond, double? IdealSeconds, double WorkerCpuMsPerJob,
+internal sealed record DrainResult(string Scenario, int Jobs, double Seconds, double JobsPerSecond, double? IdealSeconds, double WorkerCpuMsPerJob,
     double PeakWorkingSetMb)
 {
     /// <summary>The ideal time over the measured time: 1 is perfect.</summary>
@@ -30,14 +30,14 @@ public sealed record DrainResult(string Scenario, int Jobs, double Seconds, doub
 /// <see cref="WorkerCpuMsPerJob"/> is the worker processes' CPU time (user + system) per job; <see cref="DbTransactionsPerJob"/>
 /// counts the bench database's committed transactions per job: with one implicit transaction per statement, its round trips.
 /// </remarks>
-public sealed record ThroughputResult(int Workers, int Jobs, double Seconds, double JobsPerSecond, double P50Ms, double P99Ms,
+internal sealed record ThroughputResult(int Workers, int Jobs, double Seconds, double JobsPerSecond, double P50Ms, double P99Ms,
     double FractionOfCeiling, double PeakWorkingSetMb, double WorkerCpuMsPerJob, double DbTransactionsPerJob);
 
 /// <summary>300 concurrent 1 s jobs on a pool of 5: JobWorker's short transitions, or the baseline holding a context per job.</summary>
-public sealed record EconomyResult(string Design, int Jobs, int Succeeded, double WallSeconds, double IdealSeconds, long PoolTimeouts,
+internal sealed record EconomyResult(string Design, int Jobs, int Succeeded, double WallSeconds, double IdealSeconds, long PoolTimeouts,
     long PeakBusyConnections, int PoolMax, double HoldP50Ms, double HoldP99Ms, double PeakWorkingSetMb);
 
 /// <summary>What one noop job costs the worker itself (start-up and publishing excluded).</summary>
-public sealed record ProfileResult(int Jobs, double AllocatedKbPerJob, double CpuMsPerJob, int Gen0Collections);
+internal sealed record ProfileResult(int Jobs, double AllocatedKbPerJob, double CpuMsPerJob, int Gen0Collections);
 
-public sealed record TargetResult(string Target, string Measured, bool Met);
+internal sealed record TargetResult(string Target, string Measured, bool Met);

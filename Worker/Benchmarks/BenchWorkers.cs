@@ -1,11 +1,27 @@
+using JobWorker.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using System.Diagnostics;
 
 namespace JobWorker.Benchmarks;
 
 /// <summary>Worker replicas for a benchmark: the real <c>jobworker run</c>, each in a process of its own.</summary>
-public sealed class BenchWorkers : IAsyncDisposable
+internal sealed class BenchWorkers : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
+
+    /// <summary>
+    /// A worker in the bench's own process, composed as <c>run</c> composes it, with <paramref name="settings"/> on top
+    /// and the built-in handlers the scenarios submit (noop, delay).
+    /// </summary>
+    public static WebApplication InProcess(Action<IHostApplicationBuilder> configureWorker, Dictionary<string, string?> settings) =>
+        JobWorkerHost.BuildWorker(builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            configureWorker(builder);
+            builder.AddJobWorker().AddBuiltInHandlers();
+        });
 
     public static async Task<BenchWorkers> StartAsync(int count, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -19,17 +20,17 @@ namespace JobWorker.Benchmarks;
 /// process so its pool and spans can be watched) against the design it replaces: one DbContext, and so one
 /// connection, held for the whole job.
 /// </summary>
-public static class ConnectionEconomyScenario
+internal static class ConnectionEconomyScenario
 {
     public const int Jobs = 300;
     public const int PoolMax = 5;
     private static readonly TimeSpan JobLength = TimeSpan.FromSeconds(1);
 
-    public static async Task<EconomyResult> RunJobWorkerAsync(string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<EconomyResult> RunJobWorkerAsync(Action<IHostApplicationBuilder> configureWorker, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var pooled = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PoolMax, Timeout = 15, ApplicationName = $"jobworker/{queue}" }.ConnectionString;
-        await using var app = JobWorkerHost.BuildWorker(builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        await using var app = BenchWorkers.InProcess(configureWorker, new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = pooled,
             ["Jobs:QueueName"] = queue,
@@ -37,7 +38,7 @@ public static class ConnectionEconomyScenario
             ["Health:Port"] = "0",
             ["Telemetry:StatusInterval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
-        }));
+        });
         await app.StartAsync(cancellationToken);
         var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
 

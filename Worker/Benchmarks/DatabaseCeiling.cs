@@ -8,7 +8,7 @@ namespace JobWorker.Benchmarks;
 /// each in its own implicit transaction on a connection rented for it, as JobStore does, driven straight
 /// through Npgsql by many clients at once. No broker, no EF, no handler.
 /// </summary>
-public static class DatabaseCeiling
+internal static class DatabaseCeiling
 {
     public static async Task<CeilingResult> MeasureAsync(string connectionString, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace JobWorker.Benchmarks;
 /// accepting its first job) to the last <c>finished_at</c>, so the publisher's cost on the shared cores is not counted
 /// as the worker's.
 /// </summary>
-public static class DrainScenario
+internal static class DrainScenario
 {
     /// <param name="ideal">The best possible time for the backlog (e.g. slots × job length), or null for noop jobs.</param>
     public static async Task<DrainResult> RunAsync(string name, int jobs, Func<SubmitJob> job, TimeSpan? ideal, string connectionString,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using System.Diagnostics;
 using JobWorker.Contracts;
 using JobWorker.Hosting;
@@ -10,9 +11,9 @@ namespace JobWorker.Benchmarks;
 /// What one noop job costs the worker itself: jobs are published first, with no worker running, then a worker
 /// in this process drains them; the allocations and CPU time of the drain, divided by the jobs, are the worker's.
 /// </summary>
-public static class HotPathProfile
+internal static class HotPathProfile
 {
-    public static async Task<ProfileResult> RunAsync(int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<ProfileResult> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
@@ -22,14 +23,14 @@ public static class HotPathProfile
             await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
         }
 
-        await using var app = JobWorkerHost.BuildWorker(builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        await using var app = BenchWorkers.InProcess(configureWorker, new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = connectionString,
             ["Jobs:QueueName"] = queue,
             ["Health:Port"] = "0",
             ["Telemetry:StatusInterval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
-        }));
+        });
         var process = Process.GetCurrentProcess();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var cpu = process.TotalProcessorTime;

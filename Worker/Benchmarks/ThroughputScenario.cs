@@ -7,7 +7,7 @@ using Npgsql;
 namespace JobWorker.Benchmarks;
 
 /// <summary>Noop jobs end to end: published by a client, run by worker processes, measured until Succeeded.</summary>
-public static class ThroughputScenario
+internal static class ThroughputScenario
 {
     public static async Task<ThroughputResult> RunAsync(
         int workers, int jobs, string connectionString, ISendEndpointProvider sender, double ceiling, CancellationToken cancellationToken)

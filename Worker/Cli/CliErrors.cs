@@ -6,7 +6,7 @@ using Npgsql;
 namespace JobWorker.Cli;
 
 /// <summary>Turns the failures a user can fix (configuration, unreachable services) into one clear line and an exit code.</summary>
-public static class CliErrors
+internal static class CliErrors
 {
     public const int Ok = 0;
     public const int Failed = 1;

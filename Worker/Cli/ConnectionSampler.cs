@@ -6,7 +6,7 @@ namespace JobWorker.Cli;
 /// Watches pg_stat_activity for the workers' connections (application name <c>jobworker/…</c>) and keeps the
 /// peaks: connections busy at once across all replicas, and connections open in any one replica's pool.
 /// </summary>
-public sealed class ConnectionSampler(NpgsqlDataSource dataSource, TimeSpan interval) : IAsyncDisposable
+internal sealed class ConnectionSampler(NpgsqlDataSource dataSource, TimeSpan interval) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace JobWorker.Cli;
 
 /// <summary>Follows a batch of jobs in the store: a progress line a second, then a summary of states, throughput and connections.</summary>
-public sealed class JobProgressMonitor(JobStore store, ConnectionSampler connections, int poolMax) : IAsyncDisposable
+internal sealed class JobProgressMonitor(JobStore store, ConnectionSampler connections, int poolMax) : IAsyncDisposable
 {
     public static JobProgressMonitor Create(IServiceProvider services)
     {

@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace JobWorker.Cli;
 
 /// <summary>How the CLI shows jobs: one job as a field/value table, many as one row each.</summary>
-public static class JobView
+internal static class JobView
 {
     public static void Show(Job job)
     {

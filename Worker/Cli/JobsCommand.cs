@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Cli;
 
 /// <summary><c>jobworker jobs list|show|retry|purge</c>: what an operator does to the jobs table.</summary>
-public static class JobsCommand
+internal static class JobsCommand
 {
     public static Command Create() => new("jobs", "Inspect and manage jobs: list, show, retry failed ones, purge old ones.")
     {
@@ -111,8 +111,7 @@ public static class JobsCommand
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobPersistence(_ => "jobworker-cli");
-        builder.Services.AddSingleton<JobStore>();
-        builder.Services.AddJobOptions();
+        builder.AddJobStore();
         using var host = builder.Build();
         await host.StartAsync();
         try

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Cli;
 
 /// <summary><c>jobworker migrate</c>: applies the job store's schema and exits.</summary>
-public static class MigrateCommand
+internal static class MigrateCommand
 {
     public static Command Create()
     {

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace JobWorker.Cli;
 
 /// <summary><c>jobworker status ID</c>: one job as the store records it (the same as <c>jobworker jobs show ID</c>).</summary>
-public static class StatusCommand
+internal static class StatusCommand
 {
     public static Command Create()
     {

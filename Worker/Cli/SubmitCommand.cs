@@ -15,7 +15,7 @@ using Npgsql;
 namespace JobWorker.Cli;
 
 /// <summary><c>jobworker submit</c>: sends SubmitJob messages to the worker queue and, with --wait, follows them to the end.</summary>
-public static class SubmitCommand
+internal static class SubmitCommand
 {
     public static Command Create()
     {
@@ -69,7 +69,7 @@ public static class SubmitCommand
             var builder = JobWorkerHost.CreateBuilder(quiet: true);
             builder.AddJobPersistence(_ => "jobworker-cli");
             builder.AddJobMessaging(consumeJobs: false);
-            builder.Services.AddSingleton<JobStore>();
+            builder.AddJobStore();
             using var host = builder.Build();
             await host.StartAsync(cancellationToken);
             try

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>Readiness: the job endpoints consume (not paused by the database circuit, not draining).</summary>
-public sealed class ConsumptionHealthCheck(ConsumptionControl consumption) : IHealthCheck
+internal sealed class ConsumptionHealthCheck(ConsumptionControl consumption) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(consumption.ShouldConsume && consumption.IsConsuming

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>Readiness: the database answers a <c>SELECT 1</c> within two seconds.</summary>
-public sealed class DatabaseHealthCheck(JobDatabase database) : IHealthCheck
+internal sealed class DatabaseHealthCheck(JobDatabase database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

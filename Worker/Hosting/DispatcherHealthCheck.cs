@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>Readiness: the dispatcher's last complete tick (recovery, dispatch, event sweep) is recent.</summary>
-public sealed class DispatcherHealthCheck(JobDispatcher dispatcher) : IHealthCheck
+internal sealed class DispatcherHealthCheck(JobDispatcher dispatcher) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace JobWorker.Hosting;
 
@@ -14,20 +17,32 @@ namespace JobWorker.Hosting;
 /// </summary>
 public static class HealthEndpoints
 {
-    public const string LiveTag = "live";
-    public const string ReadyTag = "ready";
+    internal const string LiveTag = "live";
+    internal const string ReadyTag = "ready";
 
-    public static IServiceCollection AddJobWorkerHealthChecks(this IServiceCollection services)
+    /// <summary>
+    /// The health block: the <c>Health</c> settings, the checks behind both endpoints, and Kestrel bound to
+    /// <c>Health:Port</c> on all interfaces (probes come from the kubelet or Docker).
+    /// </summary>
+    public static IHostApplicationBuilder AddJobWorkerHealth(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
+        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HealthOptions>>((kestrel, health) => kestrel.ListenAnyIP(health.Value.Port));
+
         // MassTransit adds its bus check (tagged "ready") to the same health check service.
         services.AddHealthChecks()
             .AddCheck<JobSlotsHealthCheck>("slots", tags: [LiveTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
             .AddCheck<ConsumptionHealthCheck>("consumption", tags: [ReadyTag])
             .AddCheck<DispatcherHealthCheck>("dispatcher", tags: [ReadyTag]);
-        return services;
+        return builder;
     }
 
+    /// <summary>
+    /// Serves <c>/health/live</c> and <c>/health/ready</c> as JSON (each check's status, reason and facts): 200 when
+    /// healthy, 503 when not.
+    /// </summary>
     public static IEndpointRouteBuilder MapJobWorkerHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks(HealthOptions.LivePath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteAsync });

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Hosting;
 
 /// <summary>The health endpoints' HTTP listener, and when a worker counts as wedged. Section <c>Health</c>.</summary>
-public sealed class HealthOptions
+internal sealed class HealthOptions
 {
     public const string Section = "Health";
 

@@ -8,7 +8,7 @@ namespace JobWorker.Hosting;
 /// Liveness: the worker is wedged when work is waiting for a slot, every slot is taken, and no job has been claimed or
 /// finished for <c>Health:WedgedAfter</c>. Reports the slots either way, so a probe shows jobs in flight.
 /// </summary>
-public sealed class JobSlotsHealthCheck(JobSlots slots, IOptions<HealthOptions> options) : IHealthCheck
+internal sealed class JobSlotsHealthCheck(JobSlots slots, IOptions<HealthOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

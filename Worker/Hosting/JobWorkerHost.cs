@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging.Console;
 namespace JobWorker.Hosting;
 
 /// <summary>Composes the worker and the CLI's smaller hosts from the same building blocks.</summary>
-public static class JobWorkerHost
+internal static class JobWorkerHost
 {
     /// <summary>
     /// A host for CLI commands, reading appsettings.json beside the executable, then appsettings.{Environment}.json,
@@ -35,8 +35,11 @@ public static class JobWorkerHost
         return builder;
     }
 
-    /// <summary>The worker: consumes jobs, runs handlers, records transitions, and serves the health endpoints.</summary>
-    public static WebApplication BuildWorker(Action<IHostApplicationBuilder>? configure = null)
+    /// <summary>
+    /// The worker as a web host (Kestrel serves the health endpoints): <paramref name="configure"/> composes it, and
+    /// must call <see cref="JobWorkerHostBuilderExtensions.AddJobWorker"/>.
+    /// </summary>
+    public static WebApplication BuildWorker(Action<IHostApplicationBuilder> configure)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -44,33 +47,12 @@ public static class JobWorkerHost
             Args = [],
         });
         ConfigureLogging(builder, quiet: false);
-        configure?.Invoke(builder);
-
-        builder.AddJobPersistence(sp => $"jobworker/{sp.GetRequiredService<WorkerIdentity>().Id}");
-        builder.AddJobResilience();
-        builder.AddJobProcessing();
-        builder.AddJobMessaging(consumeJobs: true);
-        builder.AddJobTelemetry();
-        builder.Services.AddHostedService<StartupReport>();
-        builder.Services.AddHostedService<WorkerShutdown>();
-
-        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddJobWorkerHealthChecks();
-        var port = builder.Configuration.GetValue<int?>($"{HealthOptions.Section}:{nameof(HealthOptions.Port)}") ?? new HealthOptions().Port;
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port is >= 0 and <= 65535 ? port : 0));
-
-        var drain = builder.Configuration.GetValue<TimeSpan?>($"{JobOptions.Section}:{nameof(JobOptions.DrainTimeout)}") ?? new JobOptions().DrainTimeout;
-        builder.Services.Configure<MassTransitHostOptions>(mt =>
+        configure(builder);
+        if (!builder.HasJobWorker())
         {
-            mt.WaitUntilStarted = true;
-            mt.StartTimeout = TimeSpan.FromSeconds(60);
-
-            // A consume only waits for a slot and claims; handlers run in slots and drain in WorkerShutdown. A delivery
-            // still waiting when its endpoint stops is cancelled after this and goes back to the queue.
-            mt.ConsumerStopTimeout = TimeSpan.FromSeconds(5);
-            mt.StopTimeout = TimeSpan.FromSeconds(30);
-        });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drain + TimeSpan.FromSeconds(90));
+            throw new InvalidOperationException(
+                "The worker host has no JobWorker in it: call builder.AddJobWorker() in the delegate given to JobWorkerCommand.Create.");
+        }
 
         var app = builder.Build();
         app.MapJobWorkerHealth();

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Hosting;
 
 /// <summary>Logs, once at start, who this worker is and the connection budget it runs with.</summary>
-public sealed partial class StartupReport(
+internal sealed partial class StartupReport(
     WorkerIdentity worker, JobHandlerCatalog handlers, JobDatabase database, IOptions<JobOptions> options,
     ILogger<StartupReport> logger) : IHostedService
 {

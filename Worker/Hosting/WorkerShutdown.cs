@@ -12,7 +12,7 @@ namespace JobWorker.Hosting;
 /// recorded so far. Whatever a step cannot finish in time stays in the ledger, where another replica's dispatcher,
 /// recovery or relay picks it up.
 /// </summary>
-public sealed partial class WorkerShutdown(
+internal sealed partial class WorkerShutdown(
     ConsumptionControl consumption, JobProcessor processor, JobDispatcher dispatcher, JobEventRelay relay,
     IOptions<JobOptions> options, ILogger<WorkerShutdown> logger) : IHostedLifecycleService
 {

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Jobs;
 
 /// <summary>The dispatcher, recovery and event relay that run on every replica. Section <c>Dispatch</c>.</summary>
-public sealed class DispatchOptions
+internal sealed class DispatchOptions
 {
     public const string Section = "Dispatch";
 

@@ -4,7 +4,7 @@ namespace JobWorker.Jobs;
 /// What the job lifecycle needs from the message broker, implemented by Messaging. Every call is bounded: it
 /// completes, or throws, within the broker's publish timeout, so no slot or tick ever waits on the broker for ever.
 /// </summary>
-public interface IJobBroker
+internal interface IJobBroker
 {
     /// <summary>Sends a SubmitJob for each job to the worker queue.</summary>
     Task SendAsync(IReadOnlyCollection<Job> jobs, CancellationToken cancellationToken);

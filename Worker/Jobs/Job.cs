@@ -1,7 +1,7 @@
 namespace JobWorker.Jobs;
 
 /// <summary>One row of the <c>jobs</c> table: a job's whole recorded life.</summary>
-public sealed class Job
+internal sealed class Job
 {
     public Guid Id { get; set; }
     public string Type { get; set; } = "";

@@ -14,7 +14,7 @@ namespace JobWorker.Jobs;
 /// A caller waits for its own job's write, so its slot stays taken until the success is recorded: a drain that
 /// waits for the slots waits for the flushes too, and nothing is left unwritten in memory.
 /// </remarks>
-public sealed class JobCompleter(JobStore store, IOptions<JobOptions> options, IOptions<ResilienceOptions> resilience)
+internal sealed class JobCompleter(JobStore store, IOptions<JobOptions> options, IOptions<ResilienceOptions> resilience)
 {
     /// <summary>At most this many successes per statement.</summary>
     public const int BatchLimit = 256;

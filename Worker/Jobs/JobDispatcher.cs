@@ -15,7 +15,7 @@ namespace JobWorker.Jobs;
 /// Promise: after any single fault, every non-terminal job is, within <c>Jobs:LeaseDuration</c> plus one tick,
 /// running on a live replica, due later, or terminal.
 /// </remarks>
-public sealed partial class JobDispatcher(
+internal sealed partial class JobDispatcher(
     JobStore store, IJobBroker broker, JobEventRelay relay, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs,
     ILogger<JobDispatcher> logger) : BackgroundService
 {

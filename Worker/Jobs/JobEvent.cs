@@ -1,7 +1,7 @@
 namespace JobWorker.Jobs;
 
 /// <summary>What a job event tells, by kind: the ledger records one per transition that has an event.</summary>
-public enum JobEventKind
+internal enum JobEventKind
 {
     Started,
     Succeeded,
@@ -13,7 +13,7 @@ public enum JobEventKind
 /// One row of the <c>job_events</c> outbox: an event a transition recorded in the same statement, waiting to be
 /// published. (JobId, Kind, Attempt) is its identity, so each is recorded once however often a write is retried.
 /// </summary>
-public sealed class JobEvent
+internal sealed class JobEvent
 {
     public Guid JobId { get; set; }
     public JobEventKind Kind { get; set; }

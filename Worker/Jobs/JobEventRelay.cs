@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 /// one statement per batch. An event that was not confirmed stays recorded, and a later sweep on any replica
 /// (<see cref="SweepAsync"/>, every dispatcher tick) publishes it again. A broker outage delays events; it loses none.
 /// </summary>
-public sealed partial class JobEventRelay(JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, ILogger<JobEventRelay> logger)
+internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, ILogger<JobEventRelay> logger)
     : BackgroundService
 {
     private const int BatchLimit = 256;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobWorker.Jobs;
 
 /// <summary>The job types this worker can run, and the lookup of a type's handler.</summary>
-public sealed class JobHandlerCatalog
+internal sealed class JobHandlerCatalog
 {
     private readonly HashSet<string> _types;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace JobWorker.Jobs;
 
-public static class JobHandlerServiceCollectionExtensions
+internal static class JobHandlerServiceCollectionExtensions
 {
     /// <summary>Registers <typeparamref name="THandler"/> as the handler for <paramref name="jobType"/>.</summary>
     public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services, string jobType)

@@ -1,7 +1,7 @@
 namespace JobWorker.Jobs;
 
 /// <summary>The per-job settings a submission may ask for, checked at accept against the configured limits.</summary>
-public static class JobLimits
+internal static class JobLimits
 {
     public const int MinAttempts = 1;
     public const int MaxAttempts = 100;

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Jobs;
 
 /// <summary>How this worker consumes and runs jobs. Section <c>Jobs</c>.</summary>
-public sealed class JobOptions
+internal sealed class JobOptions
 {
     public const string Section = "Jobs";
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace JobWorker.Jobs;
 
-public enum JobOutcomeKind
+internal enum JobOutcomeKind
 {
     Succeeded,
     Failed,
@@ -15,7 +15,7 @@ public enum JobOutcomeKind
 }
 
 /// <summary>How one run of a handler ended.</summary>
-public readonly record struct JobOutcome(JobOutcomeKind Kind, JsonElement? Result = null, string? Error = null, bool Retryable = false)
+internal readonly record struct JobOutcome(JobOutcomeKind Kind, JsonElement? Result = null, string? Error = null, bool Retryable = false)
 {
     public static JobOutcome Succeeded(JsonElement? result) => new(JobOutcomeKind.Succeeded, Result: result);
 

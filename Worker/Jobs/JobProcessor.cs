@@ -18,7 +18,7 @@ namespace JobWorker.Jobs;
 /// delivery can be acknowledged: from then on the job's progress lives in the ledger and in the slot, not in the
 /// broker. A broker restart, a channel closure or RabbitMQ's consumer_timeout never touches a running handler.
 /// </remarks>
-public sealed partial class JobProcessor(
+internal sealed partial class JobProcessor(
     JobStore store,
     JobCompleter completer,
     JobSlots slots,
@@ -368,7 +368,7 @@ public sealed partial class JobProcessor(
 }
 
 /// <summary>What became of a submission: whether the delivery may be acknowledged, and why.</summary>
-public readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = null)
+internal readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = null)
 {
     public static JobIntake Started => new(JobIntakeKind.Started);
 
@@ -379,7 +379,7 @@ public readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = nul
     public static JobIntake Rejected(string reason) => new(JobIntakeKind.Rejected, reason);
 }
 
-public enum JobIntakeKind
+internal enum JobIntakeKind
 {
     /// <summary>Claimed, and its handler runs in a slot.</summary>
     Started,

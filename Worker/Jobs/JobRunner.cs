@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace JobWorker.Jobs;
 
 /// <summary>Runs one attempt of a handler under its time limit and turns however it ends into a <see cref="JobOutcome"/>.</summary>
-public sealed partial class JobRunner(ILogger<JobRunner> logger)
+internal sealed partial class JobRunner(ILogger<JobRunner> logger)
 {
     // CancellationTokenSource.CancelAfter takes at most uint.MaxValue - 1 ms (about 49 days).
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);

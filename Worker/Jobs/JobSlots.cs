@@ -9,7 +9,7 @@ namespace JobWorker.Jobs;
 /// connection, and a claimed job's handler runs in it, owned by the worker rather than by the delivery. Also
 /// the jobs running here right now, so a CancelJob, a lost lease or a drain can reach their handlers.
 /// </summary>
-public sealed class JobSlots(IOptions<JobOptions> options)
+internal sealed class JobSlots(IOptions<JobOptions> options)
 {
     private readonly SemaphoreSlim _free = new(options.Value.ConcurrentJobs, options.Value.ConcurrentJobs);
     private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
@@ -85,7 +85,7 @@ public sealed class JobSlots(IOptions<JobOptions> options)
 }
 
 /// <summary>Why a running handler was told to stop before it finished.</summary>
-public enum JobStop
+internal enum JobStop
 {
     None,
 
@@ -100,7 +100,7 @@ public enum JobStop
 }
 
 /// <summary>One job running in a slot, and how its handler is told to stop.</summary>
-public sealed class RunningJob(Job claimed) : IDisposable
+internal sealed class RunningJob(Job claimed) : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private int _reason;

@@ -1,7 +1,7 @@
 namespace JobWorker.Jobs;
 
 /// <summary>Where a job is in its life. Stored by name, so operators can read the table directly.</summary>
-public enum JobState
+internal enum JobState
 {
     Pending,
     Running,
@@ -10,7 +10,7 @@ public enum JobState
     Cancelled,
 }
 
-public static class JobStateExtensions
+internal static class JobStateExtensions
 {
     public static bool IsTerminal(this JobState state) =>
         state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;

@@ -19,7 +19,7 @@ namespace JobWorker.Jobs;
 /// replicas. Each statement starts with a <c>/* jobworker:name */</c> comment, so it can be told apart in
 /// pg_stat_activity and in slow-statement logs.
 /// </remarks>
-public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience, IOptions<DispatchOptions> dispatch)
+internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience, IOptions<DispatchOptions> dispatch)
 {
     /// <summary>How long the writer of an event has to publish it itself before any relay may (<c>Dispatch:EventRetryAfter</c>).</summary>
     private TimeSpan RelayAfter => dispatch.Value.EventRetryAfter;
@@ -631,7 +631,7 @@ public sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transitio
 }
 
 /// <summary>A claimed job whose handler succeeded, with its result as JSON (or null).</summary>
-public readonly record struct JobSuccess(Job Claimed, string? ResultJson)
+internal readonly record struct JobSuccess(Job Claimed, string? ResultJson)
 {
     /// <summary>The trace of the job whose success this is (its handler's span), so a batched write can link to it.</summary>
     public ActivityContext Trace { get; init; } = Activity.Current?.Context ?? default;
@@ -656,7 +656,7 @@ internal sealed class WrittenEvent
 }
 
 /// <summary>One job whose lease was renewed, and the cancel requested for it, if any.</summary>
-public sealed class LeaseRenewal
+internal sealed class LeaseRenewal
 {
     public Guid JobId { get; set; }
     public string? CancelReason { get; set; }

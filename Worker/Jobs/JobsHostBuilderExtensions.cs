@@ -1,4 +1,4 @@
-using JobWorker.Jobs.Handlers;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,18 +6,18 @@ using Microsoft.Extensions.Options;
 
 namespace JobWorker.Jobs;
 
+/// <summary>The jobs block: the job lifecycle.</summary>
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
     /// The job lifecycle: the store, slots, processor, dispatcher and recovery, event relay, lease renewal, and the
-    /// handlers. Add your own with <c>services.AddJobHandler&lt;T&gt;("type")</c>. Needs an <see cref="IJobBroker"/>
-    /// (Messaging provides it).
+    /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
+    /// provides it).
     /// </summary>
     public static IHostApplicationBuilder AddJobProcessing(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddJobOptions();
-        services.AddSingleton<JobStore>();
+        builder.AddJobStore();
         services.AddSingleton<JobCompleter>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<JobHandlerCatalog>();
@@ -30,22 +30,21 @@ public static class JobsHostBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         services.AddHostedService<LeaseRenewalService>();
 
-        var builtIn = builder.Configuration.GetSection(BuiltInHandlerOptions.Section).Get<BuiltInHandlerOptions>() ?? new();
-        if (builtIn.Delay.Enabled)
-        {
-            services.AddJobHandler<DelayJobHandler>(DelayJobHandler.JobType);
-        }
+        // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
+        services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
+        return builder;
+    }
 
-        if (builtIn.Noop.Enabled)
-        {
-            services.AddJobHandler<NoopJobHandler>(NoopJobHandler.JobType);
-        }
-
+    /// <summary>The job store alone (and its settings), for tools that read and write jobs without running them.</summary>
+    internal static IHostApplicationBuilder AddJobStore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddJobOptions();
+        builder.Services.TryAddSingleton<JobStore>();
         return builder;
     }
 
     /// <summary>Binds and validates the <c>Jobs</c> and <c>Dispatch</c> sections once, however many building blocks ask for them.</summary>
-    public static IServiceCollection AddJobOptions(this IServiceCollection services)
+    internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
         {

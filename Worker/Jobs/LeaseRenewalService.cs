@@ -12,7 +12,7 @@ namespace JobWorker.Jobs;
 /// recovery may already have handed its job to another replica. When the process dies the renewals stop, the leases
 /// lapse, and recovery takes the jobs back.
 /// </summary>
-public sealed partial class LeaseRenewalService(
+internal sealed partial class LeaseRenewalService(
     JobStore store, JobSlots slots, WorkerIdentity worker, IOptions<JobOptions> options, ILogger<LeaseRenewalService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -4,7 +4,7 @@ namespace JobWorker.Jobs;
 /// A recorded job event with what publishing it needs from its job. Built in memory by the writer that recorded it,
 /// or read back from <c>job_events</c> by the relay's sweep; either way it publishes the same message.
 /// </summary>
-public sealed class OutboxEvent
+internal sealed class OutboxEvent
 {
     public Guid JobId { get; set; }
     public string Kind { get; set; } = "";

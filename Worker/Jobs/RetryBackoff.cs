@@ -1,7 +1,7 @@
 namespace JobWorker.Jobs;
 
 /// <summary>Delay before the next attempt: exponential from the base delay, capped, with "equal jitter" (half fixed, half random).</summary>
-public static class RetryBackoff
+internal static class RetryBackoff
 {
     public static TimeSpan After(int failedAttempt, TimeSpan baseDelay, TimeSpan maxDelay)
     {

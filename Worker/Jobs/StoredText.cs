@@ -7,7 +7,7 @@ namespace JobWorker.Jobs;
 /// Makes text safe for PostgreSQL, which stores no NUL character (U+0000) in text (22021) nor a <c>\u0000</c>
 /// escape in jsonb (22P05): an error, reason or result holding one must never fail the transition that records it.
 /// </summary>
-public static class StoredText
+internal static class StoredText
 {
     private const char Replacement = '\uFFFD';
 

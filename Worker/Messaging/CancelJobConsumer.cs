@@ -8,7 +8,7 @@ namespace JobWorker.Messaging;
 /// CancelJob from the durable queue the replicas share: records the cancel in the ledger (see
 /// <see cref="JobProcessor.CancelAsync"/>), so it holds even when the job's owner is busy, away, or dead.
 /// </summary>
-public sealed class CancelJobConsumer(JobProcessor processor) : IConsumer<CancelJob>
+internal sealed class CancelJobConsumer(JobProcessor processor) : IConsumer<CancelJob>
 {
     public Task Consume(ConsumeContext<CancelJob> context) =>
         processor.CancelAsync(context.Message.JobId, CancelReason(context.Message), context.CancellationToken);
@@ -21,7 +21,7 @@ public sealed class CancelJobConsumer(JobProcessor processor) : IConsumer<Cancel
 /// CancelJob on this replica's temporary queue: if the job runs here, its handler stops at once rather than at the
 /// next lease renewal. Writes nothing; <see cref="CancelJobConsumer"/> records the cancel.
 /// </summary>
-public sealed class CancelJobNoticeConsumer(JobProcessor processor) : IConsumer<CancelJob>
+internal sealed class CancelJobNoticeConsumer(JobProcessor processor) : IConsumer<CancelJob>
 {
     public Task Consume(ConsumeContext<CancelJob> context)
     {

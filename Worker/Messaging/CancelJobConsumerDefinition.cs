@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Messaging;
 
 /// <summary>The durable CancelJob queue, <c>&lt;QueueName&gt;-cancel</c>, shared by every replica.</summary>
-public sealed class CancelJobConsumerDefinition : ConsumerDefinition<CancelJobConsumer>
+internal sealed class CancelJobConsumerDefinition : ConsumerDefinition<CancelJobConsumer>
 {
     public CancelJobConsumerDefinition(IOptions<JobOptions> options) => EndpointName = QueueNames.Cancel(options.Value);
 }
@@ -14,7 +14,7 @@ public sealed class CancelJobConsumerDefinition : ConsumerDefinition<CancelJobCo
 /// A temporary queue per replica (<c>&lt;QueueName&gt;-cancel-&lt;worker id&gt;</c>, deleted when the replica goes), so a
 /// published CancelJob reaches the replica running the job at once.
 /// </summary>
-public sealed class CancelJobNoticeConsumerDefinition : ConsumerDefinition<CancelJobNoticeConsumer>
+internal sealed class CancelJobNoticeConsumerDefinition : ConsumerDefinition<CancelJobNoticeConsumer>
 {
     public CancelJobNoticeConsumerDefinition(IOptions<JobOptions> options, WorkerIdentity worker)
     {

@@ -17,7 +17,7 @@ namespace JobWorker.Messaging;
 /// Stopping an endpoint touches no running handler: handlers run in job slots, not in deliveries. Cancellations keep
 /// flowing, since they must reach running jobs.
 /// </remarks>
-public sealed partial class ConsumptionControl : BackgroundService, IReceiveEndpointObserver
+internal sealed partial class ConsumptionControl : BackgroundService, IReceiveEndpointObserver
 {
     private static readonly TimeSpan SwitchTimeout = TimeSpan.FromSeconds(30);
 

@@ -6,7 +6,7 @@ using MassTransit;
 namespace JobWorker.Messaging;
 
 /// <summary>Answers <see cref="GetJobStatus"/> from the job store.</summary>
-public sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobStatus>
+internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobStatus>
 {
     public async Task Consume(ConsumeContext<GetJobStatus> context)
     {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Messaging;
 
 /// <summary>Status requests get their own queue, so they are answered even while every job slot is busy.</summary>
-public sealed class GetJobStatusConsumerDefinition : ConsumerDefinition<GetJobStatusConsumer>
+internal sealed class GetJobStatusConsumerDefinition : ConsumerDefinition<GetJobStatusConsumer>
 {
     public GetJobStatusConsumerDefinition(IOptions<JobOptions> options)
     {

@@ -11,7 +11,7 @@ namespace JobWorker.Messaging;
 /// <c>RabbitMq:PublishTimeout</c>. RabbitMQ.Client can wait for a publisher confirm for ever when the broker restarts
 /// under load, so the bound does not rely on the client honouring cancellation.
 /// </summary>
-public sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
+internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
 {
     private readonly Uri _jobQueue = new($"queue:{QueueNames.Jobs(jobs.Value)}");
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobWorker.Messaging;
 
+/// <summary>The messaging block: MassTransit over RabbitMQ.</summary>
 public static class MessagingHostBuilderExtensions
 {
     /// <summary>
@@ -26,6 +27,17 @@ public static class MessagingHostBuilderExtensions
             services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
         }
+
+        services.Configure<MassTransitHostOptions>(host =>
+        {
+            host.WaitUntilStarted = true;
+            host.StartTimeout = TimeSpan.FromSeconds(60);
+
+            // A consume only waits for a slot and claims; handlers run in slots and drain in WorkerShutdown. A delivery
+            // still waiting when its endpoint stops is cancelled after this and goes back to the queue.
+            host.ConsumerStopTimeout = TimeSpan.FromSeconds(5);
+            host.StopTimeout = TimeSpan.FromSeconds(30);
+        });
 
         services.AddMassTransit(bus =>
         {
@@ -51,7 +63,7 @@ public static class MessagingHostBuilderExtensions
     }
 
     /// <summary>The consumers a worker runs; MassTransit's test harness takes the same list.</summary>
-    public static void AddJobConsumers(IBusRegistrationConfigurator bus)
+    internal static void AddJobConsumers(IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
         bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();

@@ -3,7 +3,7 @@ using JobWorker.Jobs;
 namespace JobWorker.Messaging;
 
 /// <summary>Every queue name JobWorker uses, built in one place from <c>Jobs:QueueName</c>.</summary>
-public static class QueueNames
+internal static class QueueNames
 {
     /// <summary>SubmitJob messages.</summary>
     public static string Jobs(JobOptions options) => options.QueueName;

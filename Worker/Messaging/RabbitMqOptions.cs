@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Messaging;
 
 /// <summary>The broker. Section <c>RabbitMq</c>. Set the password through <c>RabbitMq__Password</c> or a secret store.</summary>
-public sealed class RabbitMqOptions
+internal sealed class RabbitMqOptions
 {
     public const string Section = "RabbitMq";
 

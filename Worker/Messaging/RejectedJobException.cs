@@ -4,4 +4,4 @@ namespace JobWorker.Messaging;
 /// A SubmitJob that can never run. Thrown from the consumer so MassTransit logs it and moves the message,
 /// with this reason in its headers, to the queue's <c>_error</c> queue. The worker keeps consuming.
 /// </summary>
-public sealed class RejectedJobException(string reason) : Exception(reason);
+internal sealed class RejectedJobException(string reason) : Exception(reason);

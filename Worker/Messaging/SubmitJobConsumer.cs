@@ -11,7 +11,7 @@ namespace JobWorker.Messaging;
 /// needs nothing more from it (the job is claimed and runs in a slot, is scheduled, or is a duplicate), or moved to
 /// the error queue with the reason when the job can never run.
 /// </summary>
-public sealed partial class SubmitJobConsumer(JobProcessor processor, IOptions<JobOptions> options, ILogger<SubmitJobConsumer> logger)
+internal sealed partial class SubmitJobConsumer(JobProcessor processor, IOptions<JobOptions> options, ILogger<SubmitJobConsumer> logger)
     : IConsumer<SubmitJob>
 {
     public async Task Consume(ConsumeContext<SubmitJob> context)

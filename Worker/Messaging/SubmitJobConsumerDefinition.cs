@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Messaging;
 
 /// <summary>The SubmitJob endpoint: its queue, how many deliveries are taken at once, and raw JSON support for non-.NET publishers.</summary>
-public sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJobConsumer>
+internal sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJobConsumer>
 {
     private readonly JobOptions _options;
 

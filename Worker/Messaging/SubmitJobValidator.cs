@@ -7,7 +7,7 @@ using JobWorker.Persistence;
 namespace JobWorker.Messaging;
 
 /// <summary>Translates a SubmitJob into the job the ledger accepts, and says what is wrong with the message itself.</summary>
-public static class SubmitJobValidator
+internal static class SubmitJobValidator
 {
     /// <summary>
     /// Returns the reason the message can never run, or null when it is fine. <paramref name="storedPayload"/> is the

@@ -13,7 +13,7 @@ namespace JobWorker.Messaging;
 /// MassTransit moves it to the error queue. This observer makes that visible: it logs one line naming the problem,
 /// and when a job id can still be read from the raw bytes, it records that job as Failed with the reason.
 /// </summary>
-public sealed partial class UnreadableSubmissionRecorder(
+internal sealed partial class UnreadableSubmissionRecorder(
     JobStore store, IOptions<JobOptions> options, ILogger<UnreadableSubmissionRecorder> logger) : IReceiveObserver
 {
     // Latin-1 maps every byte to one char, so this works on bodies that are not valid UTF-8 or not valid JSON.

@@ -11,7 +11,7 @@ namespace JobWorker.Persistence;
 /// excluding any wait for the pool. Recorded in <c>jobworker.db.connection.hold</c>, and added to the current
 /// transition span as <c>jobworker.db.connection.hold_ms</c>.
 /// </summary>
-public sealed class ConnectionHoldInterceptor : DbConnectionInterceptor
+internal sealed class ConnectionHoldInterceptor : DbConnectionInterceptor
 {
     // Keyed by connection object: EF opens and closes in different async methods, so no ambient value survives between.
     private static readonly ConditionalWeakTable<DbConnection, StrongBox<long>> OpenedAt = new();

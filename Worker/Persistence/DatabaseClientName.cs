@@ -1,4 +1,4 @@
 namespace JobWorker.Persistence;
 
 /// <summary>The Application Name this process shows in pg_stat_activity.</summary>
-public sealed record DatabaseClientName(string Value);
+internal sealed record DatabaseClientName(string Value);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Persistence;
 
 /// <summary>With Database:MigrateOnStart, migrates before the bus starts taking messages.</summary>
-public sealed class DatabaseMigrationService(DatabaseMigrator migrator) : IHostedService
+internal sealed class DatabaseMigrationService(DatabaseMigrator migrator) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => migrator.MigrateAsync(cancellationToken);
 

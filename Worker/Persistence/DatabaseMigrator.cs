@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace JobWorker.Persistence;
 
 /// <summary>Applies the job store's schema migrations; used by <c>jobworker migrate</c> and by MigrateOnStart.</summary>
-public sealed partial class DatabaseMigrator(IDbContextFactory<JobDbContext> contexts, ILogger<DatabaseMigrator> logger)
+internal sealed partial class DatabaseMigrator(IDbContextFactory<JobDbContext> contexts, ILogger<DatabaseMigrator> logger)
 {
     /// <summary>Applies what is pending and returns the ids of the migrations applied.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)

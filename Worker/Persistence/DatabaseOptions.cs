@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Persistence;
 
 /// <summary>Where the job store lives. Section <c>Database</c>.</summary>
-public sealed class DatabaseOptions
+internal sealed class DatabaseOptions
 {
     public const string Section = "Database";
 

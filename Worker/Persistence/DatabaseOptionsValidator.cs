@@ -4,7 +4,7 @@ using Npgsql;
 namespace JobWorker.Persistence;
 
 /// <summary>Checks that the connection string parses, naming the key and the problem when it does not.</summary>
-public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
 {
     public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
     {

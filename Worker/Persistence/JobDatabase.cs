@@ -13,7 +13,7 @@ namespace JobWorker.Persistence;
 /// Resets are coalesced by generation: every caller passes the generation it saw fail, and only the first
 /// caller for that generation resets, so a hundred jobs failing on one broken pool cause one reset.
 /// </remarks>
-public sealed partial class JobDatabase : IAsyncDisposable, IDisposable
+internal sealed partial class JobDatabase : IAsyncDisposable, IDisposable
 {
     private readonly IOptionsMonitor<DatabaseOptions> _options;
     private readonly DatabaseClientName _clientName;

@@ -11,7 +11,7 @@ namespace JobWorker.Persistence;
 /// closed through EF, so the connection-hold interceptor measures it like any other, and a slow statement is reported
 /// like one that EF ran.
 /// </summary>
-public static class JobDbCommands
+internal static class JobDbCommands
 {
     /// <summary>
     /// Runs <paramref name="sql"/> with the parameters <paramref name="bind"/> adds (in order: <c>$1</c>, <c>$2</c>…) and

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 namespace JobWorker.Persistence;
 
 /// <summary>The job store's EF model. Contexts are short-lived: one per state transition, from a factory.</summary>
-public sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbContext(options)
+internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbContext(options)
 {
     /// <summary>The slow-statement check of this context's options, for statements run by <see cref="JobDbCommands"/>.</summary>
     internal SlowStatementInterceptor? SlowStatements { get; } =

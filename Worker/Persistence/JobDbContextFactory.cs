@@ -11,7 +11,7 @@ namespace JobWorker.Persistence;
 /// Every <see cref="IInterceptor"/> in the container is added to the contexts (the slow-statement and
 /// connection-hold interceptors, and any a host or test adds).
 /// </summary>
-public sealed class JobDbContextFactory(JobDatabase database, IEnumerable<IInterceptor> interceptors, ILoggerFactory loggerFactory)
+internal sealed class JobDbContextFactory(JobDatabase database, IEnumerable<IInterceptor> interceptors, ILoggerFactory loggerFactory)
     : IDbContextFactory<JobDbContext>
 {
     private sealed record Pool(Npgsql.NpgsqlDataSource DataSource, PooledDbContextFactory<JobDbContext> Factory);

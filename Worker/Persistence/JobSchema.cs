@@ -1,7 +1,7 @@
 namespace JobWorker.Persistence;
 
 /// <summary>Column limits shared by the EF model, the migration and input validation.</summary>
-public static class JobSchema
+internal static class JobSchema
 {
     public const int MaxTypeLength = 100;
     public const int MaxOwnerLength = 200;

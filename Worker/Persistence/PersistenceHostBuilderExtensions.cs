@@ -9,12 +9,14 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace JobWorker.Persistence;
 
+/// <summary>The persistence block: the job database.</summary>
 public static class PersistenceHostBuilderExtensions
 {
     /// <summary>
     /// The job store's database: one NpgsqlDataSource (one pool) per process, owned by <see cref="JobDatabase"/>,
     /// and a pooled DbContext factory from which each transition takes a short-lived context.
     /// </summary>
+    /// <param name="builder">The application's builder.</param>
     /// <param name="applicationName">Shown in pg_stat_activity, so an operator can tell whose connections they are.</param>
     public static IHostApplicationBuilder AddJobPersistence(this IHostApplicationBuilder builder, Func<IServiceProvider, string> applicationName)
     {

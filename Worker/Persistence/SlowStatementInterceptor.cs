@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Persistence;
 
 /// <summary>Logs and counts every SQL statement slower than <c>Database:SlowStatementThreshold</c>.</summary>
-public sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseOptions> options, ILogger<SlowStatementInterceptor> logger)
+internal sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseOptions> options, ILogger<SlowStatementInterceptor> logger)
     : DbCommandInterceptor
 {
     public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)

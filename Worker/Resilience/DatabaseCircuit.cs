@@ -4,7 +4,7 @@ namespace JobWorker.Resilience;
 /// The database circuit breaker's state as a signal: open while the database keeps failing. Messaging pauses
 /// consumption on it; the probe tests the database while it is open.
 /// </summary>
-public sealed class DatabaseCircuit
+internal sealed class DatabaseCircuit
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);

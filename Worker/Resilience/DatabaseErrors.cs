@@ -5,7 +5,7 @@ using static JobWorker.Resilience.ExceptionChain;
 namespace JobWorker.Resilience;
 
 /// <summary>Reads a database exception (EF wraps Npgsql's) for what to do about it.</summary>
-public static class DatabaseErrors
+internal static class DatabaseErrors
 {
     /// <summary>
     /// Errors that are not transient to Npgsql but mean "the database cannot take this write now", so the same

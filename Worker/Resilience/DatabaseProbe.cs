@@ -9,7 +9,7 @@ namespace JobWorker.Resilience;
 /// again soon. This probes it through the same pipeline (a <c>SELECT 1</c>, retried through the open breaker) until
 /// it answers, which closes the breaker, and so resumes consumption.
 /// </summary>
-public sealed class DatabaseProbe(DatabaseCircuit circuit, TransitionResilience resilience, IDbContextFactory<JobDbContext> contexts) : BackgroundService
+internal sealed class DatabaseProbe(DatabaseCircuit circuit, TransitionResilience resilience, IDbContextFactory<JobDbContext> contexts) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

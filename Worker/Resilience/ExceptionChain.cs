@@ -1,7 +1,7 @@
 namespace JobWorker.Resilience;
 
 /// <summary>Looks through an exception and the ones it wraps: EF wraps Npgsql's, MassTransit wraps the JSON parser's.</summary>
-public static class ExceptionChain
+internal static class ExceptionChain
 {
     /// <summary>The first exception of type <typeparamref name="T"/> in the chain, or null.</summary>
     public static T? Find<T>(Exception? exception) where T : Exception

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace JobWorker.Resilience;
 
+/// <summary>The resilience block: how every state transition survives database faults.</summary>
 public static class ResilienceHostBuilderExtensions
 {
     /// <summary>The transition pipeline (retry, pool reset, circuit breaker), the circuit's signal, and the probe that closes it.</summary>

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace JobWorker.Resilience;
 
 /// <summary>How state transitions ride out database trouble. Section <c>Resilience</c>.</summary>
-public sealed class ResilienceOptions
+internal sealed class ResilienceOptions
 {
     public const string Section = "Resilience";
 

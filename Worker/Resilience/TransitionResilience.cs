@@ -17,7 +17,7 @@ namespace JobWorker.Resilience;
 /// the same way. Inside it, a circuit breaker: when the database keeps failing it opens the
 /// <see cref="DatabaseCircuit"/> (Messaging pauses consumption on it), and closes it when a probe succeeds.
 /// </summary>
-public sealed partial class TransitionResilience
+internal sealed partial class TransitionResilience
 {
     private static readonly ResiliencePropertyKey<int> Generation = new("jobworker.db.generation");
 

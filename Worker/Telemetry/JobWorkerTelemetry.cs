@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace JobWorker.Telemetry;
 
 /// <summary>The worker's own ActivitySource and Meter, both named "JobWorker", and the instruments on it.</summary>
-public static class JobWorkerTelemetry
+internal static class JobWorkerTelemetry
 {
     public const string Name = "JobWorker";
 

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace JobWorker.Telemetry;
 
 /// <summary>Reads Npgsql's own pool meter (connections in use and idle, timeouts) for one pool, on demand.</summary>
-public sealed class NpgsqlPoolUsage : IDisposable
+internal sealed class NpgsqlPoolUsage : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Lock _gate = new();

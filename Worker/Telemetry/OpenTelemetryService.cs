@@ -13,7 +13,7 @@ namespace JobWorker.Telemetry;
 /// meters) at start and disposes it, flushing, at stop. Export is OTLP, configured by the standard OTEL_*
 /// variables, and off when no endpoint is set.
 /// </summary>
-public sealed partial class OpenTelemetryService(WorkerIdentity worker, ILogger<OpenTelemetryService> logger) : IHostedService
+internal sealed partial class OpenTelemetryService(WorkerIdentity worker, ILogger<OpenTelemetryService> logger) : IHostedService
 {
     public static readonly string[] Sources = [JobWorkerTelemetry.Name, "MassTransit", "Npgsql"];
 

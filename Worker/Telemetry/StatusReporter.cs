@@ -13,7 +13,7 @@ namespace JobWorker.Telemetry;
 /// A one-line status log every <c>Telemetry:StatusInterval</c>, so <c>docker logs</c> alone tells how the worker
 /// is doing; it also publishes the in-flight and circuit-state gauges.
 /// </summary>
-public sealed partial class StatusReporter : BackgroundService
+internal sealed partial class StatusReporter : BackgroundService
 {
     private readonly JobSlots _slots;
     private readonly JobDatabase _database;

@@ -5,6 +5,7 @@ using OpenTelemetry.Logs;
 
 namespace JobWorker.Telemetry;
 
+/// <summary>The telemetry block: OpenTelemetry export and the status log.</summary>
 public static class TelemetryHostBuilderExtensions
 {
     /// <summary>OpenTelemetry export (when an OTLP endpoint is set) and the periodic status log.</summary>

@@ -7,7 +7,7 @@ namespace JobWorker.Telemetry;
 /// <c>OTEL_*</c> variables (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>OTEL_SERVICE_NAME</c>, ...) and is off
 /// when no endpoint is set.
 /// </summary>
-public sealed class TelemetryOptions
+internal sealed class TelemetryOptions
 {
     public const string Section = "Telemetry";
 

@@ -6,7 +6,7 @@ namespace JobWorker.Jobs.Handlers;
 /// Simulates long work: waits <c>{"ms": 250}</c>, or a random time in <c>{"minMs": 50, "maxMs": 500}</c>,
 /// then returns <c>{"sleptMs": n}</c>. For demos, benchmarks and tests.
 /// </summary>
-public sealed class DelayJobHandler : IJobHandler
+internal sealed class DelayJobHandler : IJobHandler
 {
     public const string JobType = "delay";
     private const int MaxDelayMs = 24 * 60 * 60 * 1000;

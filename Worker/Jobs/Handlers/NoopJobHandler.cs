@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace JobWorker.Jobs.Handlers;
 
 /// <summary>Does nothing and returns no result: measures the worker's own overhead per job.</summary>
-public sealed class NoopJobHandler : IJobHandler
+internal sealed class NoopJobHandler : IJobHandler
 {
     public const string JobType = "noop";
 

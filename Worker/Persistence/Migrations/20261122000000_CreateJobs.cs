@@ -6,7 +6,7 @@ namespace JobWorker.Persistence.Migrations;
 /// <summary>The jobs table. Written by hand: the EF design-time package does not restore on our build machines.</summary>
 [DbContext(typeof(JobDbContext))]
 [Migration("20261122000000_CreateJobs")]
-public sealed class CreateJobs : Migration
+internal sealed class CreateJobs : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder)
     {

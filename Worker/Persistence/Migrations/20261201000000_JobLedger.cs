@@ -9,7 +9,7 @@ namespace JobWorker.Persistence.Migrations;
 /// </summary>
 [DbContext(typeof(JobDbContext))]
 [Migration("20261201000000_JobLedger")]
-public sealed class JobLedger : Migration
+internal sealed class JobLedger : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder)
     {
