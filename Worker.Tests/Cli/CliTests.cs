@@ -1,3 +1,4 @@
+using JobWorker.Hosting;
 using JobWorker.Jobs;
 
 namespace JobWorker.Tests.Cli;
@@ -9,7 +10,7 @@ public sealed class CliTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(Dictionary<string, string?> settings, params string[] args)
     {
-        await using var process = WorkerProcess.Start(settings, args);
+        await using var process = WorkerProcess.Start(TestWorker.Executable, settings, args);
         var exitCode = await process.WaitForExitAsync(Timeout);
         return (exitCode, process.Output);
     }

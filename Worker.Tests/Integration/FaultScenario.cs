@@ -1,3 +1,4 @@
+using JobWorker.Hosting;
 using JobWorker.Contracts;
 using JobWorker.Jobs;
 using Npgsql;
@@ -37,7 +38,7 @@ internal sealed class FaultScenario : IAsyncDisposable
     /// <summary>Starts one more replica with the scenario's settings.</summary>
     public async Task<WorkerProcess> AddWorkerAsync()
     {
-        var worker = await WorkerProcess.StartWorkerAsync(Queue, Settings);
+        var worker = await TestWorker.StartProcessAsync(Queue, Settings);
         Workers.Add(worker);
         return worker;
     }
@@ -50,16 +51,12 @@ internal sealed class FaultScenario : IAsyncDisposable
     public static async Task<FaultScenario> StartAsync(int workers = 1, Dictionary<string, string?>? settings = null)
     {
         var queue = TestWorker.UniqueQueue();
-        var configuration = FastRecovery();
-        foreach (var (key, value) in settings ?? [])
-        {
-            configuration[key] = value;
-        }
+        var configuration = TestWorker.Overlay(FastRecovery(), settings);
 
         var processes = new List<WorkerProcess>();
         for (var i = 0; i < workers; i++)
         {
-            processes.Add(await WorkerProcess.StartWorkerAsync(queue, configuration));
+            processes.Add(await TestWorker.StartProcessAsync(queue, configuration));
         }
 
         return new FaultScenario(queue, processes, await TestClient.StartAsync(), configuration);

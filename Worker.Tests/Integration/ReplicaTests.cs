@@ -1,3 +1,4 @@
+using JobWorker.Hosting;
 using JobWorker.Jobs;
 
 namespace JobWorker.Tests.Integration;
@@ -9,8 +10,8 @@ public sealed class ReplicaTests
     public async Task Two_worker_processes_share_a_queue_and_never_run_a_job_twice_even_when_it_is_published_twice()
     {
         var queue = TestWorker.UniqueQueue();
-        await using var first = await WorkerProcess.StartWorkerAsync(queue);
-        await using var second = await WorkerProcess.StartWorkerAsync(queue);
+        await using var first = await TestWorker.StartProcessAsync(queue);
+        await using var second = await TestWorker.StartProcessAsync(queue);
         await using var client = await TestClient.StartAsync();
         var jobs = Enumerable.Range(0, 300).Select(i => TestJobs.Submit("delay", new { ms = 20 + i % 5 * 20 })).ToList();
 

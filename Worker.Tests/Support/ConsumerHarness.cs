@@ -26,11 +26,7 @@ internal sealed class ConsumerHarness : IAsyncDisposable
 
     public static async Task<ConsumerHarness> StartAsync(Dictionary<string, string?>? settings = null)
     {
-        var configuration = TestWorker.TestSettings(TestWorker.UniqueQueue());
-        foreach (var (key, value) in settings ?? [])
-        {
-            configuration[key] = value;
-        }
+        var configuration = TestWorker.Overlay(TestWorker.TestSettings(TestWorker.UniqueQueue()), settings);
 
         var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(configuration));
         builder.AddJobPersistence(_ => "jobworker-harness");

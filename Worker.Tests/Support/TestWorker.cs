@@ -21,11 +21,7 @@ internal sealed class TestWorker : IAsyncDisposable
     public static async Task<TestWorker> StartAsync(
         Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, int maxPoolSize = 20)
     {
-        var configuration = TestSettings(UniqueQueue(), maxPoolSize);
-        foreach (var (key, value) in settings ?? [])
-        {
-            configuration[key] = value;
-        }
+        var configuration = Overlay(TestSettings(UniqueQueue(), maxPoolSize), settings);
 
         var queue = configuration["Jobs:QueueName"]!;
 
@@ -38,6 +34,31 @@ internal sealed class TestWorker : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);
         return new TestWorker(host, queue);
+    }
+
+    /// <summary>The stock <c>jobworker</c>, beside the tests' own assembly.</summary>
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "jobworker.dll");
+
+    /// <summary>
+    /// Starts a <c>jobworker run</c> replica (or <paramref name="assembly"/>'s) on <paramref name="queue"/> with the test
+    /// settings and <paramref name="settings"/> on top, and waits (bounded) until <c>/health/ready</c> says it is ready.
+    /// </summary>
+    public static Task<WorkerProcess> StartProcessAsync(string queue, Dictionary<string, string?>? settings = null, string? assembly = null)
+    {
+        var configuration = Overlay(TestSettings(queue), settings);
+        configuration["Logging:LogLevel:Default"] = settings?.GetValueOrDefault("Logging:LogLevel:Default") ?? "Information";
+        return WorkerProcess.StartReplicaAsync(assembly ?? Executable, configuration, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary><paramref name="overlay"/>'s settings on top of <paramref name="settings"/> (which it changes and returns).</summary>
+    public static Dictionary<string, string?> Overlay(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? overlay)
+    {
+        foreach (var (key, value) in overlay ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     public static string UniqueQueue() => $"jw-test-{Guid.NewGuid():N}"[..20];

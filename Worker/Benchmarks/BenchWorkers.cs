@@ -2,14 +2,14 @@ using JobWorker.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using System.Diagnostics;
+using System.Reflection;
 
 namespace JobWorker.Benchmarks;
 
-/// <summary>Worker replicas for a benchmark: the real <c>jobworker run</c>, each in a process of its own.</summary>
+/// <summary>Worker replicas for a benchmark: the real <c>run</c>, each in a process of its own.</summary>
 internal sealed class BenchWorkers : IAsyncDisposable
 {
-    private readonly List<Process> _processes = [];
+    private readonly List<WorkerProcess> _processes = [];
 
     /// <summary>
     /// A worker in the bench's own process, composed as <c>run</c> composes it, with <paramref name="settings"/> on top
@@ -23,38 +23,26 @@ internal sealed class BenchWorkers : IAsyncDisposable
             builder.AddJobWorker().AddBuiltInHandlers();
         });
 
+    /// <summary>
+    /// Starts <paramref name="count"/> replicas of this executable's <c>run</c> (the stock <c>jobworker</c> or a team's
+    /// own host), one after another, each ready (its <c>/health/ready</c> answers 200) before the next.
+    /// </summary>
     public static async Task<BenchWorkers> StartAsync(int count, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
         var workers = new BenchWorkers();
-        for (var i = 0; i < count; i++)
+        var executable = Assembly.GetEntryAssembly()!.Location;
+        var environment = settings.ToDictionary(s => s.Key, s => (string?)s.Value);
+        try
         {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+            for (var i = 0; i < count; i++)
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "jobworker.dll"));
-            start.ArgumentList.Add("run");
-            foreach (var (key, value) in settings)
-            {
-                start.Environment[key] = value;
+                workers._processes.Add(await WorkerProcess.StartReplicaAsync(executable, environment, TimeSpan.FromSeconds(60), cancellationToken));
             }
-
-            var process = Process.Start(start)!;
-            workers._processes.Add(process);
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data?.Contains("consuming queue", StringComparison.Ordinal) == true)
-                {
-                    ready.TrySetResult();
-                }
-            };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+        catch
+        {
+            await workers.DisposeAsync();
+            throw;
         }
 
         return workers;
@@ -68,15 +56,15 @@ internal sealed class BenchWorkers : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The figures are taken; nothing the replicas still do is measured, so they need no drain.
         foreach (var process in _processes)
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                process.Kill();
             }
 
-            await process.WaitForExitAsync();
-            process.Dispose();
+            await process.DisposeAsync();
         }
     }
 }

@@ -49,7 +49,6 @@ internal static class DrainScenario
             ["Health__Port"] = "0",
             ["Telemetry__StatusInterval"] = "00:00:00",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__JobWorker.Hosting.StartupReport"] = "Information",
             ["DOTNET_GCgen0size"] = "0x400000", // as the container image runs it (see Dockerfile)
         };
         foreach (var (key, value) in settings)

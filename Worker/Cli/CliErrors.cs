@@ -27,6 +27,10 @@ internal static class CliErrors
         {
             return Report($"configuration error: {e.Message}", BadInput);
         }
+        catch (Exception e) when (ExceptionChain.Find<PostgresException>(e) is { SqlState: PostgresErrorCodes.UndefinedTable } missing)
+        {
+            return Report($"the job tables are missing ({missing.MessageText}): run `{Executable} migrate` first, or set Database:MigrateOnStart=true", Unavailable);
+        }
         catch (Exception e) when (ExceptionChain.Find<NpgsqlException>(e) is { } database)
         {
             // EF wraps connection failures in its own exceptions; the Npgsql one says what is wrong.
@@ -39,9 +43,12 @@ internal static class CliErrors
     }
 
 
+    /// <summary>The executable's name as the user typed it: <c>jobworker</c>, or a team's own host.</summary>
+    public static string Executable { get; } = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "jobworker";
+
     public static int Report(string message, int exitCode)
     {
-        Console.Error.WriteLine($"jobworker: {message}");
+        Console.Error.WriteLine($"{Executable}: {message}");
         return exitCode;
     }
 }

@@ -1,12 +1,16 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 
-namespace JobWorker.Tests;
+namespace JobWorker.Hosting;
 
 /// <summary>
-/// The real <c>jobworker</c> executable in a process of its own (a replica), configured through environment
-/// variables exactly as a container would be. Output is captured for assertions and failure messages.
+/// A <c>jobworker</c> executable (the stock one or a team's own host) in a process of its own, configured through
+/// environment variables exactly as a container would be, its output captured. A replica counts as started when its
+/// <c>/health/ready</c> answers 200. The bench and the tests start replicas with it.
 /// </summary>
 internal sealed partial class WorkerProcess : IAsyncDisposable
 {
@@ -39,23 +43,24 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "jobworker.dll");
-
-    /// <summary>Starts <c>jobworker ARGS</c> with <paramref name="settings"/> as <c>Section__Key</c> environment variables.</summary>
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, params string[] args)
+    /// <summary>
+    /// Starts <c>dotnet <paramref name="assembly"/> ARGS</c> with <paramref name="settings"/> as <c>Section__Key</c>
+    /// environment variables. <c>Health:Port</c> 0 or absent gets a free port, so the process can be asked.
+    /// </summary>
+    public static WorkerProcess Start(string assembly, IReadOnlyDictionary<string, string?> settings, params string[] args)
     {
-        // A known port, so /health can be asked: the one given, or a free one for 0 (any); a setting that is no port
-        // at all is passed on as it is, for the worker to refuse.
+        // A known port: the one given, or a free one for 0 (any); a setting that is no port at all is passed on as it
+        // is, for the worker to refuse.
         var configured = settings.GetValueOrDefault("Health:Port");
         var valid = int.TryParse(configured, out var port) && port is >= 0 and <= 65535;
         var healthPort = valid && port > 0 ? port : FreePort();
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Executable);
+        start.ArgumentList.Add(assembly);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -76,22 +81,42 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
-    /// <summary>Starts a worker replica on <paramref name="queue"/> and waits (bounded) until <c>/health/ready</c> says it is ready.</summary>
-    public static async Task<WorkerProcess> StartWorkerAsync(string queue, Dictionary<string, string?>? settings = null)
+    /// <summary>Starts <c>run</c> and waits, at most <paramref name="timeout"/>, until <c>/health/ready</c> answers 200.</summary>
+    /// <exception cref="InvalidOperationException">The process exited, or was not ready in time; the message holds its output.</exception>
+    public static async Task<WorkerProcess> StartReplicaAsync(
+        string assembly, IReadOnlyDictionary<string, string?> settings, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var configuration = TestWorker.TestSettings(queue);
-        configuration["Logging:LogLevel:Default"] = "Information";
-        foreach (var (key, value) in settings ?? [])
+        var worker = Start(assembly, settings, "run");
+        try
         {
-            configuration[key] = value;
+            await worker.WaitUntilReadyAsync(timeout, cancellationToken);
+            return worker;
         }
+        catch
+        {
+            await worker.DisposeAsync();
+            throw;
+        }
+    }
 
-        var worker = Start(configuration, "run");
-        await Eventually.WaitForAsync(
-            async () => worker.HasExited || await worker.IsReadyAsync(),
-            ready => ready, TimeSpan.FromSeconds(60), "the worker process to be ready");
-        Assert.That(worker.HasExited, Is.False, $"the worker exited during start-up:\n{worker.Output}");
-        return worker;
+    /// <summary>Polls <c>/health/ready</c> until it answers 200, the process exits, or <paramref name="timeout"/> passes.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await IsReadyAsync())
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"the worker exited ({ExitCode}) during start-up:\n{Output}");
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new InvalidOperationException($"the worker was not ready within {timeout}:\n{Output}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
     }
 
     /// <summary>True when <c>/health/ready</c> answers 200.</summary>
@@ -112,19 +137,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public async Task<(int Busy, int Waiting, bool Live)> SlotsAsync()
     {
         using var response = await _health.GetAsync("/health/live");
-        var report = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         var slots = report.GetProperty("checks").GetProperty("slots").GetProperty("data");
         return (slots.GetProperty("busy").GetInt32(), slots.GetProperty("waiting").GetInt32(), response.IsSuccessStatusCode);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Waits (bounded) for the process to exit and returns its exit code.</summary>
+    /// <summary>Waits, at most <paramref name="timeout"/>, for the process to exit and returns its exit code.</summary>
+    /// <exception cref="TimeoutException">It did not exit in time; the message holds its output.</exception>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
@@ -134,7 +153,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"jobworker did not exit within {timeout}; output:\n{Output}");
+            throw new TimeoutException($"{Path.GetFileName(_process.StartInfo.ArgumentList[0])} did not exit within {timeout}; output:\n{Output}");
         }
 
         return _process.ExitCode;
@@ -144,6 +163,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public void Terminate() => _ = kill(_process.Id, 15);
 
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private void Append(string? line)
     {
@@ -158,6 +184,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the process as a container runtime would: SIGTERM, then a kill after 30 s.</summary>
     public async ValueTask DisposeAsync()
     {
         _health.Dispose();
@@ -172,6 +199,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 Kill();
+                await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
             }
         }
 

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using JobWorker.Hosting;
+using JobWorker.Jobs;
+
+namespace JobWorker.Tests.Integration;
+
+/// <summary>
+/// samples/ReportHost, a team's own host built against the packed JobWorker package (`make sample`, which `make test`
+/// runs first), as a replica against the real services: its own job type runs; the stock ones are not there.
+/// </summary>
+public sealed class SampleHostTests
+{
+    private static string SampleAssembly
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "JobWorker.sln")))
+            {
+                root = root.Parent;
+            }
+
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+            return Path.Combine(root!.FullName, "samples", "ReportHost", "bin", configuration, "net10.0", "reporthost.dll");
+        }
+    }
+
+    [Test]
+    public async Task The_sample_host_runs_its_own_job_type_and_only_that()
+    {
+        Assert.That(File.Exists(SampleAssembly), Is.True, $"{SampleAssembly} is not built: run `make sample` (`make test` does)");
+        var output = Directory.CreateTempSubdirectory("reports-");
+        var queue = TestWorker.UniqueQueue();
+        await using var host = await TestWorker.StartProcessAsync(queue, new()
+        {
+            ["Reports:OutputDirectory"] = output.FullName,
+            ["Reports:TimePerDay"] = "00:00:00.050",
+        }, SampleAssembly);
+        await using var client = await TestClient.StartAsync();
+        var report = TestJobs.Submit("sales-report", new { region = "emea", days = 20 });
+        var badRegion = TestJobs.Submit("sales-report", new { region = "e/m" });
+        var stock = TestJobs.Submit("noop");
+
+        await client.SendAsync(queue, [report, badRegion, stock]);
+        var counts = await TestJobs.WaitUntilFinishedAsync([report, badRegion, stock], TimeSpan.FromSeconds(60));
+
+        var rows = (await TestJobs.LoadAsync([report, badRegion, stock])).ToDictionary(r => r.Id);
+        Assert.That(rows[report.JobId].State, Is.EqualTo(JobState.Succeeded), TestJobs.Describe(counts) + host.Output);
+        var result = JsonDocument.Parse(rows[report.JobId].Result!).RootElement;
+        Assert.That(result.GetProperty("rows").GetInt32(), Is.EqualTo(20));
+        var path = result.GetProperty("path").GetString()!;
+        Assert.That(File.ReadAllLines(path), Has.Length.EqualTo(21), "a header and one line per day");
+        Assert.That(Directory.GetFiles(output.FullName), Is.EqualTo(new[] { path }), "no partial file left behind");
+
+        Assert.That(rows[badRegion.JobId].State, Is.EqualTo(JobState.Failed));
+        Assert.That(rows[badRegion.JobId].Attempt, Is.EqualTo(1), "a bad payload is not retried");
+        Assert.That(rows[badRegion.JobId].Error, Does.Contain("sales-report: payload needs \"region\""));
+        Assert.That(rows[stock.JobId].Error, Is.EqualTo("Unknown job type 'noop'. This worker handles: sales-report."));
+
+        var slots = await host.SlotsAsync();
+        Assert.That((slots.Busy, slots.Waiting, slots.Live), Is.EqualTo((0, 0, true)), "nothing left in flight; live");
+        Assert.That(await host.IsReadyAsync(), Is.True);
+        output.Delete(recursive: true);
+    }
+}
