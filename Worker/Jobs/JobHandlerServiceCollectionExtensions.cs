@@ -10,7 +10,7 @@ internal static class JobHandlerServiceCollectionExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobType);
         services.AddKeyedScoped<IJobHandler, THandler>(jobType);
-        services.AddSingleton(new JobHandlerRegistration(jobType, typeof(THandler)));
+        services.AddSingleton(new JobHandlerRegistration(jobType));
         return services;
     }
 }
