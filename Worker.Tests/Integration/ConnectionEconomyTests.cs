@@ -1,4 +1,6 @@
 using JobWorker.Jobs;
+using JobWorker.Persistence;
+using JobWorker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -12,7 +14,7 @@ public sealed class ConnectionEconomyTests
     {
         var applicationName = $"pool2-{Guid.NewGuid():N}"[..16];
         var gate = new HandlerGate();
-        using var meter = new PoolMeter(applicationName);
+        using var meter = new NpgsqlPoolUsage();
         await using var worker = await TestWorker.StartAsync(
             new()
             {
@@ -37,8 +39,8 @@ public sealed class ConnectionEconomyTests
         var relay = worker.Services.GetRequiredService<JobEventRelay>();
         await Eventually.WaitForAsync(() => Task.FromResult(relay.Pending), pending => pending == 0, TimeSpan.FromSeconds(5),
             "the 50 JobStarted events to be published and removed from the outbox");
-        var poolMax = meter.Max();
-        var busyInPool = meter.Busy();
+        var pool = worker.Services.GetRequiredService<JobDatabase>().PoolName;
+        var (busyInPool, _, poolMax) = meter.Read(pool);
         var busyOnServer = await BusyOnServerAsync(applicationName);
         var stillInside = gate.Inside;
 
@@ -48,7 +50,7 @@ public sealed class ConnectionEconomyTests
         Assert.That(busyInPool, Is.Zero, "Npgsql pool: connections in use while the handlers run");
         Assert.That(busyOnServer, Is.Zero, "pg_stat_activity: non-idle connections of this worker while the handlers run");
         Assert.That(counts.GetValueOrDefault(JobState.Succeeded), Is.EqualTo(50), TestJobs.Describe(counts));
-        Assert.That(meter.Timeouts(), Is.Zero, "pool timeouts");
+        Assert.That(meter.Timeouts(pool), Is.Zero, "pool timeouts");
     }
 
     private static async Task<long> BusyOnServerAsync(string applicationName)

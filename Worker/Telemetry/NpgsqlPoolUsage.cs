@@ -2,7 +2,10 @@ using System.Diagnostics.Metrics;
 
 namespace JobWorker.Telemetry;
 
-/// <summary>Reads Npgsql's own pool meter (connections in use and idle, timeouts) for one pool, on demand.</summary>
+/// <summary>
+/// Reads Npgsql's own pool meter for one pool, on demand: connections in use and idle, the pool's maximum, and
+/// timeouts. The status log, the bench and the tests read the pool through it.
+/// </summary>
 internal sealed class NpgsqlPoolUsage : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -10,6 +13,7 @@ internal sealed class NpgsqlPoolUsage : IDisposable
     private string _pool = "";
     private long _used;
     private long _idle;
+    private long _max;
     private readonly Dictionary<string, long> _timeouts = [];
     private readonly Lock _timeoutsGate = new();
 
@@ -17,7 +21,7 @@ internal sealed class NpgsqlPoolUsage : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "Npgsql" && instrument.Name is "db.client.connection.count" or "db.client.connection.npgsql.timeouts")
+            if (instrument.Meter.Name == "Npgsql" && instrument.Name is "db.client.connection.count" or "db.client.connection.max" or "db.client.connection.npgsql.timeouts")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -27,25 +31,23 @@ internal sealed class NpgsqlPoolUsage : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Connections of <paramref name="poolName"/> in use and idle right now.</summary>
-    public (long Used, long Idle) Read(string poolName)
+    /// <summary>Connections of <paramref name="poolName"/> in use and idle right now, and its Maximum Pool Size.</summary>
+    public (long Used, long Idle, long Max) Read(string poolName)
     {
         lock (_gate)
         {
-            (_pool, _used, _idle) = (poolName, 0, 0);
+            (_pool, _used, _idle, _max) = (poolName, 0, 0, 0);
             _listener.RecordObservableInstruments();
-            return (_used, _idle);
+            return (_used, _idle, _max);
         }
     }
 
     /// <summary>Times a request for a connection of <paramref name="poolName"/> gave up waiting (pool exhausted), so far.</summary>
     public long Timeouts(string poolName)
     {
+        lock (_timeoutsGate)
         {
-            lock (_timeoutsGate)
-            {
-                return _timeouts.GetValueOrDefault(poolName);
-            }
+            return _timeouts.GetValueOrDefault(poolName);
         }
     }
 
@@ -80,7 +82,11 @@ internal sealed class NpgsqlPoolUsage : IDisposable
             return;
         }
 
-        if (state == "used")
+        if (instrument.Name == "db.client.connection.max")
+        {
+            _max += value;
+        }
+        else if (state == "used")
         {
             _used += value;
         }

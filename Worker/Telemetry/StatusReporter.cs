@@ -49,7 +49,7 @@ internal sealed partial class StatusReporter : BackgroundService
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var (nowFinished, nowResets) = (JobWorkerTelemetry.FinishedJobs, _database.Resets);
-            var (used, idle) = _pool.Read(_database.PoolName);
+            var (used, idle, _) = _pool.Read(_database.PoolName);
             LogStatus(_logger, _slots.Busy, _slots.Capacity, _slots.Waiting, (nowFinished - finished) / _interval.TotalSeconds,
                 used, _database.PoolMax, idle, _consumption.State, _relay.Pending, nowResets - resets);
             (finished, resets) = (nowFinished, nowResets);
