@@ -1,5 +1,6 @@
 using JobWorker.Hosting;
 using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Cli;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.Versioning;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using JobWorker.Hosting;
 using JobWorker.Jobs;

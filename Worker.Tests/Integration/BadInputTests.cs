@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

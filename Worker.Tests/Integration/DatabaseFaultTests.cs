@@ -1,5 +1,5 @@
 using JobWorker.Contracts;
-using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

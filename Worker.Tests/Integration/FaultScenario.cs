@@ -1,7 +1,7 @@
 using JobWorker.Hosting;
 using JobWorker.Contracts;
-using JobWorker.Jobs;
 using Npgsql;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

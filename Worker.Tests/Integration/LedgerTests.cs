@@ -7,6 +7,7 @@ using JobWorker.Telemetry;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using JobWorker.Contracts;
-using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

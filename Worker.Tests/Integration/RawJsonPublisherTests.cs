@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using JobWorker.Jobs;
 using RabbitMQ.Client;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

@@ -1,4 +1,4 @@
-using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

@@ -1,5 +1,5 @@
-using JobWorker.Hosting;
 using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

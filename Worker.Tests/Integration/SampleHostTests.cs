@@ -1,6 +1,6 @@
 using System.Text.Json;
-using JobWorker.Hosting;
 using JobWorker.Jobs;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

@@ -1,5 +1,5 @@
-using JobWorker.Jobs;
 using Npgsql;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 

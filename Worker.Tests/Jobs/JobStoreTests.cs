@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using JobWorker.Jobs;
 using Microsoft.Extensions.Options;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Jobs;
 

@@ -1,6 +1,6 @@
 using JobWorker.Contracts;
-using JobWorker.Jobs;
 using MassTransit;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Messaging;
 

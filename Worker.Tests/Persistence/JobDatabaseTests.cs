@@ -1,6 +1,5 @@
 using JobWorker.Persistence;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace JobWorker.Tests.Persistence;
 

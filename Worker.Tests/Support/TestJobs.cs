@@ -4,6 +4,7 @@ using JobWorker.Jobs;
 using JobWorker.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using JobWorker.Persistence;
 
 namespace JobWorker.Tests;
 

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using System.Diagnostics;
 using JobWorker.Contracts;
-using JobWorker.Hosting;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 
 namespace JobWorker.Benchmarks;
 

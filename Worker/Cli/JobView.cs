@@ -1,5 +1,5 @@
-using JobWorker.Jobs;
 using Spectre.Console;
+using JobWorker.Persistence;
 
 namespace JobWorker.Cli;
 

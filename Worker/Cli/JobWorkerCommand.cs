@@ -39,7 +39,7 @@ public static class JobWorkerCommand
             SubmitCommand.Create(),
             StatusCommand.Create(),
             JobsCommand.Create(),
-            Benchmarks.BenchCommand.Create(configureWorker),
+            BenchCommand.Create(configureWorker),
         };
         root.SetAction((_, _) => RunCommand.RunAsync(configureWorker));
         return root;

@@ -1,13 +1,9 @@
 using System.CommandLine;
-using System.Text.Json;
 using JobWorker.Contracts;
 using JobWorker.Hosting;
 using JobWorker.Jobs;
-using JobWorker.Messaging;
 using JobWorker.Persistence;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace JobWorker.Cli;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using JobWorker.Hosting;
 using JobWorker.Persistence;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace JobWorker.Cli;
 

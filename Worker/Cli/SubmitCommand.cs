@@ -8,9 +8,7 @@ using JobWorker.Messaging;
 using JobWorker.Persistence;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobWorker.Cli;
 

@@ -1,13 +1,10 @@
-using System.Diagnostics;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
-using JobWorker.Resilience;
 using JobWorker.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

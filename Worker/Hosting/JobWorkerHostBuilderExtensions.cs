@@ -2,7 +2,6 @@ using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
 using JobWorker.Resilience;
-using JobWorker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,3 +1,4 @@
+using JobWorker.Persistence;
 namespace JobWorker.Jobs;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using JobWorker.Resilience;
 using Microsoft.Extensions.Options;
+using JobWorker.Persistence;
 
 namespace JobWorker.Jobs;
 

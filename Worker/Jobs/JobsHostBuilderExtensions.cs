@@ -1,5 +1,5 @@
+using JobWorker.Resilience;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -40,6 +40,9 @@ public static class JobsHostBuilderExtensions
     {
         builder.Services.AddJobOptions();
         builder.Services.TryAddSingleton<JobStore>();
+
+        // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
+        builder.Services.TryAddSingleton(TransitionResilience.None);
         return builder;
     }
 

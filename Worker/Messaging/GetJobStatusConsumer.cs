@@ -2,6 +2,7 @@ using System.Text.Json;
 using JobWorker.Contracts;
 using JobWorker.Jobs;
 using MassTransit;
+using JobWorker.Persistence;
 
 namespace JobWorker.Messaging;
 

@@ -3,6 +3,7 @@ using JobWorker.Contracts;
 using JobWorker.Jobs;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using JobWorker.Persistence;
 
 namespace JobWorker.Messaging;
 

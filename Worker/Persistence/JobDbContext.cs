@@ -1,4 +1,3 @@
-using JobWorker.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 

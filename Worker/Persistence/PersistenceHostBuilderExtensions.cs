@@ -4,8 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using JobWorker.Resilience;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace JobWorker.Persistence;
 
@@ -30,9 +28,6 @@ public static class PersistenceHostBuilderExtensions
         services.AddSingleton<IInterceptor, ConnectionHoldInterceptor>();
         services.AddSingleton<IDbContextFactory<JobDbContext>, JobDbContextFactory>();
         services.AddSingleton<DatabaseMigrator>();
-
-        // Command-line tools take errors as they come; the worker replaces this with the full pipeline (AddJobResilience).
-        services.TryAddSingleton(TransitionResilience.None);
 
         if (builder.Configuration.GetValue<bool>($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.MigrateOnStart)}"))
         {

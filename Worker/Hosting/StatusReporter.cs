@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using JobWorker.Telemetry;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
 using JobWorker.Messaging;
@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobWorker.Telemetry;
+namespace JobWorker.Hosting;
 
 /// <summary>
 /// A one-line status log every <c>Telemetry:StatusInterval</c>, so <c>docker logs</c> alone tells how the worker

@@ -1,3 +1,4 @@
+using JobWorker.Telemetry;
 using JobWorker.Jobs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,7 +7,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace JobWorker.Telemetry;
+namespace JobWorker.Hosting;
 
 /// <summary>
 /// Creates the OpenTelemetry SDK (traces from JobWorker, MassTransit and Npgsql; metrics from the same three

@@ -1,9 +1,10 @@
+using JobWorker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Logs;
 
-namespace JobWorker.Telemetry;
+namespace JobWorker.Hosting;
 
 /// <summary>The telemetry block: OpenTelemetry export and the status log.</summary>
 public static class TelemetryHostBuilderExtensions

@@ -1,4 +1,4 @@
-namespace JobWorker.Jobs;
+namespace JobWorker.Persistence;
 
 /// <summary>What a job event tells, by kind: the ledger records one per transition that has an event.</summary>
 internal enum JobEventKind

@@ -1,4 +1,4 @@
-namespace JobWorker.Jobs;
+namespace JobWorker.Persistence;
 
 /// <summary>Where a job is in its life. Stored by name, so operators can read the table directly.</summary>
 internal enum JobState

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using JobWorker.Cli;
+using JobWorker.Benchmarks;
 using JobWorker.Contracts;
 using JobWorker.Hosting;
 using JobWorker.Messaging;
@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Spectre.Console;
 
-namespace JobWorker.Benchmarks;
+namespace JobWorker.Cli;
 
 /// <summary>
 /// <c>jobworker bench</c>: throughput against the database's own ceiling, and the connection economy against

@@ -1,4 +1,4 @@
-namespace JobWorker.Jobs;
+namespace JobWorker.Persistence;
 
 /// <summary>One row of the <c>jobs</c> table: a job's whole recorded life.</summary>
 internal sealed class Job
