@@ -18,7 +18,7 @@ public sealed class BadInputTests
     [OneTimeSetUp]
     public async Task StartWorker()
     {
-        _worker = await TestWorker.StartAsync(new() { ["Jobs:MaxPayloadBytes"] = "1024" });
+        _worker = await TestWorker.StartAsync(new() { ["Submissions:MaxPayloadBytes"] = "1024" });
         _rabbit = new RabbitManagement();
     }
 
@@ -38,11 +38,11 @@ public sealed class BadInputTests
         yield return Case("a missing JobType", id => $$$"""{"jobId": "{{{id}}}", "payload": {}}""", "JobType is missing or empty.", idReadable: true);
         yield return Case("an unknown job type", id => $$$"""{"jobId": "{{{id}}}", "jobType": "teleport"}""", "Unknown job type 'teleport'", idReadable: true);
         yield return Case("an oversized payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 2000)}}}"}}""",
-            "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
+            "the limit (Submissions:MaxPayloadBytes) is 1024", idReadable: true);
         yield return Case("a payload far over the limit", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"blob": "{{{new string('x', 80_000)}}}"}}""",
-            "the limit (Jobs:MaxPayloadBytes) is 1024", idReadable: true);
+            "the limit (Submissions:MaxPayloadBytes) is 1024", idReadable: true);
         yield return Case("a 60-day timeout", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "timeout": "60.00:00:00"}""",
-            "at most 1.00:00:00 (Jobs:MaxTimeout)", idReadable: true);
+            "at most 1.00:00:00 (Submissions:MaxTimeout)", idReadable: true);
         yield return Case("a NUL character in the payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"s": "a\u0000b"}}""",
             "Payload contains a NUL character", idReadable: true);
     }

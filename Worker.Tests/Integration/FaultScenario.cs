@@ -14,7 +14,7 @@ internal sealed class FaultScenario : IAsyncDisposable
     /// <summary>Settings that make recovery quick enough for a test: short backoff cap, breaker and lease.</summary>
     public static Dictionary<string, string?> FastRecovery() => new()
     {
-        ["Resilience:RetryMaxDelay"] = "00:00:01",
+        ["Resilience:TransitionRetryMaxDelay"] = "00:00:01",
         ["Resilience:BreakerBreakDuration"] = "00:00:01",
         ["Resilience:BreakerSamplingDuration"] = "00:00:05",
         ["Jobs:LeaseDuration"] = "00:00:04",

@@ -24,8 +24,8 @@ public sealed class LedgerTests
             new()
             {
                 ["Jobs:ConcurrentJobs"] = "4",
-                ["Jobs:RetryBaseDelay"] = "00:00:30",
-                ["Jobs:RetryMaxDelay"] = "00:00:30",
+                ["Retries:BaseDelay"] = "00:00:30",
+                ["Retries:MaxDelay"] = "00:00:30",
             },
             services =>
             {
@@ -58,7 +58,7 @@ public sealed class LedgerTests
     {
         using var lostReply = new LoseReplyAfterCommit("accept-claim");
         await using var worker = await TestWorker.StartAsync(
-            new() { ["Resilience:RetryBaseDelay"] = "00:00:00.010" },
+            new() { ["Resilience:TransitionRetryBaseDelay"] = "00:00:00.010" },
             services =>
             {
                 services.AddSingleton<IInterceptor>(lostReply).AddSingleton<HandlerRuns>();

@@ -124,11 +124,11 @@ public sealed class SubmitJobConsumerTests
 
     public static IEnumerable<TestCaseData> OutOfRange()
     {
-        yield return new TestCaseData(TestJobs.Submit("noop", timeout: TimeSpan.FromDays(60)), "at most 1.00:00:00 (Jobs:MaxTimeout)")
+        yield return new TestCaseData(TestJobs.Submit("noop", timeout: TimeSpan.FromDays(60)), "at most 1.00:00:00 (Submissions:MaxTimeout)")
             .SetName("A 60-day timeout fails the job with the limit it broke");
         yield return new TestCaseData(TestJobs.Submit("noop", maxAttempts: 1000), "it must be between 1 and 100")
             .SetName("A thousand attempts fail the job with the limit it broke");
-        yield return new TestCaseData(TestJobs.Submit("noop") with { Delay = TimeSpan.FromDays(4000) }, "(Jobs:MaxScheduleAhead)")
+        yield return new TestCaseData(TestJobs.Submit("noop") with { Delay = TimeSpan.FromDays(4000) }, "(Submissions:MaxScheduleAhead)")
             .SetName("A delay past the schedule horizon fails the job with the limit it broke");
         yield return new TestCaseData(TestJobs.Submit("noop") with { RunAt = DateTime.UtcNow.AddHours(1), Delay = TimeSpan.FromHours(1) }, "Give RunAt or Delay, not both.")
             .SetName("Both RunAt and Delay fail the job");

@@ -17,8 +17,8 @@ public sealed class TransitionResilienceTests
         var circuit = new DatabaseCircuit();
         var options = Options.Create(new ResilienceOptions
         {
-            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
-            RetryMaxDelay = TimeSpan.FromMilliseconds(5),
+            TransitionRetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            TransitionRetryMaxDelay = TimeSpan.FromMilliseconds(5),
             BreakerMinimumThroughput = 4,
             BreakerBreakDuration = TimeSpan.FromSeconds(1),
         });

@@ -70,7 +70,7 @@ internal static class JobsCommand
 
             return WithStoreAsync(async (store, services) =>
             {
-                var requeued = await store.RequeueFailedAsync(jobId, Math.Clamp(parse.GetValue(attempts), 1, 100), cancellationToken);
+                var requeued = await store.RequeueFailedAsync(jobId, Math.Clamp(parse.GetValue(attempts), JobLimits.MinAttempts, JobLimits.MaxAttempts), cancellationToken);
                 if (jobId is not null && requeued == 0)
                 {
                     return CliErrors.Report($"job {jobId} is not Failed (or does not exist); nothing to retry", CliErrors.Failed);

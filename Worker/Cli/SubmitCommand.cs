@@ -21,8 +21,8 @@ internal static class SubmitCommand
         var payload = new Option<string>("--payload") { DefaultValueFactory = _ => "{}", Description = "The job's payload as JSON, e.g. '{\"ms\":250}'." };
         var count = new Option<int>("--count") { DefaultValueFactory = _ => 1, Description = "How many jobs to submit, each with its own id." };
         var wait = new Option<bool>("--wait") { Description = "Follow the jobs until each is Succeeded, Failed or Cancelled; exit 0 only if all Succeeded." };
-        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts per job (the worker's Jobs:DefaultMaxAttempts when absent)." };
-        var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Jobs:DefaultTimeout when absent)." };
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts per job (the worker's Submissions:DefaultMaxAttempts when absent)." };
+        var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Submissions:DefaultTimeout when absent)." };
         var at = new Option<DateTimeOffset?>("--at") { Description = "Run the job no earlier than this time, e.g. 2026-12-01T08:00:00Z (UTC unless an offset is given)." };
         var @in = new Option<string?>("--in") { Description = "Run the job no earlier than this long from now: 90s, 10m, 2h, 1d, or hh:mm:ss." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };

@@ -1,3 +1,4 @@
+using JobWorker.Settings;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -27,7 +28,7 @@ public static class HealthEndpoints
     public static IHostApplicationBuilder AddJobWorkerHealth(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<HealthOptions>(HealthOptions.Section);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HealthOptions>>((kestrel, health) => kestrel.ListenAnyIP(health.Value.Port));
 
         // MassTransit adds its bus check (tagged "ready") to the same health check service.

@@ -1,21 +1,27 @@
 using JobWorker.Jobs;
 using JobWorker.Persistence;
+using JobWorker.Settings;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace JobWorker.Hosting;
 
-/// <summary>Logs, once at start, who this worker is and the connection budget it runs with.</summary>
+/// <summary>Logs, once at start, who this worker is, the connection budget it runs with, and any renamed setting it was given.</summary>
 internal sealed partial class StartupReport(
     WorkerIdentity worker, JobHandlerCatalog handlers, JobDatabase database, IOptions<JobOptions> options,
-    ILogger<StartupReport> logger) : IHostedService
+    IConfiguration configuration, ILogger<StartupReport> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         database.Initialize();
         var settings = options.Value;
         LogStarted(logger, worker.Id, settings.QueueName, settings.ConcurrentJobs, database.PoolMax, string.Join(", ", handlers.JobTypes));
+        foreach (var warning in RenamedSettings.Warnings(configuration))
+        {
+            LogRenamedSetting(logger, warning);
+        }
 
         // What N replicas need against what the server allows: replicas x Maximum Pool Size must fit in
         // max_connections minus the connections reserved for superusers (and whatever else connects).
@@ -39,6 +45,9 @@ internal sealed partial class StartupReport(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Worker {WorkerId} consuming queue {Queue}: {Concurrency} concurrent jobs on a pool of at most {PoolMax} connections; job types: {JobTypes}")]
     private static partial void LogStarted(ILogger logger, string workerId, string queue, int concurrency, int poolMax, string jobTypes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogRenamedSetting(ILogger logger, string warning);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Connection budget: each replica opens at most {PoolMax} connections for {Concurrency} concurrent jobs, so N replicas need N x {PoolMax}; the server allows {Available} (max_connections minus superuser_reserved_connections), room for at most {MaxReplicas} replicas")]

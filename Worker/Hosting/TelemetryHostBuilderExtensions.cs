@@ -1,3 +1,4 @@
+using JobWorker.Settings;
 using JobWorker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,7 +13,7 @@ public static class TelemetryHostBuilderExtensions
     /// <summary>OpenTelemetry export (when an OTLP endpoint is set) and the periodic status log.</summary>
     public static IHostApplicationBuilder AddJobTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSettings<TelemetryOptions>(TelemetryOptions.Section);
         builder.Services.AddHostedService<OpenTelemetryService>();
         builder.Services.AddHostedService<StatusReporter>();
         if (OpenTelemetryService.ExportConfigured)

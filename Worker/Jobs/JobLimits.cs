@@ -7,7 +7,7 @@ internal static class JobLimits
     public const int MaxAttempts = 100;
 
     /// <summary>The reason <paramref name="job"/> cannot be accepted as asked, naming the limit; null when it can.</summary>
-    public static string? Check(NewJob job, JobOptions options, DateTime utcNow)
+    public static string? Check(NewJob job, SubmissionOptions options, DateTime utcNow)
     {
         if (job.MaxAttempts is < MinAttempts or > MaxAttempts)
         {
@@ -16,7 +16,7 @@ internal static class JobLimits
 
         if (job.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > options.MaxTimeout))
         {
-            return $"Timeout is {timeout}; it must be positive and at most {options.MaxTimeout} (Jobs:MaxTimeout).";
+            return $"Timeout is {timeout}; it must be positive and at most {options.MaxTimeout} (Submissions:MaxTimeout).";
         }
 
         if (job.RunAt is not null && job.Delay is not null)
@@ -26,12 +26,12 @@ internal static class JobLimits
 
         if (job.Delay is { } delay && (delay < TimeSpan.Zero || delay > options.MaxScheduleAhead))
         {
-            return $"Delay is {delay}; it must be between 0 and {options.MaxScheduleAhead} (Jobs:MaxScheduleAhead).";
+            return $"Delay is {delay}; it must be between 0 and {options.MaxScheduleAhead} (Submissions:MaxScheduleAhead).";
         }
 
         if (job.RunAt is { } runAt && runAt - utcNow > options.MaxScheduleAhead)
         {
-            return $"RunAt is {runAt:O}, more than {options.MaxScheduleAhead} (Jobs:MaxScheduleAhead) from now.";
+            return $"RunAt is {runAt:O}, more than {options.MaxScheduleAhead} (Submissions:MaxScheduleAhead) from now.";
         }
 
         return null;

@@ -29,6 +29,8 @@ internal sealed partial class JobProcessor(
     WorkerIdentity worker,
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
+    IOptions<SubmissionOptions> submissions,
+    IOptions<RetryOptions> retries,
     IOptions<ResilienceOptions> resilience,
     ILogger<JobProcessor> logger)
 {
@@ -41,7 +43,7 @@ internal sealed partial class JobProcessor(
     public async Task<JobIntake> TakeAsync(NewJob job, JsonElement payload, string? problem, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        problem ??= JobLimits.Check(job, settings, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
+        problem ??= JobLimits.Check(job, submissions.Value, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
         Job? claimed;
         JobSlots.Slot slot;
         if (problem is null && job is { RunAt: null, Delay: null })
@@ -209,7 +211,7 @@ internal sealed partial class JobProcessor(
                 var handler = handlers.Resolve(scope.ServiceProvider, claimed.Type)
                     ?? throw new InvalidOperationException(handlers.DescribeUnknown(claimed.Type));
                 var run = new JobRun(claimed.Id, claimed.Type, payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
-                outcome = await runner.RunAsync(handler, run, claimed.Timeout ?? options.Value.DefaultTimeout, running);
+                outcome = await runner.RunAsync(handler, run, claimed.Timeout ?? submissions.Value.DefaultTimeout, running);
             }
             catch (Exception e)
             {
@@ -273,7 +275,7 @@ internal sealed partial class JobProcessor(
 
             default:
                 var retry = outcome.Retryable && claimed.Attempt < claimed.MaxAttempts
-                    ? RetryBackoff.After(claimed.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay)
+                    ? RetryBackoff.After(claimed.Attempt, retries.Value.BaseDelay, retries.Value.MaxDelay)
                     : (TimeSpan?)null;
                 var error = outcome.Error ?? "Unknown error.";
                 recorded = retry is { } after

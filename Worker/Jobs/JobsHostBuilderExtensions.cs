@@ -1,4 +1,5 @@
 using JobWorker.Resilience;
+using JobWorker.Settings;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,16 +47,17 @@ public static class JobsHostBuilderExtensions
         return builder;
     }
 
-    /// <summary>Binds and validates the <c>Jobs</c> and <c>Dispatch</c> sections once, however many building blocks ask for them.</summary>
+    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c> and <c>Dispatch</c> sections once, however many building blocks ask for them.</summary>
     internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
         {
             services.AddSingleton<JobOptionsRegistered>();
-            services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations()
-                .Validate(o => o.DefaultTimeout <= o.MaxTimeout, "Jobs:DefaultTimeout must not be longer than Jobs:MaxTimeout.")
-                .ValidateOnStart();
-            services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+            services.AddSettings<JobOptions>(JobOptions.Section);
+            services.AddSettings<SubmissionOptions>(SubmissionOptions.Section)
+                .Validate(o => o.DefaultTimeout <= o.MaxTimeout, "Submissions:DefaultTimeout must not be longer than Submissions:MaxTimeout.");
+            services.AddSettings<RetryOptions>(RetryOptions.Section);
+            services.AddSettings<DispatchOptions>(DispatchOptions.Section);
         }
 
         return services;

@@ -1,4 +1,5 @@
 using JobWorker.Jobs;
+using JobWorker.Settings;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +17,7 @@ public static class MessagingHostBuilderExtensions
     public static IHostApplicationBuilder AddJobMessaging(this IHostApplicationBuilder builder, bool consumeJobs)
     {
         var services = builder.Services;
-        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<RabbitMqOptions>(RabbitMqOptions.Section);
         services.AddJobOptions();
         services.AddSingleton<IJobBroker, MassTransitJobBroker>();
 

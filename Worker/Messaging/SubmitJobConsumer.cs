@@ -11,7 +11,8 @@ namespace JobWorker.Messaging;
 /// needs nothing more from it (the job is claimed and runs in a slot, is scheduled, or is a duplicate), or moved to
 /// the error queue with the reason when the job can never run.
 /// </summary>
-internal sealed partial class SubmitJobConsumer(JobProcessor processor, IOptions<JobOptions> options, ILogger<SubmitJobConsumer> logger)
+internal sealed partial class SubmitJobConsumer(
+    JobProcessor processor, IOptions<JobOptions> jobs, IOptions<SubmissionOptions> submissions, ILogger<SubmitJobConsumer> logger)
     : IConsumer<SubmitJob>
 {
     public async Task Consume(ConsumeContext<SubmitJob> context)
@@ -24,8 +25,8 @@ internal sealed partial class SubmitJobConsumer(JobProcessor processor, IOptions
             throw new RejectedJobException(reason);
         }
 
-        var problem = SubmitJobValidator.Validate(message, options.Value, out var storedPayload);
-        var job = SubmitJobValidator.ToNewJob(message, options.Value, storedPayload);
+        var problem = SubmitJobValidator.Validate(message, submissions.Value, out var storedPayload);
+        var job = SubmitJobValidator.ToNewJob(message, submissions.Value, QueueNames.Jobs(jobs.Value), storedPayload);
         var intake = await processor.TakeAsync(job, SubmitJobValidator.Payload(message), problem, context.CancellationToken);
         if (intake.Kind == JobIntakeKind.Rejected)
         {

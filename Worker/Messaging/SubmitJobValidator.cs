@@ -14,7 +14,7 @@ internal static class SubmitJobValidator
     /// payload's JSON text to store, rendered once here: JSON null for a rejected job, whose payload may be the very
     /// thing that is wrong. The per-job limits (attempts, timeout, schedule) are the job lifecycle's: see <see cref="JobLimits"/>.
     /// </summary>
-    public static string? Validate(SubmitJob message, JobOptions options, out string storedPayload)
+    public static string? Validate(SubmitJob message, SubmissionOptions options, out string storedPayload)
     {
         storedPayload = "null";
         if (string.IsNullOrWhiteSpace(message.JobType))
@@ -46,7 +46,7 @@ internal static class SubmitJobValidator
         var payloadBytes = Encoding.UTF8.GetByteCount(payload);
         if (payloadBytes > options.MaxPayloadBytes)
         {
-            return $"Payload is {payloadBytes} bytes; the limit (Jobs:MaxPayloadBytes) is {options.MaxPayloadBytes}.";
+            return $"Payload is {payloadBytes} bytes; the limit (Submissions:MaxPayloadBytes) is {options.MaxPayloadBytes}.";
         }
 
         if (payload.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
@@ -65,16 +65,16 @@ internal static class SubmitJobValidator
     private static readonly JsonElement JsonNull = JsonSerializer.SerializeToElement<object?>(null);
 
     /// <summary>What the accept transition stores, with the payload text <see cref="Validate"/> gave.</summary>
-    public static NewJob ToNewJob(SubmitJob message, JobOptions options, string storedPayload) => new(
+    public static NewJob ToNewJob(SubmitJob message, SubmissionOptions submissions, string queue, string storedPayload) => new(
         message.JobId,
         string.IsNullOrWhiteSpace(message.JobType) ? "(none)" : StoredText.Clean(Truncate(message.JobType, JobSchema.MaxTypeLength))!,
         storedPayload,
-        message.MaxAttempts ?? options.DefaultMaxAttempts,
+        message.MaxAttempts ?? submissions.DefaultMaxAttempts,
         message.Timeout,
         message.CorrelationId,
         message.RunAt is { } runAt ? AsUtc(runAt) : null,
         message.Delay,
-        QueueNames.Jobs(options));
+        queue);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

@@ -1,3 +1,4 @@
+using JobWorker.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,7 @@ public static class PersistenceHostBuilderExtensions
     public static IHostApplicationBuilder AddJobPersistence(this IHostApplicationBuilder builder, Func<IServiceProvider, string> applicationName)
     {
         var services = builder.Services;
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<DatabaseOptions>(DatabaseOptions.Section);
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
         services.AddSingleton(sp => new DatabaseClientName(applicationName(sp)));

@@ -1,3 +1,4 @@
+using JobWorker.Settings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -10,7 +11,7 @@ public static class ResilienceHostBuilderExtensions
     public static IHostApplicationBuilder AddJobResilience(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<ResilienceOptions>(ResilienceOptions.Section);
         services.AddSingleton<DatabaseCircuit>();
         services.AddSingleton<TransitionResilience>();
         services.AddHostedService<DatabaseProbe>();

@@ -7,16 +7,16 @@ internal sealed class ResilienceOptions
 {
     public const string Section = "Resilience";
 
-    /// <summary>First backoff after a transient database error; doubles per retry, with jitter, up to <see cref="RetryMaxDelay"/>.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00", ErrorMessage = "Resilience:RetryBaseDelay must be between 1 ms and 1 min.")]
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>First backoff after a transient database error; doubles per retry, with jitter, up to <see cref="TransitionRetryMaxDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00", ErrorMessage = "Resilience:TransitionRetryBaseDelay must be between 1 ms and 1 min.")]
+    public TimeSpan TransitionRetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Longest backoff between retries. A transition is retried until it succeeds or its job is cancelled
     /// (shutdown), so a database outage pauses jobs instead of failing them.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Resilience:RetryMaxDelay must be between 10 ms and 5 min.")]
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Resilience:TransitionRetryMaxDelay must be between 10 ms and 5 min.")]
+    public TimeSpan TransitionRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Share of failed transitions in the sampling window that opens the breaker and pauses consumption.</summary>
     [Range(0.01, 1.0, ErrorMessage = "Resilience:BreakerFailureRatio must be between 0.01 and 1.")]

@@ -35,8 +35,8 @@ internal sealed partial class TransitionResilience
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = settings.RetryBaseDelay,
-                MaxDelay = settings.RetryMaxDelay,
+                Delay = settings.TransitionRetryBaseDelay,
+                MaxDelay = settings.TransitionRetryMaxDelay,
                 OnRetry = args =>
                 {
                     var error = args.Outcome.Exception!;
