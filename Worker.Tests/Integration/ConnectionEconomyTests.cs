@@ -26,11 +26,7 @@ public sealed class ConnectionEconomyTests
                 ["Dispatch:Interval"] = "00:01:00",
                 ["Jobs:LeaseDuration"] = "00:01:00",
             },
-            services =>
-            {
-                services.AddSingleton(gate);
-                services.AddJobHandler<GateJobHandler>(GateJobHandler.JobType);
-            });
+            worker => worker.AddJobHandler<GateJobHandler>(GateJobHandler.JobType).Services.AddSingleton(gate));
         await using var client = await TestClient.StartAsync();
         var jobs = Enumerable.Range(0, 50).Select(_ => TestJobs.Submit(GateJobHandler.JobType, new { ms = 2_000 })).ToList();
 

@@ -27,12 +27,7 @@ public sealed class LedgerTests
                 ["Retries:BaseDelay"] = "00:00:30",
                 ["Retries:MaxDelay"] = "00:00:30",
             },
-            services =>
-            {
-                services.AddSingleton(gate).AddSingleton<HandlerRuns>();
-                services.AddJobHandler<GateJobHandler>(GateJobHandler.JobType);
-                services.AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
-            });
+            worker => worker.AddJobHandler<GateJobHandler>(GateJobHandler.JobType).Services.AddSingleton(gate));
         await using var client = await TestClient.StartAsync();
         var failing = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 1 }, maxAttempts: 2);
         await client.SendAsync(worker.Queue, [failing]);
@@ -59,11 +54,7 @@ public sealed class LedgerTests
         using var lostReply = new LoseReplyAfterCommit("accept-claim");
         await using var worker = await TestWorker.StartAsync(
             new() { ["Resilience:TransitionRetryBaseDelay"] = "00:00:00.010" },
-            services =>
-            {
-                services.AddSingleton<IInterceptor>(lostReply).AddSingleton<HandlerRuns>();
-                services.AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
-            });
+            worker => worker.Services.AddSingleton<IInterceptor>(lostReply));
         await using var client = await TestClient.StartAsync();
         var job = TestJobs.Submit(RecordingJobHandler.JobType);
         lostReply.Target = job.JobId;
@@ -73,7 +64,7 @@ public sealed class LedgerTests
         var done = await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
         Assert.That(lostReply.Fired, Is.EqualTo(1), "the fault must have hit the claim");
         Assert.That(done.Attempt, Is.EqualTo(1), "the retried claim found its own write, not a second attempt");
-        Assert.That(worker.Services.GetRequiredService<HandlerRuns>().For(job.JobId), Is.EqualTo(1));
+        Assert.That(worker.Runs.For(job.JobId), Is.EqualTo(1));
         await Eventually.WaitForAsync(() => Task.FromResult(client.Events.Succeeded(job.JobId)), n => n == 1, Timeout, "its JobSucceeded");
         Assert.That(client.Events.Started(job.JobId), Is.EqualTo(1));
     }

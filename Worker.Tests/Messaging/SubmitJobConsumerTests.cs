@@ -8,28 +8,28 @@ namespace JobWorker.Tests.Messaging;
 public sealed class SubmitJobConsumerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private ConsumerHarness _harness = null!;
+    private TestWorker _worker = null!;
 
     [SetUp]
-    public async Task StartHarness() => _harness = await ConsumerHarness.StartAsync();
+    public async Task StartWorker() => _worker = await TestWorker.StartAsync(inMemoryBus: true);
 
     [TearDown]
-    public async Task StopHarness() => await _harness.DisposeAsync();
+    public async Task StopWorker() => await _worker.DisposeAsync();
 
     [Test]
     public async Task A_job_runs_once_is_recorded_as_succeeded_and_publishes_started_and_succeeded()
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType);
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
-        Assert.That(await _harness.Harness.Published.Any<JobStarted>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobStarted>(x => x.Context.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Succeeded));
         Assert.That(row.Attempt, Is.EqualTo(1));
         Assert.That(row.Result, Is.EqualTo("""{"attempt": 1}"""));
-        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
+        Assert.That(_worker.Runs.For(job.JobId), Is.EqualTo(1));
     }
 
     [Test]
@@ -37,11 +37,11 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit("noop") with { Payload = null };
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        var succeeded = await _harness.Harness.Published.SelectAsync<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).FirstOrDefaultAsync();
+        var succeeded = await _worker.Harness.Published.SelectAsync<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).FirstOrDefaultAsync();
         Assert.That(succeeded?.Context.Message.Result, Is.Null);
-        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.False);
+        Assert.That(await _worker.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.False);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.Payload, Is.EqualTo("null"));
         Assert.That(row.Result, Is.Null);
@@ -52,15 +52,15 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 2 }, maxAttempts: 3);
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
-        var failures = _harness.Harness.Published.Select<JobFailed>(x => x.Context.Message.JobId == job.JobId).Select(x => x.Context.Message).ToList();
+        Assert.That(await _worker.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        var failures = _worker.Harness.Published.Select<JobFailed>(x => x.Context.Message.JobId == job.JobId).Select(x => x.Context.Message).ToList();
         Assert.That(failures.Select(f => f.WillRetry), Is.EqualTo(new[] { true, true }));
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Succeeded));
         Assert.That(row.Attempt, Is.EqualTo(3));
-        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(3));
+        Assert.That(_worker.Runs.For(job.JobId), Is.EqualTo(3));
     }
 
     [Test]
@@ -68,9 +68,9 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 99 }, maxAttempts: 2);
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Attempt, Is.EqualTo(2));
@@ -82,9 +82,9 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 5_000 }, maxAttempts: 1, timeout: TimeSpan.FromMilliseconds(100));
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Error, Does.StartWith("Timed out after 00:00:00.1"));
@@ -95,14 +95,14 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit("delay", new { ms = "soon" }, maxAttempts: 5);
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Attempt, Is.EqualTo(1));
         Assert.That(row.Error, Does.Contain("\"ms\" must be a whole number"));
-        Assert.That(_harness.Harness.Published.Select<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId).Any(), Is.False,
+        Assert.That(_worker.Harness.Published.Select<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId).Any(), Is.False,
             "the handler runs after the delivery is acknowledged: the ledger holds the failure, not the error queue");
     }
 
@@ -111,15 +111,15 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType) with { Delay = TimeSpan.FromSeconds(2) };
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
         var waiting = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(waiting!.State, Is.EqualTo(JobState.Pending), "accepted, not run");
         var done = await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
         Assert.That(done.StartedAt, Is.GreaterThanOrEqualTo(waiting.RunAt));
         Assert.That(done.StartedAt, Is.GreaterThan(done.CreatedAt.AddSeconds(1.9)));
-        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
+        Assert.That(_worker.Runs.For(job.JobId), Is.EqualTo(1));
     }
 
     public static IEnumerable<TestCaseData> OutOfRange()
@@ -141,9 +141,9 @@ public sealed class SubmitJobConsumerTests
     {
         job = job with { JobId = Guid.NewGuid() };
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed), "never left Running or Pending");
         Assert.That(row.Error, Does.Contain(reason));
@@ -156,8 +156,8 @@ public sealed class SubmitJobConsumerTests
         var failing = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 9, nul = true }, maxAttempts: 1);
         var succeeding = TestJobs.Submit(RecordingJobHandler.JobType, new { nul = true });
 
-        await _harness.Harness.Bus.Publish(failing);
-        await _harness.Harness.Bus.Publish(succeeding);
+        await _worker.Harness.Bus.Publish(failing);
+        await _worker.Harness.Bus.Publish(succeeding);
 
         var failed = await TestJobs.WaitForStateAsync(failing.JobId, JobState.Failed, Timeout);
         var succeeded = await TestJobs.WaitForStateAsync(succeeding.JobId, JobState.Succeeded, Timeout);
@@ -170,31 +170,31 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType);
 
-        await _harness.Harness.Bus.Publish(new CancelJob { JobId = job.JobId, Reason = "changed my mind" });
-        Assert.That(await _harness.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId), Is.True);
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(new CancelJob { JobId = job.JobId, Reason = "changed my mind" });
+        Assert.That(await _worker.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Cancelled));
         Assert.That(row.Error, Is.EqualTo("changed my mind"));
-        Assert.That(_harness.Runs.For(job.JobId), Is.Zero);
+        Assert.That(_worker.Runs.For(job.JobId), Is.Zero);
     }
 
     [Test]
     public async Task Cancelling_a_running_job_stops_its_handler_and_ends_it_cancelled()
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 30_000 });
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
         await TestJobs.WaitForStateAsync(job.JobId, JobState.Running, Timeout);
 
-        await _harness.Harness.Bus.Publish(new CancelJob { JobId = job.JobId });
+        await _worker.Harness.Bus.Publish(new CancelJob { JobId = job.JobId });
 
         var cancelled = await TestJobs.WaitForStateAsync(job.JobId, JobState.Cancelled, Timeout);
         Assert.That(cancelled.Error, Is.EqualTo("Cancelled on request."));
         Assert.That(cancelled.FinishedAt - cancelled.StartedAt, Is.LessThan(TimeSpan.FromSeconds(25)), "the handler must have been stopped, not waited out");
-        Assert.That(await _harness.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId && x.Context.Message.Attempt == 1), Is.True);
-        Assert.That(await _harness.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.False);
+        Assert.That(await _worker.Harness.Published.Any<JobCancelled>(x => x.Context.Message.JobId == job.JobId && x.Context.Message.Attempt == 1), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobSucceeded>(x => x.Context.Message.JobId == job.JobId), Is.False);
     }
 
     [Test]
@@ -202,13 +202,13 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit("no-such-type");
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        Assert.That(await _harness.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == job.JobId), Is.True);
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That(row!.State, Is.EqualTo(JobState.Failed));
         Assert.That(row.Error, Does.Contain("Unknown job type 'no-such-type'").And.Contain("delay, noop, record"));
-        Assert.That(await _harness.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
+        Assert.That(await _worker.Harness.Published.Any<JobFailed>(x => x.Context.Message.JobId == job.JobId && !x.Context.Message.WillRetry), Is.True);
     }
 
     [Test]
@@ -216,9 +216,9 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit("noop") with { JobId = Guid.Empty };
 
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
 
-        var fault = await _harness.Harness.Published.SelectAsync<Fault<SubmitJob>>().FirstOrDefaultAsync();
+        var fault = await _worker.Harness.Published.SelectAsync<Fault<SubmitJob>>().FirstOrDefaultAsync();
         Assert.That(fault, Is.Not.Null);
         Assert.That(fault!.Context.Message.Exceptions[0].Message, Is.EqualTo("JobId is missing or empty (is the body a SubmitJob?)."));
         Assert.That(await TestJobs.Store.FindAsync(Guid.Empty, CancellationToken.None), Is.Null);
@@ -229,14 +229,14 @@ public sealed class SubmitJobConsumerTests
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 200 });
 
-        await Task.WhenAll(_harness.Harness.Bus.Publish(job), _harness.Harness.Bus.Publish(job));
-        await _harness.Harness.Bus.Publish(job);
+        await Task.WhenAll(_worker.Harness.Bus.Publish(job), _worker.Harness.Bus.Publish(job));
+        await _worker.Harness.Bus.Publish(job);
 
-        var consumed = await _harness.Harness.Consumed.SelectAsync<SubmitJob>(x => x.Context.Message.JobId == job.JobId).Take(3).CountAsync();
+        var consumed = await _worker.Harness.Consumed.SelectAsync<SubmitJob>(x => x.Context.Message.JobId == job.JobId).Take(3).CountAsync();
         Assert.That(consumed, Is.EqualTo(3));
         await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
-        Assert.That(_harness.Runs.For(job.JobId), Is.EqualTo(1));
-        Assert.That(_harness.Harness.Published.Select<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).Count(), Is.EqualTo(1));
+        Assert.That(_worker.Runs.For(job.JobId), Is.EqualTo(1));
+        Assert.That(_worker.Harness.Published.Select<JobSucceeded>(x => x.Context.Message.JobId == job.JobId).Count(), Is.EqualTo(1));
         Assert.That((await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None))!.Attempt, Is.EqualTo(1));
     }
 
@@ -244,9 +244,9 @@ public sealed class SubmitJobConsumerTests
     public async Task A_status_request_is_answered_from_the_store()
     {
         var job = TestJobs.Submit(RecordingJobHandler.JobType);
-        await _harness.Harness.Bus.Publish(job);
+        await _worker.Harness.Bus.Publish(job);
         await TestJobs.WaitForStateAsync(job.JobId, JobState.Succeeded, Timeout);
-        var client = _harness.Harness.GetRequestClient<GetJobStatus>();
+        var client = _worker.Harness.GetRequestClient<GetJobStatus>();
 
         var known = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = job.JobId });
         var unknown = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = Guid.NewGuid() });

@@ -1,11 +1,16 @@
 using JobWorker.Hosting;
+using MassTransit;
+using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace JobWorker.Tests;
 
-/// <summary>A complete worker in this process, on real PostgreSQL and RabbitMQ, with its own queue.</summary>
+/// <summary>
+/// A complete worker in this process, composed with the public <c>AddJobWorker()</c>, on real PostgreSQL and (unless
+/// <c>inMemoryBus</c>) real RabbitMQ, with its own queue; and the launcher of <c>jobworker</c> processes on the same settings.
+/// </summary>
 internal sealed class TestWorker : IAsyncDisposable
 {
     private TestWorker(IHost host, string queue)
@@ -18,8 +23,19 @@ internal sealed class TestWorker : IAsyncDisposable
     public string Queue { get; }
     public IServiceProvider Services => Host.Services;
 
+    /// <summary>MassTransit's test harness, when the worker runs on its in-memory bus.</summary>
+    public ITestHarness Harness => Services.GetTestHarness();
+
+    /// <summary>Runs of the <see cref="RecordingJobHandler"/> (job type <c>record</c>) every test worker has.</summary>
+    public HandlerRuns Runs => Services.GetRequiredService<HandlerRuns>();
+
+    /// <summary>
+    /// Starts a worker with the built-in handlers and <see cref="RecordingJobHandler"/>, on the test settings with
+    /// <paramref name="settings"/> on top; <paramref name="worker"/> adds to its composition. With
+    /// <paramref name="inMemoryBus"/>, MassTransit's test harness replaces the RabbitMQ transport and keeps the consumers.
+    /// </summary>
     public static async Task<TestWorker> StartAsync(
-        Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, int maxPoolSize = 20)
+        Dictionary<string, string?>? settings = null, Action<JobWorkerBuilder>? worker = null, int maxPoolSize = 20, bool inMemoryBus = false)
     {
         var configuration = Overlay(TestSettings(UniqueQueue(), maxPoolSize), settings);
 
@@ -28,8 +44,14 @@ internal sealed class TestWorker : IAsyncDisposable
         var host = JobWorkerHost.BuildWorker(builder =>
         {
             builder.Configuration.AddInMemoryCollection(configuration);
-            builder.AddJobWorker().AddBuiltInHandlers();
-            services?.Invoke(builder.Services);
+            builder.Services.AddSingleton<HandlerRuns>();
+            var composed = builder.AddJobWorker().AddBuiltInHandlers().AddJobHandler<RecordingJobHandler>(RecordingJobHandler.JobType);
+            worker?.Invoke(composed);
+            if (inMemoryBus)
+            {
+                builder.Services.AddMassTransitTestHarness();
+                builder.Services.Configure<TestHarnessOptions>(o => o.TestTimeout = TimeSpan.FromSeconds(20));
+            }
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token);

@@ -41,7 +41,7 @@ public sealed class TelemetryTests
         var logs = new LogCapture();
         await using var worker = await TestWorker.StartAsync(
             new() { ["Database:SlowStatementThreshold"] = "00:00:00.0000010" },
-            services => services.AddSingleton<ILoggerProvider>(logs));
+            worker => worker.Services.AddSingleton<ILoggerProvider>(logs));
         await using var client = await TestClient.StartAsync();
         var job = TestJobs.Submit("delay", new { ms = 20 });
         var failing = TestJobs.Submit("delay", new { ms = "bad" });
@@ -83,7 +83,7 @@ public sealed class TelemetryTests
         var logs = new LogCapture();
         await using var worker = await TestWorker.StartAsync(
             new() { ["Logging:LogLevel:JobWorker"] = "Information" },
-            services => services.AddSingleton<ILoggerProvider>(logs));
+            worker => worker.Services.AddSingleton<ILoggerProvider>(logs));
 
         var status = await Eventually.WaitForAsync(
             () => Task.FromResult(logs.Entries.FirstOrDefault(e => e.Message.StartsWith("Status: ", StringComparison.Ordinal))),

@@ -63,8 +63,8 @@ public static class MessagingHostBuilderExtensions
         return builder;
     }
 
-    /// <summary>The consumers a worker runs; MassTransit's test harness takes the same list.</summary>
-    internal static void AddJobConsumers(IBusRegistrationConfigurator bus)
+    /// <summary>The consumers a worker runs.</summary>
+    private static void AddJobConsumers(IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<SubmitJobConsumer, SubmitJobConsumerDefinition>();
         bus.AddConsumer<GetJobStatusConsumer, GetJobStatusConsumerDefinition>();
