@@ -42,7 +42,7 @@ public sealed partial class DeploymentFilesTests
     private static string DeployDirectory => Path.Combine(RepoRoot, "deploy");
     private static string KubernetesDirectory => Path.Combine(DeployDirectory, "k8s");
     private static string ComposePath => Path.Combine(DeployDirectory, ComposeFile);
-    private static string DockerfilePath => Path.Combine(RepoRoot, "Dockerfile");
+    private const string SampleDockerfile = "samples/ReportHost/Dockerfile";
 
     private static int DefaultHealthPort => new HealthOptions().Port;
     private static TimeSpan DefaultDrainTimeout => new JobOptions().DrainTimeout;
@@ -391,10 +391,11 @@ public sealed partial class DeploymentFilesTests
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
     }
 
-    [Test]
-    public void Dockerfile_runs_as_a_non_root_user_in_its_runtime_stage()
+    [TestCase("Dockerfile")]
+    [TestCase(SampleDockerfile)]
+    public void Dockerfile_runs_as_a_non_root_user_in_its_runtime_stage(string path)
     {
-        var dockerfile = ParseDockerfile();
+        var dockerfile = ParseDockerfile(path);
         var user = dockerfile.FinalStage.LastOrDefault(i => i.Keyword == "USER");
         Assert.That(user, Is.Not.Null, "the Dockerfile's runtime stage sets no USER, so the worker would run as root");
 
@@ -402,13 +403,14 @@ public sealed partial class DeploymentFilesTests
         // $APP_UID is the .NET images' own variable for their `app` user (1654).
         var nonRoot = name is "app" or "$APP_UID" or "${APP_UID}"
             || (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ? uid != 0 : name != "root");
-        Assert.That(nonRoot, Is.True, $"Dockerfile line {user.Line}: USER {user.Arguments} is root");
+        Assert.That(nonRoot, Is.True, $"{path} line {user.Line}: USER {user.Arguments} is root");
     }
 
-    [Test]
-    public void Dockerfile_runtime_stage_is_the_aspnet_image_of_the_worker_target_framework()
+    [TestCase("Dockerfile")]
+    [TestCase(SampleDockerfile)]
+    public void Dockerfile_runtime_stage_is_the_aspnet_image_of_the_worker_target_framework(string path)
     {
-        var from = ParseDockerfile().FinalStage.First();
+        var from = ParseDockerfile(path).FinalStage.First();
         var image = from.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .First(a => !a.StartsWith("--", StringComparison.Ordinal));
 
@@ -417,7 +419,7 @@ public sealed partial class DeploymentFilesTests
         var version = framework[(framework.IndexOf("Version=v", StringComparison.Ordinal) + "Version=v".Length)..];
 
         Assert.That(image, Does.StartWith($"mcr.microsoft.com/dotnet/aspnet:{version}"),
-            $"Dockerfile line {from.Line}: the runtime stage must be the ASP.NET Core {version} image (the worker serves its health endpoints with Kestrel)");
+            $"{path} line {from.Line}: the runtime stage must be the ASP.NET Core {version} image (the worker serves its health endpoints with Kestrel)");
     }
 
     // ---- environment variables and settings ----
@@ -794,10 +796,10 @@ public sealed partial class DeploymentFilesTests
 
     private sealed record Dockerfile(List<DockerInstruction> All, List<DockerInstruction> FinalStage);
 
-    private static Dockerfile ParseDockerfile()
+    private static Dockerfile ParseDockerfile(string path = "Dockerfile")
     {
         var instructions = new List<DockerInstruction>();
-        var lines = File.ReadAllLines(DockerfilePath);
+        var lines = File.ReadAllLines(Path.Combine(RepoRoot, path));
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].Trim();

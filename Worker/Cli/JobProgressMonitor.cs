@@ -52,7 +52,7 @@ internal sealed class JobProgressMonitor(JobStore store, ConnectionSampler conne
         var done = counts.Where(c => c.Key.IsTerminal()).Sum(c => c.Value);
         return done < ids.Count
             ? CliErrors.Report($"gave up waiting after {timeout}: {ids.Count - done} of {ids.Count} jobs had not finished", CliErrors.Unavailable)
-            : CliErrors.Report($"{ids.Count - succeeded} of {ids.Count} jobs did not succeed (see `jobworker status ID`)", CliErrors.Failed);
+            : CliErrors.Report($"{ids.Count - succeeded} of {ids.Count} jobs did not succeed (see `{CliErrors.Executable} status ID`)", CliErrors.Failed);
     }
 
     private static string FormatLine(TimeSpan elapsed, int total, Dictionary<JobState, int> counts)
