@@ -97,10 +97,32 @@ public sealed class CliTests
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue), "jobs", "retry", job.Id.ToString());
 
         Assert.That(exitCode, Is.EqualTo(0), output);
-        Assert.That(output, Does.Contain("Requeued 1 failed job(s) as Pending, due now"));
+        Assert.That(output, Does.Contain($"Job {job.Id} is Pending again with 1 more attempt(s)"));
         var retried = await TestJobs.WaitForStateAsync(job.Id, JobState.Succeeded, Timeout);
         Assert.That(retried.Attempt, Is.EqualTo(1));
         Assert.That(retried.Error, Is.Null);
+    }
+
+    [Test]
+    public async Task Jobs_cancel_cancels_a_scheduled_job_and_refuses_a_finished_one()
+    {
+        var scheduled = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Delay: TimeSpan.FromHours(1));
+        var finished = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
+        await TestJobs.Store.AcceptAsync(scheduled, CancellationToken.None);
+        await TestJobs.Store.AcceptAsync(finished, CancellationToken.None);
+        await TestJobs.Store.RejectAsync(finished.Id, 0, "done", CancellationToken.None);
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+
+        var (cancelled, output) = await RunAsync(settings, "jobs", "cancel", scheduled.Id.ToString(), "--reason", "not needed");
+        var (refused, refusedOutput) = await RunAsync(settings, "jobs", "cancel", finished.Id.ToString());
+
+        Assert.That(cancelled, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"Job {scheduled.Id} is Cancelled: not needed"));
+        var row = await TestJobs.Store.FindAsync(scheduled.Id, CancellationToken.None);
+        Assert.That((row!.State, row.Error), Is.EqualTo((JobState.Cancelled, "not needed")));
+        Assert.That(refused, Is.EqualTo(1));
+        Assert.That(refusedOutput, Does.Contain("has already finished: nothing to cancel"));
+        Assert.That((await TestJobs.Store.FindAsync(finished.Id, CancellationToken.None))!.State, Is.EqualTo(JobState.Failed));
     }
 
     [Test]
@@ -167,7 +189,7 @@ public sealed class CliTests
             var (second, secondOutput) = await RunAsync(settings, "migrate");
 
             Assert.That(first, Is.EqualTo(0), firstOutput);
-            Assert.That(firstOutput, Does.Contain("Applied 2 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger."));
+            Assert.That(firstOutput, Does.Contain("Applied 3 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger, 20261202000000_OperatorViews."));
             Assert.That(firstOutput, Does.Not.Contain("fail:"), "a fresh database must not log failed commands");
             Assert.That(second, Is.EqualTo(0), secondOutput);
             Assert.That(secondOutput, Does.Contain("nothing to apply"));

@@ -390,7 +390,7 @@ public sealed class JobStoreTests
     }
 
     [Test]
-    public async Task Published_events_leave_the_outbox_and_unconfirmed_ones_are_taken_again_after_their_retry_time()
+    public async Task Published_events_leave_the_outbox_for_the_history_and_unconfirmed_ones_are_taken_again_after_their_retry_time()
     {
         var claimed = await ClaimedAsync();
         var succeeded = (await Store.SucceedAsync(claimed, "1", CancellationToken.None))!;
@@ -398,7 +398,7 @@ public sealed class JobStoreTests
 
         var overdue = await Store.TakeUnpublishedEventsAsync(10_000, CancellationToken.None);
         var takenAgain = await Store.TakeUnpublishedEventsAsync(10_000, CancellationToken.None);
-        await Store.DeletePublishedEventsAsync([succeeded], CancellationToken.None);
+        await Store.MarkEventsPublishedAsync([succeeded], CancellationToken.None);
 
         var started = overdue.Single(e => e.JobId == claimed.Id);
         Assert.That(started.Kind, Is.EqualTo("Started"));

@@ -27,7 +27,7 @@ internal static class TestJobs
     public static async Task<List<string>> EventsAsync(Guid jobId)
     {
         await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
-        var events = await db.Events.AsNoTracking().Where(e => e.JobId == jobId).ToListAsync();
+        var events = await db.Events.AsNoTracking().Where(e => e.JobId == jobId && e.PublishedAt == null).ToListAsync();
         return [.. events.Select(e => $"{e.Kind}@{e.Attempt}{(e.WillRetry ? " (will retry)" : "")}").Order(StringComparer.Ordinal)];
     }
 

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using JobWorker.Jobs;
 using JobWorker.Persistence;
 
 namespace JobWorker.Cli;
@@ -28,16 +29,16 @@ internal static class JobView
         AnsiConsole.Write(table);
     }
 
-    public static void List(IReadOnlyCollection<Job> jobs)
+    public static void List(IReadOnlyCollection<JobSummary> jobs)
     {
         var table = new Table()
             .AddColumn("id").AddColumn("type").AddColumn("state").AddColumn(new TableColumn("attempt").RightAligned())
-            .AddColumn("updated (UTC)").AddColumn("due (UTC)").AddColumn("error");
+            .AddColumn("created (UTC)").AddColumn("due (UTC)").AddColumn("error");
         foreach (var job in jobs)
         {
             table.AddRow(
                 job.Id.ToString(), Markup.Escape(job.Type), job.State.ToString(), $"{job.Attempt}/{job.MaxAttempts}",
-                job.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss"), job.State == JobState.Pending ? job.RunAt.ToString("yyyy-MM-dd HH:mm:ss") : "",
+                job.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss"), job.State == JobState.Pending ? job.RunAt.ToString("yyyy-MM-dd HH:mm:ss") : "",
                 Markup.Escape(Shorten(job.Error ?? "", 60)));
         }
 

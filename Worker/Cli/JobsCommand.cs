@@ -1,21 +1,21 @@
 using System.CommandLine;
-using JobWorker.Contracts;
 using JobWorker.Hosting;
 using JobWorker.Jobs;
+using JobWorker.Messaging;
 using JobWorker.Persistence;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace JobWorker.Cli;
 
-/// <summary><c>jobworker jobs list|show|retry|purge</c>: what an operator does to the jobs table.</summary>
+/// <summary><c>jobworker jobs list|show|retry|cancel|purge</c>: what an operator does to the jobs table, as the dashboard does it.</summary>
 internal static class JobsCommand
 {
-    public static Command Create() => new("jobs", "Inspect and manage jobs: list, show, retry failed ones, purge old ones.")
+    public static Command Create() => new("jobs", "Inspect and manage jobs: list, show, retry failed ones, cancel, purge old ones.")
     {
         List(),
         Show(),
         Retry(),
+        Cancel(),
         Purge(),
     };
 
@@ -23,11 +23,14 @@ internal static class JobsCommand
     {
         var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Pending, Running, Succeeded, Failed, Cancelled)." };
         var type = new Option<string?>("--type") { Description = "Only jobs of this type." };
+        var error = new Option<string?>("--error") { Description = "Only jobs whose error contains this text (case-insensitive)." };
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 50, Description = "At most this many, newest first." };
-        var command = new Command("list", "List jobs, newest first.") { state, type, limit };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async (store, _) =>
+        var command = new Command("list", "List jobs, newest first (as the dashboard's jobs page does).") { state, type, error, limit };
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
         {
-            JobView.List(await store.ListAsync(parse.GetValue(state), parse.GetValue(type), Math.Clamp(parse.GetValue(limit), 1, 10_000), cancellationToken));
+            var filter = new JobFilter { State = parse.GetValue(state), Type = parse.GetValue(type), ErrorContains = parse.GetValue(error) };
+            var jobs = await services.GetRequiredService<JobQueries>().ListAsync(filter, null, Math.Clamp(parse.GetValue(limit), 1, 10_000), cancellationToken);
+            JobView.List(jobs);
             return CliErrors.Ok;
         }));
         return command;
@@ -42,9 +45,9 @@ internal static class JobsCommand
     }
 
     /// <summary>One job as the store records it; <c>jobs show</c> and <c>status</c> both answer with it.</summary>
-    public static Task<int> ShowAsync(Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(async (store, _) =>
+    public static Task<int> ShowAsync(Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(async services =>
     {
-        var job = await store.FindAsync(jobId, cancellationToken);
+        var job = await services.GetRequiredService<JobQueries>().FindAsync(jobId, cancellationToken);
         if (job is null)
         {
             return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
@@ -57,9 +60,11 @@ internal static class JobsCommand
     private static Command Retry()
     {
         var id = new Argument<Guid?>("id") { Description = "The failed job to retry.", Arity = ArgumentArity.ZeroOrOne };
-        var allFailed = new Option<bool>("--failed") { Description = "Retry every failed job." };
+        var allFailed = new Option<bool>("--failed") { Description = "Retry every failed job (narrowed by --type and --error)." };
+        var type = new Option<string?>("--type") { Description = "With --failed: only failed jobs of this type." };
+        var error = new Option<string?>("--error") { Description = "With --failed: only failed jobs whose error contains this text." };
         var attempts = new Option<int>("--attempts") { DefaultValueFactory = _ => 1, Description = "Attempts to grant each retried job." };
-        var command = new Command("retry", "Make failed jobs Pending again, with more attempts; the workers run them.") { id, allFailed, attempts };
+        var command = new Command("retry", "Make failed jobs Pending again, with more attempts; the workers run them.") { id, allFailed, type, error, attempts };
         command.SetAction((parse, cancellationToken) =>
         {
             var jobId = parse.GetValue(id);
@@ -68,19 +73,29 @@ internal static class JobsCommand
                 return Task.FromResult(CliErrors.Report("give either a job id or --failed", CliErrors.BadInput));
             }
 
-            return WithStoreAsync(async (store, services) =>
+            return WithStoreAsync(async services =>
             {
-                var requeued = await store.RequeueFailedAsync(jobId, Math.Clamp(parse.GetValue(attempts), JobLimits.MinAttempts, JobLimits.MaxAttempts), cancellationToken);
-                if (jobId is not null && requeued == 0)
-                {
-                    return CliErrors.Report($"job {jobId} is not Failed (or does not exist); nothing to retry", CliErrors.Failed);
-                }
-
-                var tick = services.GetRequiredService<IOptions<DispatchOptions>>().Value.Interval;
-                Console.WriteLine($"Requeued {requeued} failed job(s) as Pending, due now; a running worker's dispatcher sends them within {tick.TotalSeconds:0.#} s.");
-                return CliErrors.Ok;
+                var control = services.GetRequiredService<JobControl>();
+                var extra = Math.Clamp(parse.GetValue(attempts), JobLimits.MinAttempts, JobLimits.MaxAttempts);
+                var outcome = jobId is { } one
+                    ? await control.RetryAsync(one, extra, cancellationToken)
+                    : await control.RetryMatchingAsync(new JobFilter { State = JobState.Failed, Type = parse.GetValue(type), ErrorContains = parse.GetValue(error) }, extra, cancellationToken);
+                return jobId is not null && !outcome.Applied ? CliErrors.Report(outcome.Message, CliErrors.Failed) : Print(outcome);
             });
         });
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<Guid>("id") { Description = "The job to cancel." };
+        var reason = new Option<string>("--reason") { DefaultValueFactory = _ => "Cancelled by an operator.", Description = "Why; stored as the job's error." };
+        var command = new Command("cancel", "Cancel a pending, scheduled or running job (as a CancelJob does).") { id, reason };
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
+        {
+            var outcome = await services.GetRequiredService<JobControl>().CancelAsync(parse.GetValue(id), parse.GetValue(reason)!, cancellationToken);
+            return outcome.Applied ? Print(outcome) : CliErrors.Report(outcome.Message, CliErrors.Failed);
+        }, withBroker: true));
         return command;
     }
 
@@ -88,8 +103,9 @@ internal static class JobsCommand
     {
         var olderThan = new Option<TimeSpan>("--older-than") { Required = true, Description = "Delete finished jobs that finished longer ago than this, e.g. 7.00:00:00 for 7 days." };
         var command = new Command("purge", "Delete finished jobs (Succeeded, Failed, Cancelled) past their retention.") { olderThan };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async (store, _) =>
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
         {
+            var store = services.GetRequiredService<JobStore>();
             var age = parse.GetValue(olderThan);
             if (age < TimeSpan.Zero)
             {
@@ -103,16 +119,32 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Task<int> WithStoreAsync(Func<JobStore, IServiceProvider, Task<int>> action) => CliErrors.RunAsync(async () =>
+    private static int Print(JobActionOutcome outcome)
+    {
+        Console.WriteLine(outcome.Message);
+        return CliErrors.Ok;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> in a small host: the store, its queries and the operator actions, and with
+    /// <paramref name="withBroker"/> the bus too (publishing only, consuming nothing), for the CancelJob notice.
+    /// </summary>
+    private static Task<int> WithStoreAsync(Func<IServiceProvider, Task<int>> action, bool withBroker = false) => CliErrors.RunAsync(async () =>
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobPersistence(_ => "jobworker-cli");
         builder.AddJobStore();
+        builder.Services.AddSingleton<JobControl>();
+        if (withBroker)
+        {
+            builder.AddJobMessaging(consumeJobs: false);
+        }
+
         using var host = builder.Build();
         await host.StartAsync();
         try
         {
-            return await action(host.Services.GetRequiredService<JobStore>(), host.Services);
+            return await action(host.Services);
         }
         finally
         {

@@ -12,4 +12,7 @@ internal interface IJobBroker
 
     /// <summary>Publishes the event; returns once the broker has confirmed it.</summary>
     Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken);
+
+    /// <summary>Publishes a CancelJob, as other services do: the replica running the job stops it at once.</summary>
+    Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken);
 }

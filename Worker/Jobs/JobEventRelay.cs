@@ -7,8 +7,8 @@ namespace JobWorker.Jobs;
 
 /// <summary>
 /// Publishes the events the ledger recorded (the <c>job_events</c> outbox), at least once. The writer of a transition
-/// hands its event over at once; the relay publishes it, each publish bounded, and deletes what the broker confirmed,
-/// one statement per batch. An event that was not confirmed stays recorded, and a later sweep on any replica
+/// hands its event over at once; the relay publishes it, each publish bounded, and marks what the broker confirmed as
+/// published (it stays as the job's history), one statement per batch. An event that was not confirmed stays recorded, and a later sweep on any replica
 /// (<see cref="SweepAsync"/>, every dispatcher tick) publishes it again. A broker outage delays events; it loses none.
 /// </summary>
 internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, ILogger<JobEventRelay> logger)
@@ -91,7 +91,7 @@ internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, I
         {
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bound.CancelAfter(options.Value.EventRetryAfter);
-            await store.DeletePublishedEventsAsync(published, bound.Token);
+            await store.MarkEventsPublishedAsync(published, bound.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -122,6 +122,6 @@ internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, I
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish {Event} ({Reason}); it stays recorded and is published again after {RetryAfter}")]
     private static partial void LogPublishFailed(ILogger logger, string @event, string reason, TimeSpan retryAfter);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Count} published events from the outbox ({Reason}); they will be published again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark {Count} published events as published ({Reason}); they will be published again")]
     private static partial void LogDeleteFailed(ILogger logger, int count, string reason);
 }

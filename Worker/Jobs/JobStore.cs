@@ -450,7 +450,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             return await db.Database.SqlQuery<OutboxEvent>($"""
                 /* jobworker:take-events */
                 WITH overdue AS (
-                    SELECT job_id, kind, attempt FROM job_events WHERE relay_after < now()
+                    SELECT job_id, kind, attempt FROM job_events WHERE published_at IS NULL AND relay_after < now()
                     ORDER BY relay_after LIMIT {batch} FOR UPDATE SKIP LOCKED
                 )
                 UPDATE job_events e SET relay_after = now() + {RelayAfter}
@@ -462,19 +462,21 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 """).ToListAsync(ct);
         }, cancellationToken);
 
-    private const string DeletePublishedSql = """
+    private const string MarkPublishedSql = """
         /* jobworker:events-published */
-        DELETE FROM job_events e
-        USING unnest($1::uuid[], $2::text[], $3::int[]) AS p(job_id, kind, attempt)
-        WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt
+        UPDATE job_events e SET published_at = now()
+        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS p(job_id, kind, attempt)
+        WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt AND e.published_at IS NULL
         """;
 
-    /// <summary>The broker confirmed these events: they leave the outbox. One statement for the batch.</summary>
-    public Task<int> DeletePublishedEventsAsync(IReadOnlyCollection<OutboxEvent> published, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The broker confirmed these events: they leave the outbox and stay as the job's history. One statement for the batch.
+    /// </summary>
+    public Task<int> MarkEventsPublishedAsync(IReadOnlyCollection<OutboxEvent> published, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("events-published", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.ExecuteAsync(DeletePublishedSql, published, static (p, published) =>
+            return await db.ExecuteAsync(MarkPublishedSql, published, static (p, published) =>
             {
                 p.AddValue(published.Select(e => e.JobId).ToArray());
                 p.AddValue(published.Select(e => e.Kind).ToArray());
@@ -543,40 +545,32 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             return await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, ct);
         }, cancellationToken);
 
-    /// <summary>The newest jobs, optionally only those in <paramref name="state"/> and of <paramref name="type"/>.</summary>
-    public Task<List<Job>> ListAsync(JobState? state, string? type, int limit, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("list", async ct =>
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            var jobs = db.Jobs.AsNoTracking();
-            if (state is { } wanted)
-            {
-                jobs = jobs.Where(j => j.State == wanted);
-            }
-
-            if (type is not null)
-            {
-                jobs = jobs.Where(j => j.Type == type);
-            }
-
-            return await jobs.OrderByDescending(j => j.UpdatedAt).Take(limit).ToListAsync(ct);
-        }, cancellationToken);
-
     /// <summary>
-    /// Failed → Pending, due now, with <paramref name="extraAttempts"/> more attempts, for one job or (with no id)
-    /// every failed one. Returns how many; the workers' dispatchers send their messages within a tick.
+    /// Failed → Pending, due now, with <paramref name="extraAttempts"/> more attempts: the failed jobs
+    /// <paramref name="filter"/> matches (one job when it names an id). Returns how many; the workers' dispatchers send
+    /// their messages within a tick. The CLI's <c>jobs retry</c> and the dashboard's retry both come here.
     /// </summary>
-    public Task<int> RequeueFailedAsync(Guid? id, int extraAttempts, CancellationToken cancellationToken) =>
+    public Task<int> RequeueFailedAsync(Guid? id, JobFilter filter, int extraAttempts, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("requeue-failed", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.Database.ExecuteSqlAsync($"""
-                /* jobworker:requeue-failed */
-                UPDATE jobs
-                SET state = 'Pending', max_attempts = attempt + {extraAttempts}, error = NULL, owner = NULL, lease_expires_at = NULL,
-                    run_at = now(), dispatched_at = NULL, finished_at = NULL, updated_at = now()
-                WHERE state = 'Failed' AND ({id}::uuid IS NULL OR id = {id}::uuid)
-                """, ct);
+            var failed = filter.Apply(db.Jobs.TagWith("jobworker:requeue-failed").Where(j => j.State == JobState.Failed));
+            if (id is { } one)
+            {
+                failed = failed.Where(j => j.Id == one);
+            }
+
+            // DateTime.UtcNow is translated to now(): the database's clock, as in every other transition.
+            return await failed.ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.State, JobState.Pending)
+                .SetProperty(j => j.MaxAttempts, j => j.Attempt + extraAttempts)
+                .SetProperty(j => j.Error, (string?)null)
+                .SetProperty(j => j.Owner, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(j => j.RunAt, _ => DateTime.UtcNow)
+                .SetProperty(j => j.DispatchedAt, (DateTime?)null)
+                .SetProperty(j => j.FinishedAt, (DateTime?)null)
+                .SetProperty(j => j.UpdatedAt, _ => DateTime.UtcNow), ct);
         }, cancellationToken);
 
     /// <summary>Deletes finished jobs (Succeeded, Failed, Cancelled) that finished more than <paramref name="olderThan"/> ago.</summary>

@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the store, slots, processor, dispatcher and recovery, event relay, lease renewal, and the
+    /// The job lifecycle: the store, slots, processor, dispatcher and recovery, event relay, lease renewal, the replica's heartbeat, and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -30,6 +30,7 @@ public static class JobsHostBuilderExtensions
         services.AddSingleton<JobDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         services.AddHostedService<LeaseRenewalService>();
+        services.AddHostedService<ReplicaHeartbeat>();
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -41,6 +42,7 @@ public static class JobsHostBuilderExtensions
     {
         builder.Services.AddJobOptions();
         builder.Services.TryAddSingleton<JobStore>();
+        builder.Services.TryAddSingleton<JobQueries>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);

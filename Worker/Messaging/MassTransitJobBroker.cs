@@ -8,7 +8,7 @@ using JobWorker.Persistence;
 namespace JobWorker.Messaging;
 
 /// <summary>
-/// The job lifecycle's broker calls over MassTransit: SubmitJob for dispatched jobs, and the job events, each bounded by
+/// The job lifecycle's broker calls over MassTransit: SubmitJob for dispatched jobs, the job events, and operators' CancelJob, each bounded by
 /// <c>RabbitMq:PublishTimeout</c>. RabbitMQ.Client can wait for a publisher confirm for ever when the broker restarts
 /// under load, so the bound does not rely on the client honouring cancellation.
 /// </summary>
@@ -63,6 +63,12 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
             }, recorded, bound.Token),
         };
         await publish.WaitAsync(bound.Token);
+    }
+
+    public async Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken)
+    {
+        using var bound = Bound(cancellationToken);
+        await bus.Publish(new CancelJob { JobId = jobId, Reason = reason }, bound.Token).WaitAsync(bound.Token);
     }
 
     private Task Publish<T>(T message, OutboxEvent recorded, CancellationToken cancellationToken) where T : class =>

@@ -14,8 +14,12 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
 
     public DbSet<JobEvent> Events => Set<JobEvent>();
 
+    public DbSet<WorkerHeartbeat> Workers => Set<WorkerHeartbeat>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.HasPostgresExtension("pg_trgm");
+
         var job = modelBuilder.Entity<Job>();
         job.ToTable("jobs");
         job.HasKey(j => j.Id).HasName("pk_jobs");
@@ -40,7 +44,12 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         job.Property(j => j.CancelReason).HasColumnName("cancel_reason");
         job.Property(j => j.ClaimToken).HasColumnName("claim_token");
-        job.HasIndex(j => new { j.State, j.UpdatedAt }).HasDatabaseName("ix_jobs_state_updated_at");
+
+        // The jobs list, newest first, by any filter (the dashboard, `jobs list`); errors searched by trigram.
+        job.HasIndex(j => new { j.CreatedAt, j.Id }).HasDatabaseName("ix_jobs_created_at").IsDescending(true, true);
+        job.HasIndex(j => new { j.State, j.CreatedAt, j.Id }).HasDatabaseName("ix_jobs_state_created_at").IsDescending(false, true, true);
+        job.HasIndex(j => new { j.Type, j.CreatedAt, j.Id }).HasDatabaseName("ix_jobs_type_created_at").IsDescending(false, true, true);
+        job.HasIndex(j => j.Error).HasDatabaseName("ix_jobs_error_trgm").HasMethod("gin").HasOperators("gin_trgm_ops").HasFilter("error IS NOT NULL");
 
         // The dispatcher's query (due Pending jobs), recovery's (lapsed Running leases) and purge's (old finished jobs).
         job.HasIndex(j => new { j.Queue, j.RunAt }).HasDatabaseName("ix_jobs_pending_queue_run_at").HasFilter("state = 'Pending'");
@@ -58,7 +67,21 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         jobEvent.Property(e => e.WorkerId).HasColumnName("worker_id").HasMaxLength(JobSchema.MaxOwnerLength);
         jobEvent.Property(e => e.OccurredAt).HasColumnName("occurred_at");
         jobEvent.Property(e => e.RelayAfter).HasColumnName("relay_after");
-        jobEvent.HasIndex(e => e.RelayAfter).HasDatabaseName("ix_job_events_relay_after");
+        jobEvent.Property(e => e.PublishedAt).HasColumnName("published_at");
+        jobEvent.HasIndex(e => e.RelayAfter).HasDatabaseName("ix_job_events_unpublished").HasFilter("published_at IS NULL");
         jobEvent.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).HasConstraintName("fk_job_events_jobs").OnDelete(DeleteBehavior.Cascade);
+
+        var worker = modelBuilder.Entity<WorkerHeartbeat>();
+        worker.ToTable("workers");
+        worker.HasKey(w => w.Id).HasName("pk_workers");
+        worker.Property(w => w.Id).HasColumnName("id").HasMaxLength(JobSchema.MaxOwnerLength);
+        worker.Property(w => w.Queue).HasColumnName("queue").HasMaxLength(JobSchema.MaxQueueLength).IsRequired();
+        worker.Property(w => w.Slots).HasColumnName("slots");
+        worker.Property(w => w.Busy).HasColumnName("busy");
+        worker.Property(w => w.StartedAt).HasColumnName("started_at");
+        worker.Property(w => w.LastSeenAt).HasColumnName("last_seen_at");
+        worker.Property(w => w.LastProgressAt).HasColumnName("last_progress_at");
+        worker.Property(w => w.StoppedAt).HasColumnName("stopped_at");
+        worker.HasIndex(w => w.LastSeenAt).HasDatabaseName("ix_workers_last_seen_at");
     }
 }

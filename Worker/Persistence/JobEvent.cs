@@ -10,8 +10,9 @@ internal enum JobEventKind
 }
 
 /// <summary>
-/// One row of the <c>job_events</c> outbox: an event a transition recorded in the same statement, waiting to be
-/// published. (JobId, Kind, Attempt) is its identity, so each is recorded once however often a write is retried.
+/// One row of <c>job_events</c>: an event a transition recorded in the same statement. Until it is published it is in
+/// the outbox; after, it stays as the job's history (its attempts, who ran them, when) until the job is purged.
+/// (JobId, Kind, Attempt) is its identity, so each is recorded once however often a write is retried.
 /// </summary>
 internal sealed class JobEvent
 {
@@ -32,4 +33,7 @@ internal sealed class JobEvent
 
     /// <summary>Until then the writer publishes it itself; after it, any replica's relay may.</summary>
     public DateTime RelayAfter { get; set; }
+
+    /// <summary>When the broker confirmed it; null while it is in the outbox.</summary>
+    public DateTime? PublishedAt { get; set; }
 }

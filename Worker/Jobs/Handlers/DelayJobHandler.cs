@@ -4,7 +4,8 @@ namespace JobWorker.Jobs.Handlers;
 
 /// <summary>
 /// Simulates long work: waits <c>{"ms": 250}</c>, or a random time in <c>{"minMs": 50, "maxMs": 500}</c>,
-/// then returns <c>{"sleptMs": n}</c>. For demos, benchmarks and tests.
+/// then returns <c>{"sleptMs": n}</c>. With <c>"failPercent": 20</c> that share of attempts fails after the wait, so
+/// demos have failures to retry. For demos, benchmarks and tests.
 /// </summary>
 internal sealed class DelayJobHandler : IJobHandler
 {
@@ -14,7 +15,13 @@ internal sealed class DelayJobHandler : IJobHandler
     public async Task<JsonElement?> RunAsync(JobRun job, CancellationToken cancellationToken)
     {
         var ms = ReadDelay(job.Payload);
+        var failPercent = ReadFailPercent(job.Payload);
         await Task.Delay(ms, cancellationToken);
+        if (failPercent > 0 && Random.Shared.Next(100) < failPercent)
+        {
+            throw new SimulatedFailureException($"delay: simulated failure after {ms} ms (failPercent {failPercent}).");
+        }
+
         return JsonSerializer.SerializeToElement(new { sleptMs = ms });
     }
 
@@ -44,8 +51,16 @@ internal sealed class DelayJobHandler : IJobHandler
         throw new InvalidJobPayloadException("delay: payload needs \"ms\", or both \"minMs\" and \"maxMs\".");
     }
 
+    internal static int ReadFailPercent(JsonElement payload) =>
+        payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("failPercent", out var value) ? 0
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var percent) && percent is >= 0 and <= 100 ? percent
+        : throw new InvalidJobPayloadException("delay: \"failPercent\" must be a whole number from 0 to 100.");
+
     private static int ReadMilliseconds(JsonElement value, string name) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var ms) && ms is >= 0 and <= MaxDelayMs
             ? ms
             : throw new InvalidJobPayloadException($"delay: \"{name}\" must be a whole number of milliseconds from 0 to {MaxDelayMs}.");
 }
+
+/// <summary>The failure <c>failPercent</c> asks for: an ordinary handler error, retried like any other.</summary>
+internal sealed class SimulatedFailureException(string message) : Exception(message);
