@@ -7,13 +7,17 @@ VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build services services-down migrate demo test bench pack sample clean
+.PHONY: build services browser services-down migrate demo test bench pack sample clean
 
 build:
 	dotnet build JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
 
 services:
 	deploy/local/services.sh up
+
+# Debian's Chromium, which the dashboard's browser tests drive through Playwright.
+browser:
+	deploy/local/browser.sh
 
 services-down:
 	deploy/local/services.sh down
@@ -36,8 +40,8 @@ sample: pack
 	dotnet build samples/ReportHost/ReportHost.csproj -c $(CONFIGURATION) --nologo -v quiet
 
 # Every wait in the suite is bounded; the hang timeout is the last line of defence. The sample host's test runs the
-# sample built from the packages.
-test: services build sample
+# sample built from the packages; the dashboard's tests run in Chromium.
+test: services browser build sample
 	dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
 		--logger "console;verbosity=normal" --blame-hang-timeout 5m
 

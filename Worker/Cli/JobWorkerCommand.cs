@@ -6,7 +6,7 @@ namespace JobWorker.Cli;
 
 /// <summary>
 /// The <c>jobworker</c> command line, for the stock executable and for a team's own: <c>run</c> (the default),
-/// <c>migrate</c>, <c>submit</c>, <c>status</c>, <c>jobs</c> and <c>bench</c>.
+/// <c>migrate</c>, <c>submit</c>, <c>status</c>, <c>jobs</c>, <c>dashboard</c> and <c>bench</c>.
 /// </summary>
 /// <example>
 /// A host of one's own, in its <c>Program.cs</c>:
@@ -39,6 +39,7 @@ public static class JobWorkerCommand
             SubmitCommand.Create(),
             StatusCommand.Create(),
             JobsCommand.Create(),
+            DashboardCommand.Create(),
             BenchCommand.Create(configureWorker),
         };
         root.SetAction((_, _) => RunCommand.RunAsync(configureWorker));

@@ -1,10 +1,13 @@
+using JobWorker.Dashboard;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
 using JobWorker.Telemetry;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +15,7 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace JobWorker.Hosting;
 
-/// <summary>Composes the worker and the CLI's smaller hosts from the same building blocks.</summary>
+/// <summary>Composes the worker, the standalone dashboard and the CLI's smaller hosts from the same building blocks.</summary>
 internal static class JobWorkerHost
 {
     /// <summary>
@@ -33,7 +36,7 @@ internal static class JobWorkerHost
     }
 
     /// <summary>
-    /// The worker as a web host (Kestrel serves the health endpoints): <paramref name="configure"/> composes it, and
+    /// The worker as a web host (Kestrel serves the health endpoints, and the dashboard when it is enabled): <paramref name="configure"/> composes it, and
     /// must call <see cref="JobWorkerHostBuilderExtensions.AddJobWorker"/>.
     /// </summary>
     public static WebApplication BuildWorker(Action<IHostApplicationBuilder> configure)
@@ -44,6 +47,7 @@ internal static class JobWorkerHost
             Args = [],
         });
         ConfigureLogging(builder, quiet: false);
+        UseInMemoryKeys(builder);
         configure(builder);
         if (!builder.HasJobWorker())
         {
@@ -53,8 +57,40 @@ internal static class JobWorkerHost
 
         var app = builder.Build();
         app.MapJobWorkerHealth();
+        app.MapJobWorkerDashboard();
         return app;
     }
+
+    /// <summary>
+    /// The dashboard alone (<c>jobworker dashboard</c>): it reads the ledger and publishes CancelJob, and consumes
+    /// nothing, so it runs apart from the workers. It is on whatever <c>Dashboard:Enabled</c> says; its other settings
+    /// (listener, remote access, actions, token) are the worker's.
+    /// </summary>
+    public static WebApplication BuildDashboard()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        ConfigureLogging(builder, quiet: false);
+        UseInMemoryKeys(builder);
+        builder.Configuration.AddInMemoryCollection([new("Dashboard:Enabled", "true")]);
+        builder.AddJobPersistence(_ => "jobworker-dashboard");
+        builder.AddJobMessaging(consumeJobs: false);
+        builder.AddJobWorkerDashboard();
+        var app = builder.Build();
+        app.MapJobWorkerDashboard();
+        return app;
+    }
+
+    /// <summary>
+    /// The dashboard's antiforgery tokens need data protection keys. The stock hosts keep them in memory: nothing is
+    /// written to disk, and a restart only expires the forms open at the time (the page says to reload). A host that
+    /// needs keys shared between dashboard replicas configures data protection in its own composition, which runs later.
+    /// </summary>
+    private static void UseInMemoryKeys(IHostApplicationBuilder builder) =>
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
 
     private static void ConfigureLogging(IHostApplicationBuilder builder, bool quiet)
     {

@@ -1,3 +1,4 @@
+using JobWorker.Dashboard;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
@@ -13,8 +14,9 @@ public static class JobWorkerHostBuilderExtensions
     /// <summary>
     /// The whole worker, from its blocks: persistence (one data source, a short context per transition), resilience
     /// (the transition pipeline and the database circuit), jobs (the lifecycle), messaging (MassTransit over RabbitMQ,
-    /// consuming the job queue), telemetry and health. Each block binds and validates its own settings. Add job types
-    /// to what it returns; serve the health endpoints with <see cref="HealthEndpoints.MapJobWorkerHealth"/>.
+    /// consuming the job queue), telemetry, health, and the dashboard (off unless <c>Dashboard:Enabled</c>). Each block binds and validates its own settings. Add job types
+    /// to what it returns; serve the health endpoints with <see cref="HealthEndpoints.MapJobWorkerHealth"/> and the dashboard with
+    /// <see cref="DashboardHostBuilderExtensions.MapJobWorkerDashboard"/>.
     /// Calling it again returns the same builder.
     /// </summary>
     public static JobWorkerBuilder AddJobWorker(this IHostApplicationBuilder builder)
@@ -31,6 +33,7 @@ public static class JobWorkerHostBuilderExtensions
         builder.AddJobMessaging(consumeJobs: true);
         builder.AddJobTelemetry();
         builder.AddJobWorkerHealth();
+        builder.AddJobWorkerDashboard();
         builder.Services.AddHostedService<StartupReport>();
         builder.Services.AddHostedService<WorkerShutdown>();
 
