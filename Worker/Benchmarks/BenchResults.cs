@@ -11,6 +11,7 @@ internal sealed record BenchResults(
     ProfileResult Profile,
     EconomyResult? JobWorker,
     EconomyResult? Baseline,
+    DashboardResult? Dashboard,
     IReadOnlyList<TargetResult> Targets);
 
 /// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
@@ -39,5 +40,10 @@ internal sealed record EconomyResult(string Design, int Jobs, int Succeeded, dou
 
 /// <summary>What one noop job costs the worker itself (start-up and publishing excluded).</summary>
 internal sealed record ProfileResult(int Jobs, double AllocatedKbPerJob, double CpuMsPerJob, int Gen0Collections);
+
+/// <summary>The dashboard's queries on a ledger of <see cref="Rows"/> jobs: each one's p50 and p95, warm.</summary>
+internal sealed record DashboardResult(int Rows, double SeedSeconds, IReadOnlyList<QueryTiming> Queries);
+
+internal sealed record QueryTiming(string Query, double P50Ms, double P95Ms);
 
 internal sealed record TargetResult(string Target, string Measured, bool Met);

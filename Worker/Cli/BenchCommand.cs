@@ -40,13 +40,34 @@ internal static class BenchCommand
         var jobs = new Option<int>("--jobs") { DefaultValueFactory = _ => 4000, Description = "Noop jobs per throughput run." };
         var output = new Option<string>("--output") { DefaultValueFactory = _ => "bench-results.json", Description = "Where to write the figures as JSON." };
         var quick = new Option<bool>("--quick") { Description = "Only the database ceiling, the noop drain and the hot path (about a minute)." };
-        var command = new Command("bench", $"Benchmark against the configured PostgreSQL and RabbitMQ, in a database of its own ({BenchDatabase}).") { jobs, output, quick };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
-            RunAsync(configureWorker, Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), parse.GetValue(output)!, parse.GetValue(quick), cancellationToken)));
+        var dashboard = new Option<bool>("--dashboard") { Description = "Only the dashboard's queries on a big ledger (--rows jobs)." };
+        var rows = new Option<int>("--rows") { DefaultValueFactory = _ => 1_000_000, Description = "Jobs in the ledger the dashboard's queries are timed on." };
+        var command = new Command("bench", $"Benchmark against the configured PostgreSQL and RabbitMQ, in a database of its own ({BenchDatabase}).")
+        {
+            jobs, output, quick, dashboard, rows,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => parse.GetValue(dashboard)
+            ? RunDashboardAsync(Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000), parse.GetValue(output)!, cancellationToken)
+            : RunAsync(configureWorker, Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000),
+                parse.GetValue(output)!, parse.GetValue(quick), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, string output, bool quick, CancellationToken cancellationToken)
+    /// <summary>The dashboard's queries alone: no broker, no worker.</summary>
+    private static async Task<int> RunDashboardAsync(int rows, string output, CancellationToken cancellationToken)
+    {
+        var builder = JobWorkerHost.CreateBuilder(quiet: true);
+        builder.AddJobPersistence(_ => "jobworker-bench");
+        using var host = builder.Build();
+        var bench = await CreateDatabaseAsync(host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, cancellationToken);
+        var result = await Step($"Dashboard: its queries on a ledger of {rows:N0} jobs", () => DashboardScenario.RunAsync(bench, rows, cancellationToken));
+        PrintDashboard(result);
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+        AnsiConsole.WriteLine($"Figures written to {Path.GetFullPath(output)}");
+        return CliErrors.Ok;
+    }
+
+    private static async Task<int> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, int rows, string output, bool quick, CancellationToken cancellationToken)
     {
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobMessaging(consumeJobs: false);
@@ -68,7 +89,7 @@ internal static class BenchCommand
         if (quick)
         {
             await host.StopAsync(cancellationToken);
-            return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, null, [], profile, null, null, []), output, cancellationToken);
+            return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, null, [], profile, null, null, null, []), output, cancellationToken);
         }
 
         var concurrency = await Step($"Drain: {SlowJobs} x {SlowJob.TotalMilliseconds:F0} ms jobs, {SlowSlots} concurrent, pool {SlowPool}, one replica",
@@ -89,9 +110,11 @@ internal static class BenchCommand
             () => ConnectionEconomyScenario.RunJobWorkerAsync(configureWorker, bench, sender, cancellationToken));
         var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
+        var dashboard = await Step($"Dashboard: its queries on a ledger of {rows:N0} jobs",
+            () => DashboardScenario.RunAsync(bench, rows, cancellationToken));
         await host.StopAsync(cancellationToken);
 
-        return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, concurrency, throughput, profile, jobWorker, baseline, []),
+        return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, concurrency, throughput, profile, jobWorker, baseline, dashboard, []),
             output, cancellationToken);
     }
 
@@ -142,6 +165,13 @@ internal static class BenchCommand
         if (r.Baseline is { } b)
         {
             targets.Add(new("Baseline exhausts the pool", $"{b.PoolTimeouts} timeouts, {b.Succeeded}/{b.Jobs} succeeded", b.PoolTimeouts > 0));
+        }
+
+        if (r.Dashboard is { } d)
+        {
+            var slowest = d.Queries.MaxBy(q => q.P95Ms)!;
+            targets.Add(new($"Dashboard at {d.Rows:N0} jobs: every query p95 <= {DashboardQueryTargetMs} ms",
+                $"slowest: {slowest.Query}, p95 {slowest.P95Ms:F1} ms", slowest.P95Ms <= DashboardQueryTargetMs));
         }
 
         return targets;
@@ -201,7 +231,27 @@ internal static class BenchCommand
             targets.AddRow(t.Target, Markup.Escape(t.Measured), t.Met ? "[green]yes[/]" : "[red]no[/]");
         }
 
+        if (results.Dashboard is { } dashboard)
+        {
+            PrintDashboard(dashboard);
+        }
+
         AnsiConsole.Write(targets);
+    }
+
+    /// <summary>The budget for one dashboard query on a big ledger: a page makes at most four, and must render well under 200 ms.</summary>
+    private const double DashboardQueryTargetMs = 100;
+
+    private static void PrintDashboard(DashboardResult result)
+    {
+        var table = new Table().Title($"Dashboard queries on {result.Rows:N0} jobs (seeded in {result.SeedSeconds:F0} s), warm, 30 runs each")
+            .AddColumns("query", "p50 ms", "p95 ms");
+        foreach (var q in result.Queries)
+        {
+            table.AddRow(Markup.Escape(q.Query), $"{q.P50Ms:F1}", $"{q.P95Ms:F1}");
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>A fresh, migrated database for the benchmark, so its rows never mix with real jobs.</summary>

@@ -24,6 +24,9 @@ internal static class DashboardEndpoints
     private static readonly TimeSpan ReplicasSeenWithin = TimeSpan.FromHours(1);
     private static readonly TimeSpan ChartWindow = TimeSpan.FromMinutes(59);
 
+    /// <summary>Succeeded is counted over this window: the one state that grows without end.</summary>
+    public static readonly TimeSpan SucceededWindow = TimeSpan.FromHours(24);
+
     public static void Map(IEndpointRouteBuilder endpoints, DashboardOptions options)
     {
         var group = endpoints.MapGroup(options.Path).ExcludeFromDescription();
@@ -83,7 +86,7 @@ internal static class DashboardEndpoints
     private static async Task<IResult> OverviewAsync(HttpContext context, JobQueries queries, BrokerQueues broker)
     {
         var ct = context.RequestAborted;
-        var counts = await queries.CountByStateAsync(ct);
+        var counts = await queries.CountByStateAsync(SucceededWindow, ct);
         var minutes = await queries.FinishedPerMinuteAsync(ChartWindow, ct);
         var due = await queries.DueSoonAsync(10, ct);
         var replicas = await queries.ReplicasAsync(ReplicasSeenWithin, ct);

@@ -235,7 +235,8 @@ internal static class DashboardPages
         foreach (var (state, count) in counts)
         {
             html.Raw($"<li><a class=\"count count-{state.ToString().ToLowerInvariant()}\" href=\"{Html.Attribute(JobsUrl(frame.BasePath, new JobFilter { State = state }, null))}\">")
-                .Raw($"<span class=\"label\">{state}</span><span class=\"value\" id=\"count-{state}\">").Number(count).Raw("</span></a></li>");
+                .Raw($"<span class=\"label\">{state}{(state == JobState.Succeeded ? $", last {DashboardEndpoints.SucceededWindow.TotalHours:0} h" : "")}</span>")
+                .Raw($"<span class=\"value\" id=\"count-{state}\">").Number(count).Raw("</span></a></li>");
         }
 
         html.Raw("</ul></section>");
@@ -323,7 +324,7 @@ internal static class DashboardPages
         {
             html.Raw("<tr><td>");
             JobLink(html, frame, job.Id);
-            html.Raw("</td><td>").Text(job.Type).Raw("</td><td>").Time(job.RunAt).Raw("</td><td>").Text(Html.Duration(job.RunAt - now)).Raw("</td></tr>");
+            html.Raw("</td><td>").Text(job.Type).Raw("</td><td>").Time(job.RunAt).Raw("</td><td class=\"nowrap\">").Text(Html.Duration(job.RunAt - now)).Raw("</td></tr>");
         }
 
         html.Raw("</tbody></table></section>");

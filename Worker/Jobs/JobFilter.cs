@@ -27,6 +27,12 @@ internal sealed record JobFilter
 
     public static JobFilter All { get; } = new();
 
+    /// <summary>
+    /// Whether jobs in <paramref name="state"/> can match at all: a Succeeded job has no error (success clears it), so
+    /// a search of errors never needs to read the Succeeded jobs, by far the most numerous.
+    /// </summary>
+    public bool CanMatch(JobState state) => (State is null || State == state) && (ErrorContains is null || state != JobState.Succeeded);
+
     public bool IsEmpty => this == All;
 
     /// <summary>Only the jobs this filter matches.</summary>
