@@ -131,7 +131,7 @@ public sealed partial class DashboardAccessTests
         await using var client = await TestClient.StartAsync();
         await using var dashboard = WorkerProcess.Start(TestWorker.Executable, settings, "dashboard");
         using var http = Client(port);
-        await Eventually.WaitForAsync(async () => await TryGetAsync(http, "/dashboard/"), answered => answered, Timeout, "jobworker dashboard to answer");
+        await dashboard.WaitUntilReadyAsync(Timeout);
 
         var job = TestJobs.Submit("noop");
         await client.SendAsync(queue, [job]);
@@ -142,24 +142,13 @@ public sealed partial class DashboardAccessTests
         Assert.That(await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None), Is.Null, "no job was accepted");
         Assert.That(dashboard.Output, Does.Contain($"Dashboard at http://127.0.0.1:{port}/dashboard/"));
         Assert.That(dashboard.HasExited, Is.False);
+        Assert.That(await dashboard.IsReadyAsync(), Is.True, "its /health/ready: the database answers and the bus is connected");
     }
 
     private static (string Messages, string Consumers)? QueueRow(string html, string queue)
     {
         var match = Regex.Match(html, $"<td>{Regex.Escape(queue)}</td><td class=\"num\">([\\d,]+)</td><td class=\"num\">([\\d,]+)</td>");
         return match.Success ? (match.Groups[1].Value, match.Groups[2].Value) : null;
-    }
-
-    private static async Task<bool> TryGetAsync(HttpClient http, string path)
-    {
-        try
-        {
-            return (await http.GetAsync(path)).IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Posts a form as a page would: with the antiforgery field from the sign-in page and its cookie.</summary>

@@ -195,7 +195,8 @@ public sealed partial class DeploymentFilesTests
     {
         var problems = new List<string>();
 
-        var deployments = KubernetesContainers().Where(c => c.Kind == "Deployment").ToList();
+        // Only what runs jobs drains them: the dashboard (`jobworker dashboard`) and migrate hold none.
+        var deployments = KubernetesContainers().Where(c => c.Kind == "Deployment" && RunsJobs(Get(c.Node, "args"))).ToList();
         Assert.That(deployments, Is.Not.Empty, "no jobworker container in a Deployment under deploy/k8s");
         foreach (var container in deployments)
         {
@@ -210,8 +211,8 @@ public sealed partial class DeploymentFilesTests
                 problems.Add($"{where}: terminationGracePeriodSeconds ({grace.TotalSeconds} s) must be greater than Jobs:DrainTimeout ({drain.TotalSeconds} s)");
         }
 
-        var workers = ComposeServices().Where(s => s.IsJobWorker && !IsOneShot(s)).ToList();
-        Assert.That(workers, Is.Not.Empty, "no long-running jobworker service in the compose file");
+        var workers = ComposeServices().Where(s => s.IsJobWorker && RunsJobs(Get(s.Node, "command"))).ToList();
+        Assert.That(workers, Is.Not.Empty, "no jobworker service that runs jobs in the compose file");
         foreach (var service in workers)
         {
             var where = $"{Relative(ComposePath)}: service {service.Name}";
@@ -674,13 +675,14 @@ public sealed partial class DeploymentFilesTests
     }
 
     /// <summary>A service running <c>jobworker migrate</c>, which exits instead of draining jobs.</summary>
-    private static bool IsOneShot(ComposeService service) =>
-        Get(service.Node, "command") switch
-        {
-            YamlSequenceNode command => command.Children.OfType<YamlScalarNode>().Any(s => s.Value == "migrate"),
-            YamlScalarNode command => command.Value?.Split(' ').Contains("migrate") == true,
-            _ => false,
-        };
+    /// <summary>Whether a command (compose <c>command</c>, Kubernetes <c>args</c>) runs the worker: absent (the image's default, <c>run</c>) or <c>run</c>.</summary>
+    private static bool RunsJobs(YamlNode? command) => command switch
+    {
+        null => true,
+        YamlSequenceNode list => list.Children.OfType<YamlScalarNode>().FirstOrDefault()?.Value is null or "run",
+        YamlScalarNode text => text.Value?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() is null or "run",
+        _ => true,
+    };
 
     private static TimeSpan? ParseComposeDuration(string text)
     {

@@ -27,17 +27,33 @@ public static class HealthEndpoints
     /// </summary>
     public static IHostApplicationBuilder AddJobWorkerHealth(this IHostApplicationBuilder builder)
     {
-        var services = builder.Services;
-        services.AddSettings<HealthOptions>(HealthOptions.Section);
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HealthOptions>>((kestrel, health) => kestrel.ListenAnyIP(health.Value.Port));
-
         // MassTransit adds its bus check (tagged "ready") to the same health check service.
-        services.AddHealthChecks()
+        builder.AddHealthListener()
             .AddCheck<JobSlotsHealthCheck>("slots", tags: [LiveTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
             .AddCheck<ConsumptionHealthCheck>("consumption", tags: [ReadyTag])
             .AddCheck<DispatcherHealthCheck>("dispatcher", tags: [ReadyTag]);
         return builder;
+    }
+
+    /// <summary>
+    /// The standalone dashboard's health (<c>jobworker dashboard</c>), on the same listener and endpoints: live while the
+    /// process answers, ready while the database answers and the bus is connected. It runs no jobs, so it has no slots,
+    /// consumption or dispatcher to report.
+    /// </summary>
+    internal static IHostApplicationBuilder AddDashboardHealth(this IHostApplicationBuilder builder)
+    {
+        builder.AddHealthListener().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>The <c>Health</c> settings and Kestrel bound to <c>Health:Port</c> on all interfaces.</summary>
+    private static IHealthChecksBuilder AddHealthListener(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSettings<HealthOptions>(HealthOptions.Section);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HealthOptions>>((kestrel, health) => kestrel.ListenAnyIP(health.Value.Port));
+        return services.AddHealthChecks();
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ internal static class JobWorkerHost
 
     /// <summary>
     /// The dashboard alone (<c>jobworker dashboard</c>): it reads the ledger and publishes CancelJob, and consumes
-    /// nothing, so it runs apart from the workers. It is on whatever <c>Dashboard:Enabled</c> says; its other settings
+    /// nothing, so it runs apart from the workers. It serves the health endpoints on <c>Health:Port</c> too, for its probes. It is on whatever <c>Dashboard:Enabled</c> says; its other settings
     /// (listener, remote access, actions, token) are the worker's.
     /// </summary>
     public static WebApplication BuildDashboard()
@@ -79,7 +79,9 @@ internal static class JobWorkerHost
         builder.AddJobPersistence(_ => "jobworker-dashboard");
         builder.AddJobMessaging(consumeJobs: false);
         builder.AddJobWorkerDashboard();
+        builder.AddDashboardHealth();
         var app = builder.Build();
+        app.MapJobWorkerHealth();
         app.MapJobWorkerDashboard();
         return app;
     }
