@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo: two worker processes on one queue, 1,000 delay jobs of 50-500 ms,
-# live progress, and a summary. Exits 0 only when every job Succeeded.
+# live progress, and a summary. Exits 0 only when every job Succeeded. Worker 1 serves the dashboard
+# (http://127.0.0.1:8090/dashboard/) with actions on, behind a token made up for this run; beside the main
+# batch, 60 jobs that fail a third of the time and 10 scheduled for later give it something to show.
 set -euo pipefail
 jobworker=${1:?usage: demo.sh PATH_TO_JOBWORKER}
 logs=${JOBWORKER_DEV_DIR:-/tmp/jobworker-dev}/demo
@@ -16,11 +18,21 @@ stop_workers() {
 }
 trap stop_workers EXIT
 
+# A dashboard token for this run only: a secret is never committed, so the demo makes one up.
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+dashboard=http://127.0.0.1:8090/dashboard/
+
 # Two replicas on one machine: each needs its own health port. A status line every 2 s in their logs.
 for n in 1 2; do
+  if [ "$n" -eq 1 ]; then
+    export Dashboard__Enabled=true Dashboard__ActionsEnabled=true Dashboard__Token=$token
+  else
+    unset Dashboard__Enabled Dashboard__ActionsEnabled Dashboard__Token
+  fi
   Health__Port=$((8080 + n)) Telemetry__StatusInterval=00:00:02 "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
   pids+=($!)
 done
+unset Dashboard__Enabled Dashboard__ActionsEnabled Dashboard__Token
 
 # A worker is ready once /health/ready answers 200 (database, bus, consumption, dispatcher); a minute at most.
 for n in 1 2; do
@@ -46,6 +58,15 @@ health() {
 }
 
 health
+echo
+echo "Dashboard: $dashboard  (sign in with token $token to retry or cancel jobs)"
+echo
+
+# Something for the dashboard besides the main batch: jobs that fail a third of the time (one attempt each, so the
+# failures stay for the Failed list and its retry button) and jobs scheduled ten minutes ahead (due soon).
+"$jobworker" submit --type delay --payload '{"minMs": 100, "maxMs": 2000, "failPercent": 33}' --count 60 --max-attempts 1 >/dev/null
+"$jobworker" submit --type delay --payload '{"ms": 200}' --count 10 --in 10m >/dev/null
+
 # Mid-run, show what an operator sees in `docker logs`: each worker's latest status line, and its health.
 ( sleep 4
   for n in 1 2; do echo "worker $n  $(grep -o 'Status: .*' "$logs/worker-$n.log" | tail -n 1)"; done
@@ -56,4 +77,11 @@ status=0
 "$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00 || status=$?
 wait "$observer" 2>/dev/null || true
 echo "Worker logs: $logs/worker-1.log, $logs/worker-2.log"
+echo "The jobs that failed on purpose (failPercent): ${dashboard}jobs?state=Failed&error=simulated"
+
+# At a terminal, the dashboard stays up until Enter (ten minutes at most); in CI the demo ends here.
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "The dashboard stays up at $dashboard (token $token). Press Enter to stop the workers."
+  read -r -t 600 || true
+fi
 exit "$status"
