@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace JobWorker.Tests.Dashboard;
 
@@ -102,6 +103,35 @@ public sealed partial class DashboardAccessTests
         Assert.That(session, Is.Not.Null);
         Assert.That(session!.HttpOnly, Is.True);
         Assert.That(session.Value, Does.Not.Contain(Token), "the cookie holds a keyed hash, not the token");
+    }
+
+    [Test]
+    [Category("Slow")]
+    public async Task While_the_database_is_down_a_page_says_so_and_answers_again_once_it_is_back()
+    {
+        var port = DashboardBrowser.FreePort();
+        await using var worker = await TestWorker.StartAsync(new() { ["Dashboard:Enabled"] = "true", ["Dashboard:Port"] = port.ToString() });
+        using var http = Client(port);
+        Assert.That((await http.GetAsync("/dashboard/")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        HttpResponseMessage down;
+        await LocalServices.StopAsync("postgres");
+        try
+        {
+            down = await http.GetAsync("/dashboard/jobs");
+        }
+        finally
+        {
+            await LocalServices.StartAsync("postgres");
+        }
+
+        Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await down.Content.ReadAsStringAsync(), Does.Contain("The job database did not answer"));
+        await Eventually.WaitForAsync(async () => (await http.GetAsync("/dashboard/")).StatusCode, status => status == HttpStatusCode.OK, Timeout,
+            "the overview to answer again once PostgreSQL is back");
+
+        // The restart closed the idle connections of the tests' own pools too.
+        NpgsqlConnection.ClearAllPools();
     }
 
     [TestCase("Dashboard:ActionsEnabled", "true", "Dashboard:ActionsEnabled needs Dashboard:Token")]

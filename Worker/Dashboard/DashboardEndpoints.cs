@@ -3,12 +3,14 @@ using System.Reflection;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
+using JobWorker.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Npgsql;
 
 namespace JobWorker.Dashboard;
 
@@ -51,7 +53,23 @@ internal static class DashboardEndpoints
             }
 
             var refusal = context.RequestServices.GetRequiredService<DashboardAccess>().RefuseViewing(context);
-            return refusal is null ? await next(invocation) : Results.Text(refusal, statusCode: StatusCodes.Status403Forbidden);
+            if (refusal is not null)
+            {
+                return Results.Text(refusal, statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            try
+            {
+                return await next(invocation);
+            }
+            catch (Exception e) when (!context.RequestAborted.IsCancellationRequested
+                && (ExceptionChain.Find<NpgsqlException>(e) is not null || e is OperationCanceledException or TimeoutException))
+            {
+                // The database is away or slow: say so, and let the live refresh try again.
+                return Page(DashboardPages.Message(Frame(context), "Database unavailable",
+                    $"The job database did not answer ({DatabaseErrors.Describe(e)}). Nothing was changed by this request; the page tries again on its own."),
+                    StatusCodes.Status503ServiceUnavailable);
+            }
         });
 
         group.MapGet("/", OverviewAsync);
@@ -161,6 +179,9 @@ internal static class DashboardEndpoints
         return Back(context, form["returnTo"], "Signed in: you can retry and cancel jobs.");
     }
 
+    /// <summary>The longest an action may wait for the database (a transition retries while the database is away).</summary>
+    private static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>Runs an operator's action once the request has passed every check, and redirects back with its outcome.</summary>
     private static async Task<IResult> ActAsync(HttpContext context, bool signIn, Func<CancellationToken, Task<JobActionOutcome>> action)
     {
@@ -181,7 +202,19 @@ internal static class DashboardEndpoints
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var outcome = await action(context.RequestAborted);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        bound.CancelAfter(ActionTimeout);
+        JobActionOutcome outcome;
+        try
+        {
+            outcome = await action(bound.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            outcome = new JobActionOutcome(false,
+                $"The job database did not answer within {ActionTimeout.TotalSeconds:0} s, so the action may not have been applied: look at the job again before repeating it.");
+        }
+
         return Back(context, form["returnTo"], outcome.Message);
     }
 
