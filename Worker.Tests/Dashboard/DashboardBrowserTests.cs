@@ -15,6 +15,9 @@ namespace JobWorker.Tests.Dashboard;
 public sealed class DashboardBrowserTests
 {
     private const string Token = "browser-test-token-0123456789";
+
+    /// <summary>A job type only the bulk-retry test submits (the recording handler again), so its filter matches its jobs alone.</summary>
+    private const string BulkType = "record-bulk";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private TestWorker _worker = null!;
     private TestClient _client = null!;
@@ -34,7 +37,7 @@ public sealed class DashboardBrowserTests
             ["Dashboard:ActionsEnabled"] = "true",
             ["Dashboard:Token"] = Token,
             ["Dashboard:RefreshInterval"] = "00:00:00.500",
-        });
+        }, worker => worker.AddJobHandler<RecordingJobHandler>(BulkType));
         _client = await TestClient.StartAsync();
         _browser = await DashboardBrowser.LaunchAsync();
         _baseUrl = $"http://127.0.0.1:{port}";
@@ -135,6 +138,32 @@ public sealed class DashboardBrowserTests
         var row = await TestJobs.Store.FindAsync(job.JobId, CancellationToken.None);
         Assert.That((row!.State, row.Attempt, row.MaxAttempts), Is.EqualTo((JobState.Succeeded, 2, 2)));
         await DashboardBrowser.ScreenshotAsync(page, "job-retried");
+    }
+
+    [Test]
+    public async Task Retrying_every_failed_job_of_a_filter_requeues_exactly_those_and_they_succeed()
+    {
+        var failing = Enumerable.Range(0, 3).Select(_ => TestJobs.Submit(BulkType, new { failures = 1 }, maxAttempts: 1)).ToList();
+        var otherType = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 1 }, maxAttempts: 1);
+        await _client.SendAsync(_worker.Queue, [.. failing, otherType]);
+        await TestJobs.WaitUntilFinishedAsync([.. failing, otherType], Timeout);
+
+        await using var context = await _browser.NewContextAsync(_baseUrl);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/dashboard/jobs?state=Failed&type={BulkType}");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in to act" }).ClickAsync();
+        await page.GetByLabel("Dashboard token").FillAsync(Token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        Assert.That(page.Url, Does.EndWith($"/dashboard/jobs?state=Failed&type={BulkType}"), "signing in returns to the page it was asked from");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retry all failed jobs matching this filter" }).ClickAsync();
+
+        await Expect(page.Locator("#notice")).ToContainTextAsync("3 failed job(s) are Pending again");
+        var counts = await Eventually.WaitForAsync(() => TestJobs.CountAsync(failing), c => c.GetValueOrDefault(JobState.Succeeded) == 3, Timeout,
+            "the three retried jobs to succeed");
+        Assert.That(counts.Values.Sum(), Is.EqualTo(3));
+        Assert.That(failing.Select(j => _worker.Runs.For(j.JobId)), Is.All.EqualTo(2), "each ran once more, no more");
+        Assert.That((await TestJobs.Store.FindAsync(otherType.JobId, CancellationToken.None))!.State, Is.EqualTo(JobState.Failed), "outside the filter: untouched");
+        await DashboardBrowser.ScreenshotAsync(page, "jobs-bulk-retried");
     }
 
     [Test]

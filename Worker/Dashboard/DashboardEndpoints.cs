@@ -75,7 +75,7 @@ internal static class DashboardEndpoints
         group.MapGet("/", OverviewAsync);
         group.MapGet("/jobs", JobsAsync);
         group.MapGet("/jobs/{id:guid}", JobAsync);
-        group.MapGet("/login", (HttpContext context) => Page(DashboardPages.SignIn(Frame(context), null)));
+        group.MapGet("/login", (HttpContext context) => Page(DashboardPages.SignIn(SignInFrame(context), null)));
         group.MapGet("/assets/{name}", Asset);
 
         group.MapPost("/login", SignInAsync);
@@ -172,7 +172,8 @@ internal static class DashboardEndpoints
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         if (!access.IsToken(form["token"]))
         {
-            return Page(DashboardPages.SignIn(Frame(context), "That is not the dashboard token."), StatusCodes.Status401Unauthorized);
+            return Page(DashboardPages.SignIn(Frame(context) with { ReturnTo = form["returnTo"].ToString() }, "That is not the dashboard token."),
+                StatusCodes.Status401Unauthorized);
         }
 
         access.SignIn(context);
@@ -253,6 +254,14 @@ internal static class DashboardEndpoints
         var token = options.ActionsEnabled ? access.FormToken(context) : null;
         return new PageFrame(basePath, $"{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
             options.ActionsEnabled, signedIn, token?.FormFieldName, token?.RequestToken, notice, options.RefreshInterval);
+    }
+
+    /// <summary>The sign-in page's frame: its form returns to the page the sign-in link was followed from (checked again on the way back).</summary>
+    private static PageFrame SignInFrame(HttpContext context)
+    {
+        var frame = Frame(context);
+        var returnTo = context.Request.Query["returnTo"].ToString();
+        return returnTo.Length == 0 ? frame with { ReturnTo = $"{frame.BasePath}/" } : frame with { ReturnTo = returnTo };
     }
 
     /// <summary>The filter named by query or form fields; each value that cannot be read is a problem, named, and left out.</summary>

@@ -11,6 +11,9 @@ internal sealed record PageFrame(
     string BasePath, string CurrentUrl, bool ActionsEnabled, bool SignedIn, string? FormFieldName, string? FormToken, string? Notice, TimeSpan Refresh)
 {
     public bool CanAct => ActionsEnabled && SignedIn;
+
+    /// <summary>Where a form on this page sends the operator back to: this page, or for the sign-in page the page it was opened from.</summary>
+    public string ReturnTo { get; init; } = CurrentUrl;
 }
 
 internal sealed record OverviewModel(
@@ -72,7 +75,7 @@ internal static class DashboardPages
 
         html.Raw($"<div class=\"buttons\"><button type=\"submit\">Filter</button> <a href=\"{Html.Attribute(frame.BasePath)}/jobs\">Clear</a></div></form>");
 
-        if (frame.CanAct && f.State is null or JobState.Failed)
+        if (frame.CanAct && (f.State is null || (f.State == JobState.Failed && model.Jobs.Count > 0)))
         {
             html.Raw($"<form method=\"post\" action=\"{Html.Attribute(frame.BasePath)}/jobs/retry-failed\" class=\"bulk\">");
             FormToken(html, frame);
@@ -439,7 +442,7 @@ internal static class DashboardPages
         }
         else
         {
-            html.Raw($"<a href=\"{b}/login\">Sign in to act</a>");
+            html.Raw($"<a href=\"{b}/login?returnTo={Html.Attribute(Uri.EscapeDataString(frame.CurrentUrl))}\">Sign in to act</a>");
         }
 
         html.Raw("</div></header><main id=\"main\"");
@@ -482,7 +485,7 @@ internal static class DashboardPages
             Hidden(html, frame.FormFieldName, frame.FormToken);
         }
 
-        Hidden(html, "returnTo", frame.CurrentUrl);
+        Hidden(html, "returnTo", frame.ReturnTo);
     }
 
     private static void Hidden(Html html, string name, string? value)
