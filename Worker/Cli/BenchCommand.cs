@@ -23,6 +23,9 @@ namespace JobWorker.Cli;
 internal static class BenchCommand
 {
     private const string BenchDatabase = "jobworker_bench";
+
+    /// <summary>The dashboard scenario's ledger: a database of its own, so no pool of the earlier scenarios points at it.</summary>
+    private const string DashboardDatabase = "jobworker_bench_dashboard";
     private const int SlowJobs = 2000;
     private const int SlowSlots = 64;
     private const int SlowPool = 5;
@@ -59,8 +62,8 @@ internal static class BenchCommand
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
-        var bench = await CreateDatabaseAsync(host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, cancellationToken);
-        var result = await Step($"Dashboard: its queries on a ledger of {rows:N0} jobs", () => DashboardScenario.RunAsync(bench, rows, cancellationToken));
+        var ledger = await CreateDatabaseAsync(host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, cancellationToken, DashboardDatabase);
+        var result = await Step($"Dashboard: its queries on a ledger of {rows:N0} jobs", () => DashboardScenario.RunAsync(ledger, rows, cancellationToken));
         PrintDashboard(result);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
         AnsiConsole.WriteLine($"Figures written to {Path.GetFullPath(output)}");
@@ -110,8 +113,8 @@ internal static class BenchCommand
             () => ConnectionEconomyScenario.RunJobWorkerAsync(configureWorker, bench, sender, cancellationToken));
         var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
-        // A fresh database again: nothing of the earlier scenarios (rows, statistics, pooled connections) in the ledger's way.
-        var ledger = await CreateDatabaseAsync(configured, cancellationToken);
+        // A database of its own: nothing of the earlier scenarios (rows, statistics, pooled connections) in the ledger's way.
+        var ledger = await CreateDatabaseAsync(configured, cancellationToken, DashboardDatabase);
         var dashboard = await Step($"Dashboard: its queries on a ledger of {rows:N0} jobs",
             () => DashboardScenario.RunAsync(ledger, rows, cancellationToken));
         await host.StopAsync(cancellationToken);
@@ -257,18 +260,18 @@ internal static class BenchCommand
     }
 
     /// <summary>A fresh, migrated database for the benchmark, so its rows never mix with real jobs.</summary>
-    private static async Task<string> CreateDatabaseAsync(string configured, CancellationToken cancellationToken)
+    private static async Task<string> CreateDatabaseAsync(string configured, CancellationToken cancellationToken, string name = BenchDatabase)
     {
         await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(configured) { Pooling = false }.ConnectionString))
         {
             await admin.OpenAsync(cancellationToken);
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {BenchDatabase} WITH (FORCE)", admin);
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync(cancellationToken);
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {BenchDatabase}", admin);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var bench = new NpgsqlConnectionStringBuilder(configured) { Database = BenchDatabase }.ConnectionString;
+        var bench = new NpgsqlConnectionStringBuilder(configured) { Database = name }.ConnectionString;
         await using var db = new PooledDbContextFactory<JobDbContext>(new DbContextOptionsBuilder<JobDbContext>().UseNpgsql(bench).Options).CreateDbContext();
         await db.Database.MigrateAsync(cancellationToken);
         return bench;
