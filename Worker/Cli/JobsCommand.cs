@@ -134,7 +134,6 @@ internal static class JobsCommand
         var builder = JobWorkerHost.CreateBuilder(quiet: true);
         builder.AddJobPersistence(_ => "jobworker-cli");
         builder.AddJobStore();
-        builder.Services.AddSingleton<JobControl>();
         if (withBroker)
         {
             builder.AddJobMessaging(consumeJobs: false);

@@ -347,7 +347,7 @@ internal static class DashboardPages
         foreach (var r in replicas)
         {
             var status = r.StoppedAt is not null ? "stopped"
-                : r.Now - r.LastSeenAt > ReplicaHeartbeat.Interval * 3 ? "gone quiet"
+                : r.Now - r.LastSeenAt > ReplicaHeartbeat.BeatInterval * 3 ? "gone quiet"
                 : "alive";
             var inFlight = JobsUrl(frame.BasePath, new JobFilter { State = JobState.Running, Owner = r.Id }, null);
             html.Raw("<tr><td class=\"owner\">").Text(r.Id).Raw($"</td><td><span class=\"replica replica-{status.Replace(' ', '-')}\">").Text(status).Raw("</span></td>")

@@ -32,7 +32,7 @@ public static class HealthEndpoints
             .AddCheck<JobSlotsHealthCheck>("slots", tags: [LiveTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
             .AddCheck<ConsumptionHealthCheck>("consumption", tags: [ReadyTag])
-            .AddCheck<DispatcherHealthCheck>("dispatcher", tags: [ReadyTag]);
+            .AddCheck<MaintenanceHealthCheck>("maintenance", tags: [ReadyTag]);
         return builder;
     }
 

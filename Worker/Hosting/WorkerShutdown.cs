@@ -1,5 +1,6 @@
 using JobWorker.Jobs;
 using JobWorker.Messaging;
+using JobWorker.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,32 +14,47 @@ namespace JobWorker.Hosting;
 /// recovery or relay picks it up.
 /// </summary>
 internal sealed partial class WorkerShutdown(
-    ConsumptionControl consumption, JobProcessor processor, JobDispatcher dispatcher, JobEventRelay relay,
-    IOptions<JobOptions> options, ILogger<WorkerShutdown> logger) : IHostedLifecycleService
+    ConsumptionControl consumption, JobProcessor processor, JobDispatcher dispatcher, JobEventRelay relay, IJobBroker broker,
+    IOptions<JobOptions> options, IOptions<ResilienceOptions> resilience, ILogger<WorkerShutdown> logger) : IHostedLifecycleService
 {
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Room for the database statements around a step's broker calls.</summary>
+    private static readonly TimeSpan DatabaseMargin = TimeSpan.FromSeconds(10);
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        using var consumptionStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        consumptionStop.CancelAfter(StepTimeout + TimeSpan.FromSeconds(30));
-        await consumption.StopForShutdownAsync(consumptionStop.Token);
+        // Each step has a bound longer than what it waits on, and a step that fails or runs out of time never skips the next.
+        // MassTransit stops an endpoint within its ConsumerStopTimeout and StopTimeout (MessagingHostBuilderExtensions).
+        await StepAsync("stop consuming", TimeSpan.FromSeconds(40), consumption.StopForShutdownAsync, cancellationToken);
 
-        var stopped = await processor.DrainAsync(options.Value.DrainTimeout, cancellationToken);
+        var stopped = 0;
+        await StepAsync("drain the slots", options.Value.DrainTimeout + resilience.Value.OutcomeGracePeriod + DatabaseMargin,
+            async ct => stopped = await processor.DrainAsync(options.Value.DrainTimeout, ct), cancellationToken);
+
+        // The released jobs' SubmitJob: each send is bounded by the broker's call bound; what is not sent is un-marked, so
+        // another replica's dispatcher sends it at its next tick rather than after Dispatch:RedispatchAfter.
         var sent = 0;
+        await StepAsync("send the released jobs", broker.CallBound + DatabaseMargin,
+            async ct => sent = await dispatcher.DispatchDueAsync(ct), cancellationToken);
+
+        var flushed = false;
+        await StepAsync("publish the recorded events", broker.CallBound + DatabaseMargin,
+            async ct => flushed = await relay.FlushAsync(broker.CallBound + DatabaseMargin / 2, ct), cancellationToken);
+        LogDrained(logger, stopped, sent, flushed ? "all published" : $"{relay.Pending} left to other replicas' relays");
+    }
+
+    private async Task StepAsync(string step, TimeSpan bound, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(bound);
         try
         {
-            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bound.CancelAfter(StepTimeout);
-            sent = await dispatcher.DispatchDueAsync(bound.Token);
+            await run(timeout.Token).WaitAsync(timeout.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            LogSendFailed(logger, Resilience.DatabaseErrors.Describe(e));
+            // What the step could not finish stays in the ledger: another replica's dispatcher, rescuer or relay picks it up.
+            LogStepFailed(logger, step, e is OperationCanceledException ? $"not done within {bound}" : Resilience.DatabaseErrors.Describe(e));
         }
-
-        var flushed = await relay.FlushAsync(StepTimeout, cancellationToken);
-        LogDrained(logger, stopped, sent, flushed ? "all published" : $"{relay.Pending} left to other replicas' relays");
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -54,6 +70,6 @@ internal sealed partial class WorkerShutdown(
     [LoggerMessage(Level = LogLevel.Information, Message = "Drained: {Stopped} jobs stopped and released to Pending, {Sent} due jobs sent to the queue, events {Events}")]
     private static partial void LogDrained(ILogger logger, int stopped, int sent, string events);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: could not send the released jobs ({Reason}); another replica's dispatcher sends them")]
-    private static partial void LogSendFailed(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: could not {Step} ({Reason}); going on with the next step, and other replicas pick up what is left")]
+    private static partial void LogStepFailed(ILogger logger, string step, string reason);
 }

@@ -1,4 +1,3 @@
-using JobWorker.Persistence;
 namespace JobWorker.Jobs;
 
 /// <summary>
@@ -7,8 +6,14 @@ namespace JobWorker.Jobs;
 /// </summary>
 internal interface IJobBroker
 {
-    /// <summary>Sends a SubmitJob for each job to the worker queue.</summary>
-    Task SendAsync(IReadOnlyCollection<Job> jobs, CancellationToken cancellationToken);
+    /// <summary>The longest any call takes before it returns or throws (<c>RabbitMq:PublishTimeout</c>).</summary>
+    TimeSpan CallBound { get; }
+
+    /// <summary>
+    /// Sends a dispatched job to this deployment's queue: a SubmitJob that names it and is marked as dispatched, so the
+    /// replica that takes it claims it from the ledger rather than accepting it again. Returns once the broker confirmed it.
+    /// </summary>
+    Task SendAsync(DueJob job, CancellationToken cancellationToken);
 
     /// <summary>Publishes the event; returns once the broker has confirmed it.</summary>
     Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken);

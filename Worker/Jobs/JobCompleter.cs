@@ -1,38 +1,49 @@
 using System.Collections.Concurrent;
-using JobWorker.Resilience;
-using Microsoft.Extensions.Options;
+using System.Diagnostics;
 using JobWorker.Persistence;
+using JobWorker.Resilience;
+using JobWorker.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// Records successes in batches, as River's completer and Oban's async acks do: every job whose handler succeeded
-/// while a write was in flight goes into the next one, so a busy replica writes many Succeeded rows per statement
-/// and an idle one writes each at once (no timer, no added latency). Each flush is one short context and one
-/// statement (<see cref="JobStore.SucceedAsync(IReadOnlyList{JobSuccess}, CancellationToken)"/>), fenced per job.
+/// The one writer of outcomes: every <see cref="JobOutcome"/> (a run's end, a release, recovery's decision, a set-aside,
+/// an operator's retry) is applied here, and nowhere else. Outcomes are written in batches, as River's completer and
+/// Oban's async acks do: every outcome handed over while a write is in flight goes into the next one, so a busy replica
+/// writes many per statement and an idle one writes each at once (no timer, no added latency). Each flush is one short
+/// context and one statement (<see cref="JobStore.ApplyAsync"/>), fenced per job.
 /// </summary>
 /// <remarks>
-/// A caller waits for its own job's write, so its slot stays taken until the success is recorded: a drain that
-/// waits for the slots waits for the flushes too, and nothing is left unwritten in memory.
+/// A row the database refuses (a result jsonb cannot hold, a value too large) fails alone: the batch is written again row
+/// by row, the refused outcome becomes Failed with the reason (<see cref="JobLifecycle.Unwritable"/>), and the rest are
+/// written as decided. A caller waits for its own outcome's write, so a slot stays taken until its job's outcome is
+/// recorded: a drain that waits for the slots waits for the writes too. The completer hands each published event to the
+/// relay (when the host has one) and counts finished jobs.
 /// </remarks>
-internal sealed class JobCompleter(JobStore store, IOptions<JobOptions> options, IOptions<ResilienceOptions> resilience)
+internal sealed partial class JobCompleter(
+    JobStore store, IOptions<JobOptions> options, IOptions<ResilienceOptions> resilience, ILogger<JobCompleter> logger, JobEventRelay? relay = null)
 {
-    /// <summary>At most this many successes per statement.</summary>
+    /// <summary>At most this many outcomes per statement.</summary>
     public const int BatchLimit = 256;
 
     private readonly ConcurrentQueue<Completion> _queue = new();
     private int _flushing;
 
-    /// <summary>Running (this attempt, this owner) → Succeeded; returns the event, or null when the row had moved on.</summary>
+    /// <summary>
+    /// Applies <paramref name="outcome"/>; returns what was written, or null when the row had moved on (its lease lapsed, it
+    /// was cancelled, another replica got there first).
+    /// </summary>
     /// <param name="cancellationToken">Bounds the wait (and the write it joins).</param>
-    public Task<OutboxEvent?> SucceedAsync(Job claimed, string? resultJson, CancellationToken cancellationToken)
+    public Task<AppliedOutcome?> ApplyAsync(JobOutcome outcome, CancellationToken cancellationToken)
     {
-        var completion = new Completion(new JobSuccess(claimed, resultJson), cancellationToken);
+        var completion = new Completion(outcome, Activity.Current?.Context ?? default, cancellationToken);
         _queue.Enqueue(completion);
         if (Interlocked.CompareExchange(ref _flushing, 1, 0) == 0)
         {
-            // The flusher writes for every caller, so it runs outside the first one's context (its span, its log
-            // scope); each write's span links to the jobs it wrote.
+            // The flusher writes for every caller, so it runs outside the first one's context (its span, its log scope);
+            // each write's span links to the jobs it wrote.
             using (ExecutionContext.SuppressFlow())
             {
                 _ = Task.Run(FlushAsync);
@@ -45,24 +56,36 @@ internal sealed class JobCompleter(JobStore store, IOptions<JobOptions> options,
     private async Task FlushAsync()
     {
         var batch = new List<Completion>(BatchLimit);
+        var jobs = new HashSet<Guid>();
+        var later = new List<Completion>();
         while (true)
         {
             while (batch.Count < BatchLimit && _queue.TryDequeue(out var next))
             {
-                if (!next.CancellationToken.IsCancellationRequested)
+                if (next.CancellationToken.IsCancellationRequested)
                 {
-                    batch.Add(next);
+                    continue;
                 }
+
+                // One outcome per job per statement: a second one waits for the next.
+                (jobs.Add(next.Outcome.JobId) ? batch : later).Add(next);
             }
 
             if (batch.Count > 0)
             {
                 await WriteAsync(batch);
                 batch.Clear();
+                jobs.Clear();
+                foreach (var waiting in later)
+                {
+                    _queue.Enqueue(waiting);
+                }
+
+                later.Clear();
                 continue;
             }
 
-            // Nothing left: stop flushing, unless a success arrived between the last look and now.
+            // Nothing left: stop flushing, unless an outcome arrived between the last look and now.
             Volatile.Write(ref _flushing, 0);
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
             {
@@ -77,10 +100,11 @@ internal sealed class JobCompleter(JobStore store, IOptions<JobOptions> options,
         using var bound = new CancellationTokenSource(options.Value.LeaseDuration + resilience.Value.OutcomeGracePeriod);
         try
         {
-            var events = await store.SucceedAsync([.. batch.Select(c => c.Success)], bound.Token);
+            var applied = await WriteRowsAsync(batch, bound.Token);
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Done.TrySetResult(events[i]);
+                Publish(applied[i]);
+                batch[i].Done.TrySetResult(applied[i]);
             }
         }
         catch (Exception e)
@@ -92,10 +116,79 @@ internal sealed class JobCompleter(JobStore store, IOptions<JobOptions> options,
         }
     }
 
-    private sealed class Completion(JobSuccess success, CancellationToken cancellationToken)
+    /// <summary>The batch in one statement; when the database refuses a row of it, each row alone, the refused one as Failed.</summary>
+    private async Task<AppliedOutcome?[]> WriteRowsAsync(List<Completion> batch, CancellationToken cancellationToken)
     {
-        public JobSuccess Success { get; } = success;
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-        public TaskCompletionSource<OutboxEvent?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            return await store.ApplyAsync([.. batch.Select(c => c.Outcome)], cancellationToken, [.. batch.Select(c => c.Trace)]);
+        }
+        catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+        {
+            if (batch.Count > 1)
+            {
+                LogBatchSplit(logger, batch.Count, DatabaseErrors.Describe(e));
+            }
+        }
+
+        var applied = new AppliedOutcome?[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var outcome = batch[i].Outcome;
+            try
+            {
+                applied[i] = (await store.ApplyAsync([outcome], cancellationToken, [batch[i].Trace]))[0];
+            }
+            catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+            {
+                var reason = DatabaseErrors.Describe(e);
+                LogRefused(logger, outcome.JobId, outcome.Attempt, outcome.Kind, reason);
+                applied[i] = (await store.ApplyAsync([JobLifecycle.Unwritable(outcome, reason)], cancellationToken, [batch[i].Trace]))[0];
+            }
+        }
+
+        return applied;
     }
+
+    private void Publish(AppliedOutcome? applied)
+    {
+        if (applied is null)
+        {
+            return;
+        }
+
+        var type = applied.Outcome.JobType;
+        switch (applied.State)
+        {
+            case JobState.Succeeded:
+                JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsSucceeded, type);
+                break;
+            case JobState.Failed:
+                JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsFailed, type);
+                break;
+            case JobState.Cancelled:
+                JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, type);
+                break;
+        }
+
+        // A tool without a relay (the CLI) leaves the event recorded; a worker's sweep publishes it.
+        relay?.Enqueue(applied.Event);
+    }
+
+    private sealed class Completion(JobOutcome outcome, ActivityContext trace, CancellationToken cancellationToken)
+    {
+        public JobOutcome Outcome { get; } = outcome;
+
+        /// <summary>The trace of the job whose outcome this is (its handler's span), so a batched write can link to it.</summary>
+        public ActivityContext Trace { get; } = trace;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public TaskCompletionSource<AppliedOutcome?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database refused a batch of {Count} outcomes ({Reason}); writing them one by one")]
+    private static partial void LogBatchSplit(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt}: the database refused its outcome {Outcome} ({Reason}); the job ends Failed with that reason")]
+    private static partial void LogRefused(ILogger logger, Guid jobId, int attempt, JobOutcomeKind outcome, string reason);
 }

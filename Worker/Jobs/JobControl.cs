@@ -1,4 +1,5 @@
 using JobWorker.Persistence;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Jobs;
 
@@ -8,12 +9,12 @@ namespace JobWorker.Jobs;
 /// in words a page or a terminal can show. Without a broker (a tool that only talks to the database) a cancel is
 /// recorded all the same, and the job's owner stops it at its next lease renewal.
 /// </summary>
-internal sealed class JobControl(JobStore store, IJobBroker? broker = null)
+internal sealed class JobControl(JobStore store, JobCompleter completer, IOptions<JobOptions> jobs, IJobBroker? broker = null)
 {
     /// <summary>Failed → Pending with <paramref name="extraAttempts"/> more attempts; the workers' dispatchers send it within a tick.</summary>
     public async Task<JobActionOutcome> RetryAsync(Guid id, int extraAttempts, CancellationToken cancellationToken)
     {
-        var requeued = await store.RequeueFailedAsync(id, JobFilter.All, extraAttempts, cancellationToken);
+        var requeued = await RequeueAsync(id, JobFilter.All, extraAttempts, cancellationToken);
         return requeued == 1
             ? new(true, $"Job {id} is Pending again with {extraAttempts} more attempt(s); a worker runs it within a dispatcher tick.")
             : new(false, $"Job {id} is not Failed (or does not exist): nothing to retry.");
@@ -22,10 +23,18 @@ internal sealed class JobControl(JobStore store, IJobBroker? broker = null)
     /// <summary>Every Failed job <paramref name="filter"/> matches → Pending, each with <paramref name="extraAttempts"/> more attempts.</summary>
     public async Task<JobActionOutcome> RetryMatchingAsync(JobFilter filter, int extraAttempts, CancellationToken cancellationToken)
     {
-        var requeued = await store.RequeueFailedAsync(null, filter, extraAttempts, cancellationToken);
+        var requeued = await RequeueAsync(null, filter, extraAttempts, cancellationToken);
         return new(requeued > 0, requeued == 0
             ? "No Failed job matches the filter: nothing to retry."
             : $"{requeued} failed job(s) are Pending again with {extraAttempts} more attempt(s); the workers run them within a dispatcher tick.");
+    }
+
+    /// <summary>The operator's retry is an outcome like any other: decided by the lifecycle, written (with its event) by the one writer.</summary>
+    private async Task<int> RequeueAsync(Guid? id, JobFilter filter, int extraAttempts, CancellationToken cancellationToken)
+    {
+        var failed = await store.FailedMatchingAsync(id, filter, cancellationToken);
+        var applied = await Task.WhenAll(failed.Select(job => completer.ApplyAsync(JobLifecycle.Requeue(job, extraAttempts), cancellationToken)));
+        return applied.Count(a => a is not null);
     }
 
     /// <summary>
@@ -41,7 +50,7 @@ internal sealed class JobControl(JobStore store, IJobBroker? broker = null)
             return new(false, $"No job with id {id}.");
         }
 
-        var state = await store.RequestCancelAsync(id, reason, cancellationToken);
+        var state = await store.RequestCancelAsync(id, reason, jobs.Value.QueueName, cancellationToken);
         if (state != JobState.Running)
         {
             return state == JobState.Cancelled

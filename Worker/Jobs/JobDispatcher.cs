@@ -1,83 +1,37 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using JobWorker.Persistence;
 
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// Keeps the ledger moving, on every replica, with no leader: each tick (<c>Dispatch:Interval</c>) takes back Running
-/// jobs whose lease lapsed (recovery), sends a SubmitJob for each Pending job that is due and has no message queued
-/// (scheduled jobs, retries after their backoff, recovered and released jobs), and re-publishes events nobody
-/// confirmed. Each step is one short statement that skips rows another replica holds (<c>FOR UPDATE SKIP LOCKED</c>).
+/// Sends a SubmitJob for each of this queue's Pending jobs that is due and has no message queued (scheduled jobs, retries
+/// after their backoff, rescued and released jobs), as River's scheduler makes due jobs available. The message names the
+/// job, never carries its payload: the replica that takes it claims the job from the ledger and runs the ledger's payload.
+/// Each job is sent on its own, so one that cannot be sent is marked unsent and tried again at a later tick without
+/// holding up the rest. Leaderless: each batch is one statement that skips rows another replica is dispatching.
 /// </summary>
-/// <remarks>
-/// Promise: after any single fault, every non-terminal job is, within <c>Jobs:LeaseDuration</c> plus one tick,
-/// running on a live replica, due later, or terminal.
-/// </remarks>
 internal sealed partial class JobDispatcher(
-    JobStore store, IJobBroker broker, JobEventRelay relay, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs,
-    ILogger<JobDispatcher> logger) : BackgroundService
+    JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs, ILogger<JobDispatcher> logger)
+    : MaintenanceService(logger)
 {
-    private long _lastTick;
-    private int _failedTicks;
+    /// <summary>How long un-marking the jobs a send did not confirm may take, apart from the caller's own bound.</summary>
+    private static readonly TimeSpan UnmarkBound = TimeSpan.FromSeconds(10);
 
-    /// <summary>Time since the last tick that completed every step; null before the first.</summary>
-    public TimeSpan? SinceLastTick
-    {
-        get
-        {
-            var at = Interlocked.Read(ref _lastTick);
-            return at == 0 ? null : Stopwatch.GetElapsedTime(at);
-        }
-    }
+    public override string Name => "dispatcher";
 
-    /// <summary>How long a tick may take, however the database or broker behaves.</summary>
-    public TimeSpan TickBound => TimeSpan.FromTicks(Math.Max(options.Value.Interval.Ticks * 10, TimeSpan.FromSeconds(30).Ticks));
+    public override TimeSpan Interval => options.Value.Interval;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.Interval);
-        do
-        {
-            await TickAsync(stoppingToken);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken) => await DispatchDueAsync(cancellationToken);
 
-    /// <summary>One tick: recover, dispatch, sweep. Failures are logged and the next tick tries again.</summary>
-    public async Task TickAsync(CancellationToken cancellationToken)
-    {
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(TickBound);
-        try
-        {
-            await RecoverAsync(bound.Token);
-            await DispatchDueAsync(bound.Token);
-            await relay.SweepAsync(bound.Token);
-            Interlocked.Exchange(ref _lastTick, Stopwatch.GetTimestamp());
-            if (Interlocked.Exchange(ref _failedTicks, 0) > 0)
-            {
-                LogTickRecovered(logger);
-            }
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            var failures = Interlocked.Increment(ref _failedTicks);
-            if (failures == 1 || failures % 30 == 0)
-            {
-                LogTickFailed(logger, failures, Resilience.DatabaseErrors.Describe(e));
-            }
-        }
-    }
-
-    /// <summary>Sends every due job that has no message queued; returns how many were sent.</summary>
+    /// <summary>
+    /// Sends every due job that has no message queued; returns how many were sent. Throws only when nothing of a batch
+    /// could be sent (the broker is away): the duty then reports failing, and the batch is marked unsent.
+    /// </summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var sent = 0;
-        List<Job> due;
+        List<DueJob> due;
         do
         {
             due = await store.TakeDueAsync(jobs.Value.QueueName, settings.BatchSize, settings.RedispatchAfter, cancellationToken);
@@ -86,19 +40,22 @@ internal sealed partial class JobDispatcher(
                 break;
             }
 
-            try
+            var results = await Task.WhenAll(due.Select(job => TrySendAsync(job, cancellationToken)));
+            var unsent = due.Where((_, i) => results[i] is not null).ToList();
+            sent += due.Count - unsent.Count;
+            if (unsent.Count > 0)
             {
-                await broker.SendAsync(due, cancellationToken);
-                sent += due.Count;
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogSendFailed(logger, due.Count, e.Message);
-                await store.UndispatchAsync([.. due.Select(j => j.Id)], cancellationToken);
-                throw;
+                await UnmarkAsync(unsent);
+                var reason = results.First(r => r is not null)!;
+                if (unsent.Count == due.Count)
+                {
+                    throw new InvalidOperationException($"Could not send any of {due.Count} due jobs: {reason}");
+                }
+
+                LogSomeUnsent(logger, unsent.Count, due.Count, reason);
             }
         }
-        while (due.Count == settings.BatchSize);
+        while (due.Count == settings.BatchSize && !cancellationToken.IsCancellationRequested);
 
         if (sent > 0)
         {
@@ -108,36 +65,41 @@ internal sealed partial class JobDispatcher(
         return sent;
     }
 
-    private async Task RecoverAsync(CancellationToken cancellationToken)
+    /// <summary>Null when the broker confirmed the message; else why not. A cancelled send counts as unsent.</summary>
+    private async Task<string?> TrySendAsync(DueJob job, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        List<OutboxEvent> recovered;
-        do
+        try
         {
-            recovered = await store.RecoverLapsedAsync(settings.BatchSize, cancellationToken);
-            foreach (var recorded in recovered)
-            {
-                LogRecovered(logger, recorded.JobId, recorded.Attempt,
-                    recorded.WillRetry ? "Pending, to run again" : recorded.Kind == nameof(JobEventKind.Cancelled) ? "Cancelled, as requested" : "Failed, no attempt left",
-                    jobs.Value.LeaseDuration);
-                relay.Enqueue(recorded);
-            }
+            await broker.SendAsync(job, cancellationToken);
+            return null;
         }
-        while (recovered.Count == settings.BatchSize);
+        catch (Exception e)
+        {
+            return cancellationToken.IsCancellationRequested ? "the dispatch was cancelled" : e.Message;
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the lease of attempt {Attempt} lapsed (no renewal for {Lease}); recovered to {Outcome}")]
-    private static partial void LogRecovered(ILogger logger, Guid jobId, int attempt, string outcome, TimeSpan lease);
+    /// <summary>Un-marks what was not sent, on a bound of its own: a dispatch cut short by its caller's bound still leaves no job marked sent without a message.</summary>
+    private async Task UnmarkAsync(List<DueJob> unsent)
+    {
+        using var bound = new CancellationTokenSource(UnmarkBound);
+        try
+        {
+            await store.UndispatchAsync([.. unsent.Select(j => j.Id)], bound.Token);
+        }
+        catch (Exception e)
+        {
+            // They are sent again after Dispatch:RedispatchAfter.
+            LogUnmarkFailed(logger, unsent.Count, Resilience.DatabaseErrors.Describe(e), options.Value.RedispatchAfter);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatched {Count} due jobs")]
     private static partial void LogDispatched(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} due jobs ({Reason}); they are sent again at a later tick")]
-    private static partial void LogSendFailed(ILogger logger, int count, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Unsent} of {Due} due jobs ({Reason}); each is tried again at a later tick")]
+    private static partial void LogSomeUnsent(ILogger logger, int unsent, int due, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatcher tick failed ({Failures} in a row): {Reason}")]
-    private static partial void LogTickFailed(ILogger logger, int failures, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatcher ticks complete again")]
-    private static partial void LogTickRecovered(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark {Count} unsent jobs as unsent ({Reason}); they are sent again after {RedispatchAfter}")]
+    private static partial void LogUnmarkFailed(ILogger logger, int count, string reason, TimeSpan redispatchAfter);
 }

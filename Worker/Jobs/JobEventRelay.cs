@@ -9,9 +9,10 @@ namespace JobWorker.Jobs;
 /// Publishes the events the ledger recorded (the <c>job_events</c> outbox), at least once. The writer of a transition
 /// hands its event over at once; the relay publishes it, each publish bounded, and marks what the broker confirmed as
 /// published (it stays as the job's history), one statement per batch. An event that was not confirmed stays recorded, and a later sweep on any replica
-/// (<see cref="SweepAsync"/>, every dispatcher tick) publishes it again. A broker outage delays events; it loses none.
+/// (<see cref="SweepAsync"/>, by <see cref="JobEventSweeper"/>) publishes it again. A broker outage delays events; it loses none.
 /// </summary>
-internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, ILogger<JobEventRelay> logger)
+internal sealed partial class JobEventRelay(
+    JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs, ILogger<JobEventRelay> logger)
     : BackgroundService
 {
     private const int BatchLimit = 256;
@@ -24,6 +25,11 @@ internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, I
 
     public void Enqueue(OutboxEvent recorded)
     {
+        if (!recorded.IsPublished)
+        {
+            return;
+        }
+
         Interlocked.Increment(ref _pending);
         if (!_queue.Writer.TryWrite(recorded))
         {
@@ -34,7 +40,7 @@ internal sealed partial class JobEventRelay(JobStore store, IJobBroker broker, I
     /// <summary>Takes the events whose writer did not confirm them in time, and publishes them.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var overdue = await store.TakeUnpublishedEventsAsync(options.Value.BatchSize, cancellationToken);
+        var overdue = await store.TakeUnpublishedEventsAsync(jobs.Value.QueueName, options.Value.BatchSize, cancellationToken);
         foreach (var recorded in overdue)
         {
             Enqueue(recorded);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using JobWorker.Resilience;
 using JobWorker.Telemetry;
@@ -10,18 +11,20 @@ using JobWorker.Persistence;
 namespace JobWorker.Jobs;
 
 /// <summary>
-/// A job's life in this worker: wait for a slot, accept and claim (Running, attempt + 1), run the handler in
-/// the slot, record the outcome (Succeeded, Failed, Cancelled, or Pending again, due after a backoff). Every step is
-/// one short transition on <see cref="JobStore"/>; no connection is held while a handler runs or a delivery waits.
+/// Runs jobs in this replica, River's executor: wait for a slot, claim (Running, attempt + 1), run the handler in the
+/// slot, and hand how it ended to <see cref="JobLifecycle"/>, whose outcome <see cref="JobCompleter"/> writes. Every step is
+/// one short transition; no connection is held while a handler runs or a delivery waits.
 /// </summary>
 /// <remarks>
-/// <see cref="TakeAsync"/> returns as soon as the job is claimed (or needs nothing more from this delivery), so the
-/// delivery can be acknowledged: from then on the job's progress lives in the ledger and in the slot, not in the
-/// broker. A broker restart, a channel closure or RabbitMQ's consumer_timeout never touches a running handler.
+/// <see cref="TakeAsync"/> and <see cref="TakeDispatchedAsync"/> return as soon as the job is claimed (or needs nothing more
+/// from this delivery), so the delivery can be acknowledged: from then on the job's progress lives in the ledger and in
+/// the slot, not in the broker. A broker restart, a channel closure or RabbitMQ's consumer_timeout never touches a
+/// running handler.
 /// </remarks>
 internal sealed partial class JobProcessor(
     JobStore store,
     JobCompleter completer,
+    JobLifecycle lifecycle,
     JobSlots slots,
     JobRunner runner,
     JobHandlerCatalog handlers,
@@ -30,92 +33,80 @@ internal sealed partial class JobProcessor(
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
     IOptions<SubmissionOptions> submissions,
-    IOptions<RetryOptions> retries,
     IOptions<ResilienceOptions> resilience,
     ILogger<JobProcessor> logger)
 {
     private readonly CancellationTokenSource _stopped = new();
 
+    private TimeSpan Lease => options.Value.LeaseDuration;
+
+    /// <summary>How long resolving a claim whose reply was lost, or writing an outcome, may take: a lease and the grace period.</summary>
+    private TimeSpan WriteBound => options.Value.LeaseDuration + resilience.Value.OutcomeGracePeriod;
+
     /// <summary>
-    /// Takes one submission: rejects it when it can never run, accepts it, and when it is due, waits for a slot, claims
-    /// it and starts its handler. <paramref name="problem"/> is what the caller found wrong with the message itself.
+    /// A new submission: rejected when it can never run, else accepted; when it is due, it waits for a slot, is claimed
+    /// and its handler starts. <paramref name="problem"/> is what the caller found wrong with the message itself. The
+    /// payload limit and the other checks apply here, once, on the payload as it will be stored.
     /// </summary>
     public async Task<JobIntake> TakeAsync(NewJob job, JsonElement payload, string? problem, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         problem ??= JobLimits.Check(job, submissions.Value, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
-        Job? claimed;
-        JobSlots.Slot slot;
-        if (problem is null && job is { RunAt: null, Delay: null })
+        if (problem is null)
         {
-            // The common case, a job due now: it waits for a slot in the delivery (holding no connection), then is
-            // accepted and claimed in one statement.
-            slot = await slots.TakeAsync(cancellationToken);
             try
             {
-                (var accepted, claimed) = await store.AcceptAndClaimAsync(job, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
-                if (accepted)
-                {
-                    JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
-                }
+                return job is { RunAt: null, Delay: null }
+                    ? await AcceptDueAsync(job, payload, cancellationToken)
+                    : await AcceptLaterAsync(job, cancellationToken);
             }
-            catch
+            catch (Exception e) when (DatabaseErrors.IsRowFault(e))
             {
-                slot.Dispose();
-                throw;
+                problem = $"The database refused the job: {DatabaseErrors.Describe(e)}";
             }
         }
-        else
+
+        return await RejectAsync(job, problem, cancellationToken);
+    }
+
+    /// <summary>
+    /// A job a dispatcher sent: already accepted, so it is never checked again as a submission. It is claimed from the
+    /// ledger and runs the ledger's payload. A job that cannot be claimed for a reason of its own is set aside (Failed
+    /// with the reason); one whose type this replica does not handle is left Pending for a replica that does.
+    /// </summary>
+    public async Task<JobIntake> TakeDispatchedAsync(Guid jobId, string jobType, CancellationToken cancellationToken)
+    {
+        if (!handlers.Handles(jobType))
         {
-            // Rejected, or scheduled: recorded first, so the ledger holds it (and the delivery can go) until it is due.
-            var due = await store.AcceptAsync(problem is null ? job : job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
-            if (due is not null)
-            {
-                JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
-            }
+            var reason = $"this replica has no handler for job type '{jobType}'; it stays Pending for a replica that has one " +
+                "(sent again after Dispatch:RedispatchAfter)";
+            LogNotClaimed(logger, jobId, reason);
+            return JobIntake.NotClaimable(reason);
+        }
 
-            if (problem is not null)
-            {
-                await RejectAsync(job.Id, job.Type, problem, cancellationToken);
-                return JobIntake.Rejected(problem);
-            }
-
-            if (due is false)
-            {
-                return JobIntake.Scheduled;
-            }
-
-            slot = await slots.TakeAsync(cancellationToken);
-            try
-            {
-                claimed = await store.ClaimAsync(job.Id, worker.Id, Guid.NewGuid(), settings.LeaseDuration, cancellationToken);
-            }
-            catch
-            {
-                slot.Dispose();
-                throw;
-            }
+        var slot = await slots.TakeAsync(cancellationToken);
+        Job? claimed;
+        try
+        {
+            claimed = await ClaimAsync(jobId, token => store.ClaimAsync(jobId, worker.Id, token, Lease, cancellationToken), cancellationToken);
+        }
+        catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+        {
+            slot.Dispose();
+            return await SetAsideAsync(jobId, $"The job could not be claimed: {DatabaseErrors.Describe(e)}", cancellationToken);
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
         }
 
         if (claimed is null)
         {
             slot.Dispose();
-            return await DescribeUnclaimableAsync(job.Id, cancellationToken);
+            return await DescribeUnclaimableAsync(jobId, cancellationToken);
         }
 
-        slots.RecordProgress();
-        JobWorkerTelemetry.JobsStarted.Add(1, JobWorkerTelemetry.JobType(claimed.Type));
-        if (claimed.StartedAt is { } startedAt)
-        {
-            JobWorkerTelemetry.QueueWait.Record(Math.Max(0, (startedAt - claimed.RunAt).TotalSeconds), JobWorkerTelemetry.JobType(claimed.Type));
-        }
-
-        var started = OutboxEvent.For(claimed, JobEventKind.Started, claimed.StartedAt ?? DateTime.UtcNow);
-        started.WorkerId = claimed.Owner;
-        relay.Enqueue(started);
-
-        _ = RunInSlotAsync(slot, slot.Run(claimed), payload);
-        return JobIntake.Started;
+        return Start(slot, claimed, JsonSerializer.Deserialize<JsonElement>(claimed.Payload));
     }
 
     /// <summary>
@@ -125,7 +116,7 @@ internal sealed partial class JobProcessor(
     /// </summary>
     public async Task<JobState?> CancelAsync(Guid jobId, string reason, CancellationToken cancellationToken)
     {
-        var state = await store.RequestCancelAsync(jobId, reason, cancellationToken);
+        var state = await store.RequestCancelAsync(jobId, reason, options.Value.QueueName, cancellationToken);
         if (state == JobState.Running)
         {
             StopIfRunningHere(jobId, reason);
@@ -198,30 +189,151 @@ internal sealed partial class JobProcessor(
         return true;
     }
 
+    private async Task<JobIntake> AcceptDueAsync(NewJob job, JsonElement payload, CancellationToken cancellationToken)
+    {
+        // The common case, a job due now: it waits for a slot in the delivery (holding no connection), then is accepted
+        // and claimed in one statement.
+        var slot = await slots.TakeAsync(cancellationToken);
+        Job? claimed;
+        try
+        {
+            var accepted = false;
+            claimed = await ClaimAsync(job.Id, async token =>
+            {
+                (accepted, var row) = await store.AcceptAndClaimAsync(job, worker.Id, token, Lease, cancellationToken);
+                return row;
+            }, cancellationToken);
+            if (accepted)
+            {
+                JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+            }
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
+
+        if (claimed is null)
+        {
+            slot.Dispose();
+            return await DescribeUnclaimableAsync(job.Id, cancellationToken);
+        }
+
+        return Start(slot, claimed, payload);
+    }
+
+    private async Task<JobIntake> AcceptLaterAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        // Scheduled: recorded first, so the ledger holds it (and the delivery can go) until it is due; the dispatcher sends it.
+        var due = await store.AcceptAsync(job, cancellationToken);
+        if (due is not null)
+        {
+            JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+        }
+
+        if (due is false)
+        {
+            return JobIntake.Scheduled;
+        }
+
+        // Due already (a time in the past), or sent again: claimed from the ledger like a dispatched job.
+        return await TakeDispatchedAsync(job.Id, job.Type, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a claim statement with a fresh claim token. A claim that fails after it may have committed (its reply lost,
+    /// or the delivery cancelled mid-statement) is resolved by that token outside the delivery's cancellation: found and the
+    /// delivery still live, it runs; found and the delivery cancelled, it is released without using the attempt (the
+    /// message goes back to the queue and claims it again); not found, the claim's failure stands.
+    /// </summary>
+    private async Task<Job?> ClaimAsync(Guid jobId, Func<Guid, Task<Job?>> claim, CancellationToken delivery)
+    {
+        var token = Guid.NewGuid();
+        try
+        {
+            return await claim(token);
+        }
+        catch (Exception e) when (!DatabaseErrors.IsRowFault(e))
+        {
+            var failure = ExceptionDispatchInfo.Capture(e);
+            Job? mine;
+            try
+            {
+                using var bound = new CancellationTokenSource(WriteBound);
+                mine = await store.FindClaimAsync(jobId, token, Lease, bound.Token);
+            }
+            catch (Exception resolve)
+            {
+                // The claim, if it committed, lapses with its lease and recovery takes the job back.
+                LogClaimUnresolved(logger, jobId, DatabaseErrors.Describe(resolve));
+                failure.Throw();
+                throw;
+            }
+
+            if (mine is null)
+            {
+                failure.Throw();
+            }
+
+            if (!delivery.IsCancellationRequested)
+            {
+                LogClaimResolved(logger, jobId, mine!.Attempt, "running it");
+                return mine;
+            }
+
+            LogClaimResolved(logger, jobId, mine!.Attempt, "releasing it unused, since its delivery was cancelled");
+            using (var bound = new CancellationTokenSource(WriteBound))
+            {
+                await completer.ApplyAsync(lifecycle.Release(mine, "the delivery that claimed it was cancelled"), bound.Token);
+            }
+
+            failure.Throw();
+            throw;
+        }
+    }
+
+    private JobIntake Start(JobSlots.Slot slot, Job claimed, JsonElement payload)
+    {
+        slots.RecordProgress();
+        JobWorkerTelemetry.JobsStarted.Add(1, JobWorkerTelemetry.JobType(claimed.Type));
+        if (claimed.StartedAt is { } startedAt)
+        {
+            JobWorkerTelemetry.QueueWait.Record(Math.Max(0, (startedAt - claimed.RunAt).TotalSeconds), JobWorkerTelemetry.JobType(claimed.Type));
+        }
+
+        var started = OutboxEvent.For(claimed, JobEventKind.Started, claimed.StartedAt ?? DateTime.UtcNow);
+        started.WorkerId = claimed.Owner;
+        relay.Enqueue(started);
+
+        _ = RunInSlotAsync(slot, slot.Run(claimed), payload);
+        return JobIntake.Started;
+    }
+
     private async Task RunInSlotAsync(JobSlots.Slot slot, RunningJob running, JsonElement payload)
     {
         await Task.Yield(); // the delivery is acknowledged while the handler runs
         var claimed = running.Claimed;
         try
         {
-            JobOutcome outcome;
+            AttemptResult result;
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var handler = handlers.Resolve(scope.ServiceProvider, claimed.Type)
                     ?? throw new InvalidOperationException(handlers.DescribeUnknown(claimed.Type));
                 var run = new JobRun(claimed.Id, claimed.Type, payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
-                outcome = await runner.RunAsync(handler, run, claimed.Timeout ?? submissions.Value.DefaultTimeout, running);
+                result = await runner.RunAsync(handler, run, claimed.Timeout ?? submissions.Value.DefaultTimeout, running);
             }
             catch (Exception e)
             {
                 // Whatever went wrong after the claim ends this attempt with the reason; the row is never left Running.
                 LogRunFailed(logger, e, claimed.Id, claimed.Attempt);
-                outcome = JobOutcome.Failed($"Worker error after the claim: {e.GetType().Name}: {e.Message}", retryable: true);
+                result = AttemptResult.Failed($"Worker error after the claim: {e.GetType().Name}: {e.Message}", retryable: true);
             }
 
             running.HandlerReturned = true;
-            await RecordAsync(claimed, outcome);
+            await RecordAsync(lifecycle.AfterRun(claimed, result));
         }
         catch (Exception e)
         {
@@ -235,93 +347,66 @@ internal sealed partial class JobProcessor(
     }
 
     /// <summary>
-    /// Records how the attempt ended. The write may keep trying through a database outage for one lease and the grace
+    /// Writes how the attempt ended. The write may keep trying through a database outage for one lease and the grace
     /// period; past that the lease has lapsed, the slot is freed, and recovery decides what happens to the job.
     /// </summary>
-    private async Task RecordAsync(Job claimed, JobOutcome outcome)
+    private async Task RecordAsync(JobOutcome outcome)
     {
-        var settings = options.Value;
         using var recording = CancellationTokenSource.CreateLinkedTokenSource(_stopped.Token);
-        recording.CancelAfter(settings.LeaseDuration + resilience.Value.OutcomeGracePeriod);
-        var ct = recording.Token;
+        recording.CancelAfter(WriteBound);
+        var applied = await completer.ApplyAsync(outcome, recording.Token);
+        slots.RecordProgress();
+        if (applied is null)
+        {
+            LogOutcomeNotRecorded(logger, outcome.JobId, outcome.Attempt, outcome.Kind);
+            return;
+        }
 
-        OutboxEvent? recorded;
         switch (outcome.Kind)
         {
-            case JobOutcomeKind.Succeeded:
-                recorded = await completer.SucceedAsync(claimed, outcome.Result?.GetRawText(), ct);
-                if (recorded is not null)
-                {
-                    JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsSucceeded, claimed.Type);
-                }
-
+            case JobOutcomeKind.Retry or JobOutcomeKind.Failed when applied.State is JobState.Pending or JobState.Failed:
+                LogAttemptFailed(logger, outcome.JobId, outcome.JobType, outcome.Attempt, applied.State == JobState.Pending ? outcome.RetryAfter : null, outcome.Error);
                 break;
-
-            case JobOutcomeKind.Cancelled:
-                recorded = await store.CancelRunningAsync(claimed, outcome.Error!, ct);
-                LogCancelled(logger, claimed.Id, claimed.Attempt, outcome.Error!, recorded is not null);
-                if (recorded is not null)
-                {
-                    JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsCancelled, claimed.Type);
-                }
-
+            case JobOutcomeKind.Released:
+                LogReleased(logger, outcome.JobId, outcome.Attempt, outcome.Error, applied.State);
                 break;
-
-            case JobOutcomeKind.Interrupted:
-                var released = await store.ReleaseAsync(claimed, ct);
-                LogInterrupted(logger, claimed.Id, claimed.Attempt, outcome.Error!, released?.State.ToString() ?? "not applied: the row had moved on");
-                recorded = released?.Event;
+            case not JobOutcomeKind.Succeeded when applied.State == JobState.Cancelled:
+                LogCancelled(logger, outcome.JobId, outcome.Attempt, applied.Event.Error);
                 break;
-
-            default:
-                var retry = outcome.Retryable && claimed.Attempt < claimed.MaxAttempts
-                    ? RetryBackoff.After(claimed.Attempt, retries.Value.BaseDelay, retries.Value.MaxDelay)
-                    : (TimeSpan?)null;
-                var error = outcome.Error ?? "Unknown error.";
-                recorded = retry is { } after
-                    ? await store.RetryLaterAsync(claimed, error, after, ct)
-                    : await store.FailAsync(claimed, error, ct);
-                if (recorded is not null)
-                {
-                    LogAttemptFailed(logger, claimed.Id, claimed.Type, claimed.Attempt, claimed.MaxAttempts, retry, error);
-                    if (!recorded.WillRetry)
-                    {
-                        JobWorkerTelemetry.RecordFinished(
-                            recorded.EventKind == JobEventKind.Cancelled ? JobWorkerTelemetry.JobsCancelled : JobWorkerTelemetry.JobsFailed, claimed.Type);
-                    }
-                }
-
-                break;
-        }
-
-        slots.RecordProgress();
-        if (recorded is null && outcome.Kind != JobOutcomeKind.Interrupted)
-        {
-            LogOutcomeNotRecorded(logger, claimed.Id, claimed.Attempt, outcome.Kind);
-        }
-        else if (recorded is not null)
-        {
-            relay.Enqueue(recorded);
         }
     }
 
-    private async Task RejectAsync(Guid jobId, string jobType, string problem, CancellationToken cancellationToken)
+    private async Task<JobIntake> RejectAsync(NewJob job, string problem, CancellationToken cancellationToken)
     {
-        // The row was just stored as Pending at attempt 0, or existed already (a message sent again): fail it only
-        // while nothing has run it.
-        var current = await store.FindAsync(jobId, cancellationToken);
-        var recorded = current is { State: JobState.Pending } ? await store.RejectAsync(jobId, current.Attempt, problem, cancellationToken) : null;
-        LogRejected(logger, jobId, problem);
-        if (recorded is not null)
+        // Stored with no payload and no schedule (the payload may be the very thing that is wrong), then Failed: only a row
+        // this message stored (still Pending at attempt 0), never a job that is further along under the same id.
+        var stored = await store.AcceptAsync(job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
+        var current = stored is null ? await store.LocateAsync(job.Id, cancellationToken) : null;
+        LogRejected(logger, job.Id, problem);
+        if (stored is not null || current is { State: JobState.Pending, Attempt: 0 })
         {
-            JobWorkerTelemetry.RecordFinished(JobWorkerTelemetry.JobsFailed, jobType);
-            relay.Enqueue(recorded);
+            await completer.ApplyAsync(JobLifecycle.Reject(job.Id, job.Type, problem), cancellationToken);
         }
+
+        return JobIntake.Rejected(problem);
+    }
+
+    private async Task<JobIntake> SetAsideAsync(Guid jobId, string reason, CancellationToken cancellationToken)
+    {
+        var current = await store.LocateAsync(jobId, cancellationToken);
+        if (current is { State: JobState.Pending })
+        {
+            using var bound = new CancellationTokenSource(WriteBound);
+            var applied = await completer.ApplyAsync(JobLifecycle.SetAside(current, reason), bound.Token);
+            LogSetAside(logger, jobId, reason, applied is not null);
+        }
+
+        return JobIntake.SetAside(reason);
     }
 
     private async Task<JobIntake> DescribeUnclaimableAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var current = await store.FindAsync(jobId, cancellationToken);
+        var current = await store.LocateAsync(jobId, cancellationToken);
         var reason = current switch
         {
             null => "the job no longer exists",
@@ -339,17 +424,26 @@ internal sealed partial class JobProcessor(
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} rejected: {Reason}")]
     private static partial void LogRejected(ILogger logger, Guid jobId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} of {MaxAttempts} failed (retry after: {RetryAfter}): {Error}")]
-    private static partial void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, int maxAttempts, TimeSpan? retryAfter, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} failed (retry after: {RetryAfter}): {Error}")]
+    private static partial void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, TimeSpan? retryAfter, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not record {Outcome}, the row had moved on (its lease lapsed or it was cancelled); left as it is")]
     private static partial void LogOutcomeNotRecorded(ILogger logger, Guid jobId, int attempt, JobOutcomeKind outcome);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} interrupted ({Why}); released: {Result}")]
-    private static partial void LogInterrupted(ILogger logger, Guid jobId, int attempt, string why, string result);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} released ({Why}); now {State}")]
+    private static partial void LogReleased(ILogger logger, Guid jobId, int attempt, string? why, JobState state);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} cancelled ({Reason}); recorded: {Recorded}")]
-    private static partial void LogCancelled(ILogger logger, Guid jobId, int attempt, string reason, bool recorded);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} cancelled ({Reason})")]
+    private static partial void LogCancelled(ILogger logger, Guid jobId, int attempt, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} set aside: {Reason} (Failed: {Applied})")]
+    private static partial void LogSetAside(ILogger logger, Guid jobId, string reason, bool applied);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: a claim whose reply was lost committed as attempt {Attempt}; {Decision}")]
+    private static partial void LogClaimResolved(ILogger logger, Guid jobId, int attempt, string decision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not learn whether a failed claim committed ({Reason}); if it did, its lease lapses and the rescuer takes it back")]
+    private static partial void LogClaimUnresolved(ILogger logger, Guid jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: cancelling its running handler ({Reason})")]
     private static partial void LogCancelling(ILogger logger, Guid jobId, string reason);
@@ -380,6 +474,8 @@ internal readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = n
     public static JobIntake NotClaimable(string reason) => new(JobIntakeKind.NotClaimable, reason);
 
     public static JobIntake Rejected(string reason) => new(JobIntakeKind.Rejected, reason);
+
+    public static JobIntake SetAside(string reason) => new(JobIntakeKind.SetAside, reason);
 }
 
 internal enum JobIntakeKind
@@ -395,4 +491,7 @@ internal enum JobIntakeKind
 
     /// <summary>It can never run: recorded as Failed with the reason.</summary>
     Rejected,
+
+    /// <summary>A dispatched job that could not be claimed for a reason of its own: recorded as Failed with the reason.</summary>
+    SetAside,
 }

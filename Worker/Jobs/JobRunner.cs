@@ -4,14 +4,14 @@ using Microsoft.Extensions.Logging;
 
 namespace JobWorker.Jobs;
 
-/// <summary>Runs one attempt of a handler under its time limit and turns however it ends into a <see cref="JobOutcome"/>.</summary>
+/// <summary>Runs one attempt of a handler under its time limit and turns however it ends into an <see cref="AttemptResult"/>.</summary>
 internal sealed partial class JobRunner(ILogger<JobRunner> logger)
 {
     // CancellationTokenSource.CancelAfter takes at most uint.MaxValue - 1 ms (about 49 days).
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <param name="running">The job in its slot: its <see cref="RunningJob.Stopping"/> fires on cancel, drain or a lost lease.</param>
-    public async Task<JobOutcome> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
+    public async Task<AttemptResult> RunAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
     {
         using var activity = JobWorkerTelemetry.ActivitySource.StartActivity($"jobworker.job.run {job.JobType}");
         activity?.SetTag("jobworker.job.id", job.JobId);
@@ -20,9 +20,9 @@ internal sealed partial class JobRunner(ILogger<JobRunner> logger)
         var started = Stopwatch.GetTimestamp();
         var outcome = await RunCoreAsync(handler, job, timeout, running);
         JobWorkerTelemetry.JobDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
-            JobWorkerTelemetry.JobType(job.JobType), new KeyValuePair<string, object?>("outcome", outcome.Kind.ToString()));
-        activity?.SetTag("jobworker.job.outcome", outcome.Kind.ToString());
-        if (outcome.Kind == JobOutcomeKind.Failed)
+            JobWorkerTelemetry.JobType(job.JobType), new KeyValuePair<string, object?>("outcome", outcome.End.ToString()));
+        activity?.SetTag("jobworker.job.outcome", outcome.End.ToString());
+        if (outcome.End == AttemptEnd.Failed)
         {
             activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
@@ -30,36 +30,36 @@ internal sealed partial class JobRunner(ILogger<JobRunner> logger)
         return outcome;
     }
 
-    private async Task<JobOutcome> RunCoreAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
+    private async Task<AttemptResult> RunCoreAsync(IJobHandler handler, JobRun job, TimeSpan timeout, RunningJob running)
     {
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(running.Stopping);
         attempt.CancelAfter(timeout < LongestTimer ? timeout : LongestTimer);
         try
         {
             var result = await handler.RunAsync(job, attempt.Token);
-            return JobOutcome.Succeeded(result);
+            return AttemptResult.Succeeded(result);
         }
         catch (OperationCanceledException) when (running.Stopping.IsCancellationRequested)
         {
             return running.StopReason switch
             {
-                JobStop.Cancelled => JobOutcome.Cancelled(running.CancelReason ?? "Cancelled on request."),
-                JobStop.Draining => JobOutcome.Interrupted("the worker is stopping"),
-                _ => JobOutcome.Interrupted("the lease could not be renewed"),
+                JobStop.Cancelled => AttemptResult.Cancelled(running.CancelReason ?? "Cancelled on request."),
+                JobStop.Draining => AttemptResult.Interrupted("the worker is stopping"),
+                _ => AttemptResult.Interrupted("the lease could not be renewed"),
             };
         }
         catch (OperationCanceledException) when (attempt.IsCancellationRequested)
         {
-            return JobOutcome.Failed($"Timed out after {timeout} (attempt {job.Attempt}).", retryable: true);
+            return AttemptResult.Failed($"Timed out after {timeout} (attempt {job.Attempt}).", retryable: true);
         }
         catch (InvalidJobPayloadException e)
         {
-            return JobOutcome.Failed($"Invalid payload: {e.Message}", retryable: false);
+            return AttemptResult.Failed($"Invalid payload: {e.Message}", retryable: false);
         }
         catch (Exception e)
         {
             LogHandlerFailed(logger, e, job.JobId, job.JobType, job.Attempt);
-            return JobOutcome.Failed($"{e.GetType().Name}: {e.Message}", retryable: true);
+            return AttemptResult.Failed($"{e.GetType().Name}: {e.Message}", retryable: true);
         }
     }
 

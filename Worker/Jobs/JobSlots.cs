@@ -13,7 +13,9 @@ namespace JobWorker.Jobs;
 internal sealed class JobSlots(IOptions<JobOptions> options)
 {
     private readonly SemaphoreSlim _free = new(options.Value.ConcurrentJobs, options.Value.ConcurrentJobs);
-    private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    // Keyed by job and attempt: a job claimed again here while an old attempt's handler still runs (its lease lapsed and
+    // recovery handed it back) is a second entry, and each keeps its own renewal, cancel and drain.
+    private readonly ConcurrentDictionary<(Guid JobId, int Attempt), RunningJob> _running = new();
     private int _waiting;
     private long _lastProgress = Stopwatch.GetTimestamp();
 
@@ -49,10 +51,19 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
     /// <summary>Called when a transition of a job completes: the liveness check's sign of progress.</summary>
     public void RecordProgress() => Interlocked.Exchange(ref _lastProgress, Stopwatch.GetTimestamp());
 
-    public bool TryGet(Guid jobId, out RunningJob job) => _running.TryGetValue(jobId, out job!);
+    public bool TryGet(Guid jobId, int attempt, out RunningJob job) => _running.TryGetValue((jobId, attempt), out job!);
 
-    /// <summary>Cancels the job's handler if it runs here; false when it does not.</summary>
-    public bool TryCancel(Guid jobId, string reason) => _running.TryGetValue(jobId, out var job) && job.Stop(JobStop.Cancelled, reason);
+    /// <summary>Cancels the job's handlers (every attempt of it) running here; false when none does.</summary>
+    public bool TryCancel(Guid jobId, string reason)
+    {
+        var stopped = false;
+        foreach (var ((id, _), job) in _running)
+        {
+            stopped |= id == jobId && job.Stop(JobStop.Cancelled, reason);
+        }
+
+        return stopped;
+    }
 
     /// <summary>A slot, taken until disposed; while a job runs in it, the job is listed in <see cref="Running"/>.</summary>
     public sealed class Slot(JobSlots slots) : IDisposable
@@ -63,7 +74,7 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
         public RunningJob Run(Job claimed)
         {
             _job = new RunningJob(claimed);
-            slots._running[claimed.Id] = _job;
+            slots._running[(claimed.Id, claimed.Attempt)] = _job;
             return _job;
         }
 
@@ -76,7 +87,7 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
 
             if (_job is not null)
             {
-                slots._running.TryRemove(new KeyValuePair<Guid, RunningJob>(_job.Claimed.Id, _job));
+                slots._running.TryRemove(new KeyValuePair<(Guid, int), RunningJob>((_job.Claimed.Id, _job.Claimed.Attempt), _job));
                 _job.Dispose();
             }
 

@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the store, slots, processor, dispatcher and recovery, event relay, lease renewal, the replica's heartbeat, and the
+    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat), and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -19,7 +19,6 @@ public static class JobsHostBuilderExtensions
     {
         var services = builder.Services;
         builder.AddJobStore();
-        services.AddSingleton<JobCompleter>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<JobHandlerCatalog>();
         services.AddSingleton<JobSlots>();
@@ -27,10 +26,13 @@ public static class JobsHostBuilderExtensions
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<JobEventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventRelay>());
-        services.AddSingleton<JobDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         services.AddHostedService<LeaseRenewalService>();
-        services.AddHostedService<ReplicaHeartbeat>();
+
+        // The maintenance duties, each on its own timer and in its own failure domain; readiness reports each by name.
+        AddMaintenance<JobRescuer>(services);
+        AddMaintenance<JobDispatcher>(services);
+        AddMaintenance<JobEventSweeper>(services);
+        AddMaintenance<ReplicaHeartbeat>(services);
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -43,10 +45,20 @@ public static class JobsHostBuilderExtensions
         builder.Services.AddJobOptions();
         builder.Services.TryAddSingleton<JobStore>();
         builder.Services.TryAddSingleton<JobQueries>();
+        builder.Services.TryAddSingleton<JobLifecycle>();
+        builder.Services.TryAddSingleton<JobCompleter>();
+        builder.Services.TryAddSingleton<JobControl>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);
         return builder;
+    }
+
+    private static void AddMaintenance<TDuty>(IServiceCollection services) where TDuty : MaintenanceService
+    {
+        services.AddSingleton<TDuty>();
+        services.AddSingleton<MaintenanceService>(sp => sp.GetRequiredService<TDuty>());
+        services.AddHostedService(sp => sp.GetRequiredService<TDuty>());
     }
 
     /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c> and <c>Dispatch</c> sections once, however many building blocks ask for them.</summary>

@@ -40,14 +40,14 @@ internal sealed partial class LeaseRenewalService(
             // connection keeps its place rather than giving up and starting again at the back.
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bound.CancelAfter(lease * 2 / 3);
-            var renewed = (await store.RenewLeasesAsync(worker.Id, [.. running.Select(j => j.JobId)], lease, bound.Token))
-                .ToDictionary(r => r.JobId, r => r.CancelReason);
+            var renewed = (await store.RenewLeasesAsync(worker.Id, [.. running.Select(j => (j.JobId, j.Claimed.Attempt))], lease, bound.Token))
+                .ToDictionary(r => (r.JobId, r.Attempt), r => r.CancelReason);
             foreach (var job in running)
             {
-                if (!renewed.TryGetValue(job.JobId, out var cancelReason))
+                if (!renewed.TryGetValue((job.JobId, job.Claimed.Attempt), out var cancelReason))
                 {
                     // Finished just now, or taken back: in either case this replica must not run it on.
-                    if (!job.HandlerReturned && slots.TryGet(job.JobId, out var still) && ReferenceEquals(still, job) && job.Stop(JobStop.LeaseLost))
+                    if (!job.HandlerReturned && slots.TryGet(job.JobId, job.Claimed.Attempt, out var still) && ReferenceEquals(still, job) && job.Stop(JobStop.LeaseLost))
                     {
                         LogNotOurs(logger, job.JobId, job.Claimed.Attempt);
                     }

@@ -11,6 +11,9 @@ internal sealed class OutboxEvent
     public string Kind { get; set; } = "";
     public int Attempt { get; set; }
     public string JobType { get; set; } = "";
+
+    /// <summary>The queue of the deployment the job belongs to; events are published in its scope.</summary>
+    public string Queue { get; set; } = "";
     public Guid? CorrelationId { get; set; }
     public bool WillRetry { get; set; }
     public string? Error { get; set; }
@@ -25,6 +28,9 @@ internal sealed class OutboxEvent
 
     public JobEventKind EventKind => Enum.Parse<JobEventKind>(Kind);
 
+    /// <summary>Whether the broker hears of it: history-only kinds (a release, an operator's requeue) are not published.</summary>
+    public bool IsPublished => EventKind is not (JobEventKind.Released or JobEventKind.Requeued);
+
     /// <summary>Stable across re-publishes of the same event, so subscribers can drop the copies at-least-once delivery makes.</summary>
     public Guid MessageId => EventIds.For(JobId, Kind, Attempt);
 
@@ -36,6 +42,7 @@ internal sealed class OutboxEvent
         Kind = kind.ToString(),
         Attempt = job.Attempt,
         JobType = job.Type,
+        Queue = job.Queue,
         CorrelationId = job.CorrelationId,
         OccurredAt = occurredAt,
         StartedAt = job.StartedAt,

@@ -1,6 +1,5 @@
 using JobWorker.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,60 +11,51 @@ namespace JobWorker.Jobs;
 /// short statement per beat; it also forgets replicas not seen for a day. Nothing in the job lifecycle reads it: a
 /// missed beat only makes a replica look quiet on the dashboard.
 /// </summary>
-internal sealed partial class ReplicaHeartbeat(
+internal sealed class ReplicaHeartbeat(
     IDbContextFactory<JobDbContext> contexts, JobSlots slots, WorkerIdentity worker, IOptions<JobOptions> options, ILogger<ReplicaHeartbeat> logger)
-    : BackgroundService
+    : MaintenanceService(logger)
 {
     /// <summary>How often a replica reports; a replica not seen for three beats shows as gone.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan BeatInterval = TimeSpan.FromSeconds(5);
 
-    private int _failures;
+    public override string Name => "heartbeat";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            await BeatAsync(stopped: false, stoppingToken);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    /// <summary>A missed beat only makes the replica look quiet on the dashboard; readiness shows it, degraded.</summary>
+    public override bool Critical => false;
+
+    public override TimeSpan Interval => BeatInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => BeatAsync(stopped: false, cancellationToken);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await BeatAsync(stopped: true, cancellationToken);
+        try
+        {
+            await BeatAsync(stopped: true, cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The row ages out of the dashboard's view in three beats all the same.
+        }
     }
 
     internal async Task BeatAsync(bool stopped, CancellationToken cancellationToken)
     {
-        try
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(BeatInterval);
+        var beat = new Beat(worker.Id, options.Value.QueueName, slots.Capacity, slots.Busy, slots.SinceLastProgress, stopped);
+        await using var db = await contexts.CreateDbContextAsync(bound.Token);
+        await db.ExecuteAsync(JobSql.Heartbeat, beat, static (p, b) =>
         {
-            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bound.CancelAfter(Interval);
-            var sinceProgress = slots.SinceLastProgress;
-            await using var db = await contexts.CreateDbContextAsync(bound.Token);
-            await db.Database.ExecuteSqlAsync($"""
-                /* jobworker:heartbeat */
-                WITH forgotten AS (DELETE FROM workers WHERE last_seen_at < now() - interval '1 day')
-                INSERT INTO workers (id, queue, slots, busy, started_at, last_seen_at, last_progress_at, stopped_at)
-                VALUES ({worker.Id}, {options.Value.QueueName}, {slots.Capacity}, {slots.Busy}, now(), now(), now() - {sinceProgress},
-                        CASE WHEN {stopped} THEN now() END)
-                ON CONFLICT (id) DO UPDATE
-                SET busy = EXCLUDED.busy, last_seen_at = now(), last_progress_at = EXCLUDED.last_progress_at, stopped_at = EXCLUDED.stopped_at
-                """, bound.Token);
-            _failures = 0;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // The database is away or slow: the circuit and the health checks say so; one line per outage is enough.
-            if (_failures++ == 0)
-            {
-                LogBeatFailed(logger, Resilience.DatabaseErrors.Describe(e));
-            }
-        }
+            p.AddValue(b.Id);
+            p.AddValue(b.Queue);
+            p.AddValue(b.Slots);
+            p.AddValue(b.Busy);
+            p.AddValue(b.SinceProgress);
+            p.AddValue(b.Stopped);
+        }, bound.Token);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write this replica's heartbeat ({Reason}); the dashboard shows it as quiet until the next one")]
-    private static partial void LogBeatFailed(ILogger logger, string reason);
+    private sealed record Beat(string Id, string Queue, int Slots, int Busy, TimeSpan SinceProgress, bool Stopped);
 }

@@ -16,11 +16,14 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
 {
     private readonly Uri _jobQueue = new($"queue:{QueueNames.Jobs(jobs.Value)}");
 
-    public async Task SendAsync(IReadOnlyCollection<Job> dispatched, CancellationToken cancellationToken)
+    public TimeSpan CallBound => rabbit.Value.PublishTimeout;
+
+    public async Task SendAsync(DueJob job, CancellationToken cancellationToken)
     {
         using var bound = Bound(cancellationToken);
         var endpoint = await bus.GetSendEndpoint(_jobQueue).WaitAsync(bound.Token);
-        await Task.WhenAll(dispatched.Select(job => endpoint.Send(ToSubmitJob(job), bound.Token))).WaitAsync(bound.Token);
+        await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type }, context => context.Headers.Set(DispatchedJob.Header, true), bound.Token)
+            .WaitAsync(bound.Token);
     }
 
     public async Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken)
@@ -81,13 +84,4 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
         return bound;
     }
 
-    private static SubmitJob ToSubmitJob(Job job) => new()
-    {
-        JobId = job.Id,
-        JobType = job.Type,
-        Payload = JsonSerializer.Deserialize<JsonElement>(job.Payload),
-        CorrelationId = job.CorrelationId,
-
-        // The row exists: its attempts, timeout and due time are the ledger's, not the message's.
-    };
 }

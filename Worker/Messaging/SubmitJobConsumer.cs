@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 namespace JobWorker.Messaging;
 
 /// <summary>
-/// The SubmitJob adapter: the message in, to <see cref="JobProcessor"/>; the delivery acknowledged once the ledger
-/// needs nothing more from it (the job is claimed and runs in a slot, is scheduled, or is a duplicate), or moved to
-/// the error queue with the reason when the job can never run.
+/// The SubmitJob adapter: the message in, to <see cref="JobProcessor"/>, as a new submission or, when a dispatcher sent
+/// it (<see cref="DispatchedJob"/>), as a job to claim from the ledger; the delivery acknowledged once the ledger needs
+/// nothing more from it (the job is claimed and runs in a slot, is scheduled, is a duplicate, or was set aside), or moved
+/// to the error queue with the reason when the job can never run.
 /// </summary>
 internal sealed partial class SubmitJobConsumer(
     JobProcessor processor, IOptions<JobOptions> jobs, IOptions<SubmissionOptions> submissions, ILogger<SubmitJobConsumer> logger)
@@ -18,6 +19,13 @@ internal sealed partial class SubmitJobConsumer(
     public async Task Consume(ConsumeContext<SubmitJob> context)
     {
         var message = context.Message;
+        if (DispatchedJob.Is(context) && message.JobId != Guid.Empty)
+        {
+            // Accepted already: claimed from the ledger, never checked again as a submission.
+            await processor.TakeDispatchedAsync(message.JobId, message.JobType, context.CancellationToken);
+            return;
+        }
+
         if (message.JobId == Guid.Empty)
         {
             const string reason = "JobId is missing or empty (is the body a SubmitJob?).";

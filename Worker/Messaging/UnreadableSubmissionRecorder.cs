@@ -33,7 +33,7 @@ internal sealed partial class UnreadableSubmissionRecorder(
             var body = Head(context.Body);
             if (JobIdPattern().Match(body) is { Success: true } match && Guid.TryParse(match.Groups[1].Value, out var jobId) && jobId != Guid.Empty)
             {
-                var recorded = await store.RejectUnreadableAsync(jobId, reason, context.CancellationToken);
+                var recorded = await store.RejectUnreadableAsync(jobId, reason, options.Value.QueueName, context.CancellationToken);
                 LogUnreadable(logger, context.TransportHeaders.Get<string>("MessageId") ?? "(without id)", reason,
                     recorded ? $"job {jobId} marked Failed" : $"job {jobId} was already further along and is left as it is");
             }

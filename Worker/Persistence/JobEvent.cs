@@ -5,8 +5,20 @@ internal enum JobEventKind
 {
     Started,
     Succeeded,
+
+    /// <summary>Failed for good.</summary>
     Failed,
+
     Cancelled,
+
+    /// <summary>An attempt failed and another follows after a backoff; published as JobFailed with WillRetry.</summary>
+    Retrying,
+
+    /// <summary>An attempt was given back unused (drain, lost lease, a claim not run): history only, not published.</summary>
+    Released,
+
+    /// <summary>An operator's retry of a Failed job: history only, not published; the next attempt publishes JobStarted.</summary>
+    Requeued,
 }
 
 /// <summary>
@@ -20,7 +32,7 @@ internal sealed class JobEvent
     public JobEventKind Kind { get; set; }
     public int Attempt { get; set; }
 
-    /// <summary>For Failed: another attempt follows.</summary>
+    /// <summary>For Retrying (and Failed rows written before that kind existed): another attempt follows.</summary>
     public bool WillRetry { get; set; }
 
     /// <summary>For Failed: the error; for Cancelled: the reason.</summary>

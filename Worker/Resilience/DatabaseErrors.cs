@@ -44,6 +44,18 @@ internal static class DatabaseErrors
         Find<PostgresException>(exception)?.SqlState is "28P01" or "28000"
         || Find<ObjectDisposedException>(exception)?.ObjectName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
+    /// <summary>
+    /// The statement was refused for the data of a row it wrote or read, not for the state of the database: a data
+    /// exception (class 22, e.g. a result jsonb cannot hold), a constraint (23), a program limit (54, e.g. a value too large
+    /// to render), or a parameter that could not be encoded. The same row fails again; the rows beside it would not.
+    /// </summary>
+    public static bool IsRowFault(Exception exception) =>
+        !ShouldRetry(exception)
+        && (Find<PostgresException>(exception)?.SqlState is { } state && (state.StartsWith("22", StringComparison.Ordinal)
+                || state.StartsWith("23", StringComparison.Ordinal) || state.StartsWith("54", StringComparison.Ordinal))
+            || Find<System.Text.EncoderFallbackException>(exception) is not null
+            || Find<System.Text.DecoderFallbackException>(exception) is not null);
+
     /// <summary>A short reason for logs: the SQLSTATE when there is one, else the innermost message.</summary>
     public static string Describe(Exception exception)
     {

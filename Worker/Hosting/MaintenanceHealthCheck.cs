@@ -1,0 +1,40 @@
+using JobWorker.Jobs;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace JobWorker.Hosting;
+
+/// <summary>
+/// Readiness: every maintenance duty (rescuer, dispatcher, event sweep, heartbeat) had a successful tick within its bound.
+/// Names the ones that are failing, with the reason; a failing heartbeat only degrades, since nothing but the dashboard
+/// reads it.
+/// </summary>
+internal sealed class MaintenanceHealthCheck(IEnumerable<MaintenanceService> duties) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>();
+        var failing = new List<(MaintenanceService Duty, string Why)>();
+        foreach (var duty in duties)
+        {
+            var since = duty.SinceLastSuccess;
+            data[$"{duty.Name}.lastSuccessSecondsAgo"] = since?.TotalSeconds ?? -1;
+            if (since is { } ago && ago <= duty.TickBound)
+            {
+                continue;
+            }
+
+            var why = since is null ? "no successful tick yet" : $"no successful tick for {since.Value.TotalSeconds:F0} s";
+            failing.Add((duty, duty.LastError is { } error ? $"{why}: {error}" : why));
+        }
+
+        if (failing.Count == 0)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy("Rescuer, dispatcher, event sweep and heartbeat are ticking.", data));
+        }
+
+        var description = string.Join("; ", failing.Select(f => $"{f.Duty.Name}: {f.Why}"));
+        return Task.FromResult(failing.Any(f => f.Duty.Critical)
+            ? HealthCheckResult.Unhealthy(description, data: data)
+            : HealthCheckResult.Degraded(description, data: data));
+    }
+}

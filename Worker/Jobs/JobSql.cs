@@ -1,0 +1,285 @@
+namespace JobWorker.Jobs;
+
+/// <summary>
+/// Every statement the job lifecycle runs, one named constant each, tagged <c>/* jobworker:name */</c> so it can be told
+/// apart in pg_stat_activity and slow-statement logs. Parameters are positional (<c>$1</c>…) so Npgsql sends each text
+/// unchanged and auto-prepares it. The statements apply what the code decided (<see cref="JobLifecycle"/>): each is
+/// fenced by the row's state, attempt and owner, and records its event in <c>job_events</c> in the same statement.
+/// Every time is the database's clock (<c>now()</c>), so leases and due times compare correctly across replicas.
+/// </summary>
+internal static class JobSql
+{
+    /// <summary>The columns of a claimed job, read by name (see <see cref="JobRows"/>); the payload is read only by a claim.</summary>
+    private const string ClaimedColumns = """
+        id, type, queue, state, attempt, max_attempts, timeout, correlation_id, run_at, owner, claim_token, lease_expires_at,
+        created_at, started_at, updated_at
+        """;
+
+    /// <summary>Absent → Pending, due at $8, or after $9, or now. Returns whether it is due now; no row when it existed.</summary>
+    public const string Accept = """
+        /* jobworker:accept */
+        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
+        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
+        FROM (SELECT greatest(now(), coalesce($8::timestamptz, now() + coalesce($9::interval, interval '0'))) AS run_at) v
+        ON CONFLICT (id) DO NOTHING
+        RETURNING run_at <= now() AS due
+        """;
+
+    /// <summary>
+    /// A new job due now, accepted and claimed at once: absent → Running (attempt 1), or Pending and due → Running with
+    /// attempt + 1. Records Started. The last branch finds a claim of this token that already committed (a retry after a
+    /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns.
+    /// </summary>
+    public const string AcceptAndClaim = $"""
+        /* jobworker:accept-claim */
+        WITH inserted AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, owner, claim_token,
+                              lease_expires_at, run_at, started_at, created_at, updated_at)
+            VALUES ($1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now())
+            ON CONFLICT (id) DO NOTHING
+            RETURNING {ClaimedColumns}
+        ), claimed AS (
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = $8, claim_token = $9,
+                lease_expires_at = now() + $10, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT EXISTS (SELECT FROM inserted)
+            RETURNING {ClaimedColumns}
+        ), mine AS (
+            UPDATE jobs SET lease_expires_at = now() + $10
+            WHERE id = $1 AND state = 'Running' AND claim_token = $9
+            RETURNING {ClaimedColumns}
+        ), taken AS (
+            SELECT true AS accepted, * FROM inserted UNION ALL SELECT false, * FROM claimed
+        ), started AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+            SELECT id, 'Started', attempt, false, owner, started_at, now() + $11 FROM taken
+        )
+        SELECT * FROM taken
+        UNION ALL
+        SELECT false, * FROM mine
+        """;
+
+    /// <summary>
+    /// A job already in the ledger (sent by a dispatcher): Pending and due → Running with attempt + 1, owner $2, token $3,
+    /// lease $4; records Started. Returns the row with its payload as stored. The last branch finds this token's own
+    /// committed claim and extends its lease.
+    /// </summary>
+    public const string Claim = $"""
+        /* jobworker:claim */
+        WITH claimed AS (
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
+                lease_expires_at = now() + $4, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts
+            RETURNING {ClaimedColumns}, payload::text AS payload
+        ), mine AS (
+            UPDATE jobs SET lease_expires_at = now() + $4
+            WHERE id = $1 AND state = 'Running' AND claim_token = $3
+            RETURNING {ClaimedColumns}, payload::text AS payload
+        ), started AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+            SELECT id, 'Started', attempt, false, owner, started_at, now() + $5 FROM claimed
+        )
+        SELECT * FROM claimed
+        UNION ALL
+        SELECT * FROM mine
+        """;
+
+    /// <summary>The claim of token $2, if it committed: the claimed row and its payload, its lease extended by $3.</summary>
+    public const string FindClaim = $"""
+        /* jobworker:find-claim */
+        UPDATE jobs SET lease_expires_at = now() + $3
+        WHERE id = $1 AND state = 'Running' AND claim_token = $2
+        RETURNING {ClaimedColumns}, payload::text AS payload
+        """;
+
+    /// <summary>Where a job is, without its payload or result (which may be what is wrong with it).</summary>
+    public const string Locate = """
+        /* jobworker:locate */
+        SELECT id, type, state, attempt, max_attempts, owner, run_at FROM jobs WHERE id = $1
+        """;
+
+    /// <summary>
+    /// Applies outcomes decided in code (<see cref="JobOutcome"/>), many per statement, each fenced by its row's state,
+    /// attempt, owner (when given) and, for recovery, a still-lapsed lease; rows are locked in id order. A cancel requested
+    /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
+    /// kinds are marked published at once) and returns, per applied row, the state and the event written.
+    /// </summary>
+    public const string ApplyOutcomes = """
+        /* jobworker:apply-outcomes */
+        WITH d AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::interval[], $8::int[],
+                                 $9::text[], $10::text[], $11::text[])
+                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind)
+        ), locked AS (
+            SELECT j.id, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
+            FROM jobs j JOIN d ON d.id = j.id
+            WHERE j.state = d.from_state AND j.attempt = d.attempt AND (d.owner IS NULL OR j.owner = d.owner)
+              AND (NOT d.lapsed_only OR j.lease_expires_at < now())
+            ORDER BY j.id FOR UPDATE OF j
+        ), t AS (
+            UPDATE jobs j
+            SET state = CASE WHEN l.cancel THEN 'Cancelled' ELSE d.to_state END,
+                result = CASE WHEN d.to_state = 'Succeeded' THEN d.result::jsonb ELSE j.result END,
+                error = CASE WHEN l.cancel THEN j.cancel_reason WHEN d.event_kind IN ('Succeeded', 'Requeued') THEN NULL
+                             WHEN d.event_kind = 'Released' THEN j.error ELSE d.error END,
+                max_attempts = CASE WHEN l.cancel THEN j.max_attempts ELSE coalesce(d.max_attempts, j.max_attempts) END,
+                owner = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE j.owner END,
+                run_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN now() + d.retry_after ELSE j.run_at END,
+                cancel_reason = CASE WHEN d.to_state = 'Succeeded' THEN NULL ELSE j.cancel_reason END,
+                finished_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE now() END,
+                dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL, updated_at = now()
+            FROM d JOIN locked l ON l.id = d.id
+            WHERE j.id = d.id
+            RETURNING j.id, j.state, j.attempt, j.type, j.queue, j.correlation_id, j.started_at, j.updated_at,
+                      CASE WHEN l.cancel THEN 'Cancelled' ELSE d.event_kind END AS event_kind,
+                      CASE WHEN l.cancel THEN j.cancel_reason WHEN d.event_kind = 'Succeeded' THEN NULL ELSE d.error END AS event_error
+        ), e AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after, published_at)
+            SELECT id, event_kind, attempt, event_kind = 'Retrying', event_error, updated_at,
+                   now() + $12, CASE WHEN event_kind IN ('Released', 'Requeued') THEN now() END
+            FROM t
+            ON CONFLICT (job_id, kind, attempt) DO UPDATE
+            SET error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at, relay_after = EXCLUDED.relay_after, published_at = EXCLUDED.published_at
+        )
+        SELECT id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at AS occurred_at FROM t
+        """;
+
+    /// <summary>
+    /// A CancelJob for job $1 with reason $2, from the deployment of queue $3: Pending → Cancelled, an unknown job gets a
+    /// Cancelled tombstone (so a SubmitJob that arrives later never runs), a Running one gets the request for its owner.
+    /// Returns the state afterwards; no row when the job had already finished.
+    /// </summary>
+    public const string RequestCancel = """
+        /* jobworker:request-cancel */
+        WITH t AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, error, run_at, created_at, finished_at, updated_at)
+            VALUES ($1, '(not yet submitted)', $3, 'null'::jsonb, 'Cancelled', 0, 1, $2, now(), now(), now(), now())
+            ON CONFLICT (id) DO UPDATE
+            SET state = CASE WHEN jobs.state = 'Pending' THEN 'Cancelled' ELSE jobs.state END,
+                error = CASE WHEN jobs.state = 'Pending' THEN EXCLUDED.error ELSE jobs.error END,
+                cancel_reason = CASE WHEN jobs.state = 'Running' THEN coalesce(jobs.cancel_reason, EXCLUDED.error) END,
+                dispatched_at = CASE WHEN jobs.state = 'Pending' THEN NULL ELSE jobs.dispatched_at END,
+                finished_at = CASE WHEN jobs.state = 'Pending' THEN now() END, updated_at = now()
+            WHERE jobs.state IN ('Pending', 'Running')
+            RETURNING id, state, attempt, error, updated_at
+        ), cancelled AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+            SELECT id, 'Cancelled', attempt, false, error, updated_at, now() FROM t WHERE state = 'Cancelled'
+            ON CONFLICT (job_id, kind, attempt) DO NOTHING
+        )
+        SELECT state FROM t
+        """;
+
+    /// <summary>
+    /// Extends by $4 the leases of the jobs (ids $2, attempts $3) that owner $1 runs, locked in id order. Returns those
+    /// still Running under this owner at that attempt, with any cancel requested for them.
+    /// </summary>
+    public const string RenewLeases = """
+        /* jobworker:renew-leases */
+        WITH mine AS (
+            SELECT j.id FROM jobs j JOIN unnest($2::uuid[], $3::int[]) AS r(id, attempt) ON r.id = j.id
+            WHERE j.state = 'Running' AND j.owner = $1 AND j.attempt = r.attempt
+            ORDER BY j.id FOR UPDATE OF j
+        )
+        UPDATE jobs j SET lease_expires_at = now() + $4
+        FROM mine WHERE j.id = mine.id
+        RETURNING j.id, j.attempt, j.cancel_reason
+        """;
+
+    /// <summary>Running jobs of queue $1 whose lease lapsed, oldest first, at most $2: the rescuer decides what becomes of each.</summary>
+    public const string Lapsed = """
+        /* jobworker:lapsed */
+        SELECT id, type, attempt, max_attempts, owner, cancel_reason FROM jobs
+        WHERE state = 'Running' AND lease_expires_at < now() AND queue = $1
+        ORDER BY lease_expires_at LIMIT $2
+        """;
+
+    /// <summary>
+    /// The dispatcher's batch: Pending jobs of queue $1 that are due and have no message queued (or whose message was sent
+    /// longer than $3 ago and never claimed), at most $2, in due order, marked dispatched now, skipping rows another replica
+    /// is dispatching. Only the id and type: the payload stays in the ledger, and the claim reads it.
+    /// </summary>
+    public const string TakeDue = """
+        /* jobworker:take-due */
+        WITH due AS (
+            SELECT id FROM jobs
+            WHERE state = 'Pending' AND queue = $1 AND run_at <= now() AND (dispatched_at IS NULL OR dispatched_at < now() - $3)
+            ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobs j SET dispatched_at = now() FROM due WHERE j.id = due.id
+        RETURNING j.id, j.type, j.attempt
+        """;
+
+    /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick sends them again.</summary>
+    public const string Undispatch = """
+        /* jobworker:undispatch */
+        UPDATE jobs SET dispatched_at = NULL WHERE id = ANY($1) AND state = 'Pending'
+        """;
+
+    /// <summary>
+    /// The relay's sweep: unpublished events of queue $1's jobs whose writer did not confirm them in time, oldest first, at
+    /// most $2, claimed for another $3, skipping rows another replica holds.
+    /// </summary>
+    public const string TakeUnpublishedEvents = """
+        /* jobworker:take-events */
+        WITH overdue AS (
+            SELECT e.job_id, e.kind, e.attempt FROM job_events e JOIN jobs j ON j.id = e.job_id
+            WHERE e.published_at IS NULL AND e.relay_after < now() AND j.queue = $1
+            ORDER BY e.relay_after LIMIT $2 FOR UPDATE OF e SKIP LOCKED
+        )
+        UPDATE job_events e SET relay_after = now() + $3
+        FROM overdue o, jobs j
+        WHERE e.job_id = o.job_id AND e.kind = o.kind AND e.attempt = o.attempt AND j.id = e.job_id
+        RETURNING e.job_id, e.kind, e.attempt, j.type, j.queue, j.correlation_id, e.will_retry, e.error, e.worker_id, e.occurred_at,
+                  CASE WHEN e.kind = 'Succeeded' THEN j.result::text END AS result, j.started_at
+        """;
+
+    /// <summary>The broker confirmed these events: they leave the outbox and stay as the job's history.</summary>
+    public const string MarkEventsPublished = """
+        /* jobworker:events-published */
+        UPDATE job_events e SET published_at = now()
+        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS p(job_id, kind, attempt)
+        WHERE e.job_id = p.job_id AND e.kind = p.kind AND e.attempt = p.attempt AND e.published_at IS NULL
+        """;
+
+    /// <summary>
+    /// A submission whose body could not be read, but whose job id $1 could: a Failed row with reason $2 when the job is
+    /// unknown, Failed when still Pending, left alone when further along. Returns the row when written.
+    /// </summary>
+    public const string RejectUnreadable = """
+        /* jobworker:reject-unreadable */
+        WITH t AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, error, run_at, created_at, finished_at, updated_at)
+            VALUES ($1, '(unreadable)', $3, 'null'::jsonb, 'Failed', 0, 1, $2, now(), now(), now(), now())
+            ON CONFLICT (id) DO UPDATE
+            SET state = 'Failed', error = EXCLUDED.error, dispatched_at = NULL, finished_at = now(), updated_at = now()
+            WHERE jobs.state = 'Pending'
+            RETURNING id, attempt, error, finished_at
+        ), e AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)
+            SELECT id, 'Failed', attempt, false, error, finished_at, now() FROM t
+            ON CONFLICT (job_id, kind, attempt) DO UPDATE SET error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at, published_at = NULL
+        )
+        SELECT id FROM t
+        """;
+
+    /// <summary>
+    /// This replica's row in <c>workers</c> (id $1, queue $2, slots $3, busy $4, $5 since its last progress, $6 stopped);
+    /// forgets replicas not seen for a day.
+    /// </summary>
+    public const string Heartbeat = """
+        /* jobworker:heartbeat */
+        WITH forgotten AS (DELETE FROM workers WHERE last_seen_at < now() - interval '1 day')
+        INSERT INTO workers (id, queue, slots, busy, started_at, last_seen_at, last_progress_at, stopped_at)
+        VALUES ($1, $2, $3, $4, now(), now(), now() - $5, CASE WHEN $6 THEN now() END)
+        ON CONFLICT (id) DO UPDATE
+        SET busy = EXCLUDED.busy, last_seen_at = now(), last_progress_at = EXCLUDED.last_progress_at, stopped_at = EXCLUDED.stopped_at
+        """;
+
+    /// <summary>Deletes finished jobs (and their events) that finished more than $1 ago.</summary>
+    public const string PurgeFinished = """
+        /* jobworker:purge */
+        DELETE FROM jobs WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
+        """;
+}
