@@ -77,7 +77,7 @@ public sealed class CliTests
         var pending = new NewJob(Guid.NewGuid(), type, "{}", 3, null, null);
         await TestJobs.Store.AcceptAsync(failed, CancellationToken.None);
         await TestJobs.Store.AcceptAsync(pending, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(failed.Id, 0, "no such handler", CancellationToken.None);
+        await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(failed.Id, failed.Type, "no such handler"));
 
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "jobs", "list", "--state", "Failed", "--type", type);
 
@@ -92,7 +92,7 @@ public sealed class CliTests
         await using var worker = await TestWorker.StartAsync();
         var job = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null, Queue: worker.Queue);
         await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(job.Id, 0, "failed before", CancellationToken.None);
+        await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(job.Id, job.Type, "failed before"));
 
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(worker.Queue), "jobs", "retry", job.Id.ToString());
 
@@ -110,7 +110,7 @@ public sealed class CliTests
         var finished = new NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
         await TestJobs.Store.AcceptAsync(scheduled, CancellationToken.None);
         await TestJobs.Store.AcceptAsync(finished, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(finished.Id, 0, "done", CancellationToken.None);
+        await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(finished.Id, finished.Type, "done"));
         var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
 
         var (cancelled, output) = await RunAsync(settings, "jobs", "cancel", scheduled.Id.ToString(), "--reason", "not needed");
@@ -133,7 +133,7 @@ public sealed class CliTests
         foreach (var job in new[] { old, recent })
         {
             await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-            await TestJobs.Store.RejectAsync(job.Id, 0, "done", CancellationToken.None);
+            await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(job.Id, job.Type, "done"));
         }
 
         await using (var admin = new Npgsql.NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName)))

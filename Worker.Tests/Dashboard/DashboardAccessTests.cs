@@ -41,7 +41,7 @@ public sealed partial class DashboardAccessTests
         await using var worker = await TestWorker.StartAsync(new() { ["Dashboard:Enabled"] = "true", ["Dashboard:Port"] = port.ToString() });
         var job = new JobWorker.Jobs.NewJob(Guid.NewGuid(), "noop", "{}", 1, null, null);
         await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(job.Id, 0, "failed for the test", CancellationToken.None);
+        await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(job.Id, job.Type, "failed for the test"));
         using var http = Client(port);
 
         var overview = await http.GetAsync("/dashboard/");

@@ -19,6 +19,7 @@ public sealed class JobQueriesTests
     private string _connectionString = "";
     private JobQueries _queries = null!;
     private JobStore _store = null!;
+    private JobCompleter _completer = null!;
 
     [OneTimeSetUp]
     public async Task CreateDatabase()
@@ -33,6 +34,7 @@ public sealed class JobQueriesTests
 
         _queries = new JobQueries(contexts);
         _store = new JobStore(contexts, TransitionResilience.None, Options.Create(new DispatchOptions()));
+        _completer = new JobCompleter(_store, Options.Create(new JobOptions()), Options.Create(new ResilienceOptions()), NullLogger<JobCompleter>.Instance);
     }
 
     [OneTimeTearDown]
@@ -111,7 +113,7 @@ public sealed class JobQueriesTests
         var otherError = await InsertAsync("resize", JobState.Failed, error: "bad input");
         var notFailed = await InsertAsync("resize", JobState.Succeeded, error: "Timed out earlier, then fine");
 
-        var outcome = await new JobControl(_store).RetryMatchingAsync(new JobFilter { State = JobState.Failed, Type = "resize", ErrorContains = "timed out" }, 2, CancellationToken.None);
+        var outcome = await new JobControl(_store, _completer, Options.Create(new JobOptions())).RetryMatchingAsync(new JobFilter { State = JobState.Failed, Type = "resize", ErrorContains = "timed out" }, 2, CancellationToken.None);
 
         var requeued = await _queries.FindAsync(matching, CancellationToken.None);
         Assert.That(outcome.Applied, Is.True);
@@ -206,18 +208,19 @@ public sealed class JobQueriesTests
         var job = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null);
         await _store.AcceptAsync(job, CancellationToken.None);
         var claimed = (await _store.ClaimAsync(job.Id, "replica-a", Guid.NewGuid(), TimeSpan.FromSeconds(30), CancellationToken.None))!;
-        var failed = await _store.RetryLaterAsync(claimed, "boom", TimeSpan.Zero, CancellationToken.None);
+        var lifecycle = new JobLifecycle(Options.Create(new RetryOptions { BaseDelay = TimeSpan.Zero }));
+        var failed = (await _completer.ApplyAsync(lifecycle.AfterRun(claimed, AttemptResult.Failed("boom", retryable: true)), CancellationToken.None))!.Event;
         var again = (await _store.ClaimAsync(job.Id, "replica-b", Guid.NewGuid(), TimeSpan.FromSeconds(30), CancellationToken.None))!;
-        var succeeded = await _store.SucceedAsync(again, "1", CancellationToken.None);
+        var succeeded = (await _completer.ApplyAsync(lifecycle.AfterRun(again, AttemptResult.Succeeded(null)), CancellationToken.None))!.Event;
         await _store.MarkEventsPublishedAsync([failed!, succeeded!], CancellationToken.None);
 
         var history = await _queries.HistoryAsync(job.Id, CancellationToken.None);
 
-        Assert.That(history.Select(e => $"{e.Kind}@{e.Attempt}"), Is.EqualTo(new[] { "Started@1", "Failed@1", "Started@2", "Succeeded@2" }));
+        Assert.That(history.Select(e => $"{e.Kind}@{e.Attempt}"), Is.EqualTo(new[] { "Started@1", "Retrying@1", "Started@2", "Succeeded@2" }));
         Assert.That(history.Where(e => e.Kind == JobEventKind.Started).Select(e => e.WorkerId), Is.EqualTo(new[] { "replica-a", "replica-b" }));
-        Assert.That(history.Single(e => e.Kind == JobEventKind.Failed).Error, Is.EqualTo("boom"));
-        Assert.That(history.Where(e => e.PublishedAt is not null).Select(e => e.Kind), Is.EquivalentTo(new[] { JobEventKind.Failed, JobEventKind.Succeeded }));
-        Assert.That(await _store.TakeUnpublishedEventsAsync(100, CancellationToken.None), Has.None.Matches<OutboxEvent>(e => e.Kind is "Failed" or "Succeeded"),
+        Assert.That(history.Single(e => e.Kind == JobEventKind.Retrying).Error, Is.EqualTo("boom"));
+        Assert.That(history.Where(e => e.PublishedAt is not null).Select(e => e.Kind), Is.EquivalentTo(new[] { JobEventKind.Retrying, JobEventKind.Succeeded }));
+        Assert.That(await _store.TakeUnpublishedEventsAsync("", 100, CancellationToken.None), Has.None.Matches<OutboxEvent>(e => e.Kind is "Retrying" or "Succeeded"),
             "a published event is history, not outbox");
     }
 

@@ -14,6 +14,17 @@ internal static class TestJobs
     public static JobStore Store { get; } = new(
         TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None, Options.Create(new DispatchOptions()));
 
+    public static JobLifecycle Lifecycle { get; } = new(Options.Create(new RetryOptions()));
+
+    /// <summary>A writer of outcomes on the test database, without a relay (events stay in the outbox, where tests read them).</summary>
+    public static JobCompleter Completer { get; } = new(
+        Store, Options.Create(new JobOptions()), Options.Create(new ResilienceOptions()), Microsoft.Extensions.Logging.Abstractions.NullLogger<JobCompleter>.Instance);
+
+    /// <summary>Applies one outcome through the writer.</summary>
+    public static Task<AppliedOutcome?> ApplyAsync(JobOutcome outcome) => Completer.ApplyAsync(outcome, CancellationToken.None);
+
+    public static Task<Job?> FindAsync(Guid id) => Store.FindAsync(id, CancellationToken.None);
+
     public static SubmitJob Submit(string type, object? payload = null, int? maxAttempts = null, TimeSpan? timeout = null) => new()
     {
         JobId = Guid.NewGuid(),
@@ -29,6 +40,14 @@ internal static class TestJobs
         await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
         var events = await db.Events.AsNoTracking().Where(e => e.JobId == jobId && e.PublishedAt == null).ToListAsync();
         return [.. events.Select(e => $"{e.Kind}@{e.Attempt}{(e.WillRetry ? " (will retry)" : "")}").Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every event the job recorded, published or not, as "Kind@attempt", sorted.</summary>
+    public static async Task<List<string>> HistoryAsync(Guid jobId)
+    {
+        await using var db = TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()).CreateDbContext();
+        var events = await db.Events.AsNoTracking().Where(e => e.JobId == jobId).ToListAsync();
+        return [.. events.Select(e => $"{e.Kind}@{e.Attempt}").Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Runs one statement against the test database with <paramref name="id"/> as $1 (for faults a test arranges).</summary>

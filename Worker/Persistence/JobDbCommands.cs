@@ -25,6 +25,7 @@ internal static class JobDbCommands
         {
             await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection());
             bind(command.Parameters, state);
+            await ExecutingAsync(db, sql, cancellationToken);
             var started = Stopwatch.GetTimestamp();
             var rows = new List<TRow>(1);
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -35,7 +36,7 @@ internal static class JobDbCommands
                 }
             }
 
-            db.SlowStatements?.Observe(sql, Stopwatch.GetElapsedTime(started));
+            Executed(db, sql, Stopwatch.GetElapsedTime(started));
             return rows;
         }
         finally
@@ -53,14 +54,31 @@ internal static class JobDbCommands
         {
             await using var command = new NpgsqlCommand(sql, (NpgsqlConnection)db.Database.GetDbConnection());
             bind(command.Parameters, state);
+            await ExecutingAsync(db, sql, cancellationToken);
             var started = Stopwatch.GetTimestamp();
             var affected = await command.ExecuteNonQueryAsync(cancellationToken);
-            db.SlowStatements?.Observe(sql, Stopwatch.GetElapsedTime(started));
+            Executed(db, sql, Stopwatch.GetElapsedTime(started));
             return affected;
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static async ValueTask ExecutingAsync(JobDbContext db, string sql, CancellationToken cancellationToken)
+    {
+        foreach (var interceptor in db.StatementInterceptors)
+        {
+            await interceptor.ExecutingAsync(sql, cancellationToken);
+        }
+    }
+
+    private static void Executed(JobDbContext db, string sql, TimeSpan duration)
+    {
+        foreach (var interceptor in db.StatementInterceptors)
+        {
+            interceptor.Executed(sql, duration);
         }
     }
 

@@ -6,9 +6,9 @@ namespace JobWorker.Persistence;
 /// <summary>The job store's EF model. Contexts are short-lived: one per state transition, from a factory.</summary>
 internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbContext(options)
 {
-    /// <summary>The slow-statement check of this context's options, for statements run by <see cref="JobDbCommands"/>.</summary>
-    internal SlowStatementInterceptor? SlowStatements { get; } =
-        options.FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<SlowStatementInterceptor>().FirstOrDefault();
+    /// <summary>The statement interceptors of this context's options, for statements run by <see cref="JobDbCommands"/>.</summary>
+    internal IStatementInterceptor[] StatementInterceptors { get; } =
+        [.. options.FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<IStatementInterceptor>() ?? []];
 
     public DbSet<Job> Jobs => Set<Job>();
 

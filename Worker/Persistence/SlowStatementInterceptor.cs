@@ -8,7 +8,7 @@ namespace JobWorker.Persistence;
 
 /// <summary>Logs and counts every SQL statement slower than <c>Database:SlowStatementThreshold</c>.</summary>
 internal sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseOptions> options, ILogger<SlowStatementInterceptor> logger)
-    : DbCommandInterceptor
+    : DbCommandInterceptor, IStatementInterceptor
 {
     public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
     {
@@ -47,7 +47,7 @@ internal sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseO
     }
 
     /// <summary>Reports <paramref name="sql"/> if it took longer than the threshold (for statements run outside EF's pipeline).</summary>
-    public void Observe(string sql, TimeSpan duration)
+    public void Executed(string sql, TimeSpan duration)
     {
         var threshold = options.CurrentValue.SlowStatementThreshold;
         if (threshold <= TimeSpan.Zero || duration < threshold)
@@ -60,7 +60,7 @@ internal sealed partial class SlowStatementInterceptor(IOptionsMonitor<DatabaseO
         LogSlow(logger, duration.TotalMilliseconds, threshold.TotalMilliseconds, sql.Length <= 300 ? sql : sql[..300] + "…");
     }
 
-    private void Check(DbCommand command, CommandExecutedEventData eventData) => Observe(command.CommandText, eventData.Duration);
+    private void Check(DbCommand command, CommandExecutedEventData eventData) => Executed(command.CommandText, eventData.Duration);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slow SQL statement: {DurationMs:F0} ms (threshold {ThresholdMs:F0} ms): {Sql}")]
     private static partial void LogSlow(ILogger logger, double durationMs, double thresholdMs, string sql);
