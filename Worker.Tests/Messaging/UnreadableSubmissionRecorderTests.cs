@@ -49,6 +49,10 @@ public sealed class UnreadableSubmissionRecorderTests
             "A body without a content type and without a message is read as raw JSON");
         yield return Case(new ContentType("text/plain"), $$"""{"payload": {"jobId": "{{Victim}}"}, "jobId": "{{Own}}", "jobType": """, Own,
             "A body of another content type and without a message is read as raw JSON");
+        yield return Case(Raw, $$"""{"jobId": {"jobId": "{{Victim}}"}, "jobId": "{{Own}}", "jobType": """, Own,
+            "A job id nested in a jobId object is not read");
+        yield return Case(Raw, $$"""{{"\uFEFF"}}{"jobId": "{{Own}}", "jobType": """, Own,
+            "A body that starts with a byte order mark is read");
         yield return Case(Raw, new string('[', 20_000), null,
             "A deeply nested body yields no job id and no stack overflow");
     }
