@@ -38,4 +38,26 @@ public sealed class RejectedMessageTests
         Assert.That(errors[0].GetProperty("payload").GetString(), Does.Contain("not-even-closed"), "the bad message is kept, not lost");
         Assert.That(RabbitManagement.Header(errors[0], "MT-Fault-Message"), Does.Contain("JSON"));
     }
+
+    [Test, Description("The recorder fails the job an unreadable body submits, never a job its payload names.")]
+    public async Task An_unreadable_body_fails_its_own_job_and_leaves_a_job_named_in_its_payload_alone()
+    {
+        await using var worker = await TestWorker.StartAsync();
+        using var rabbit = new RabbitManagement();
+        var victim = Guid.NewGuid();
+        var raw = Guid.NewGuid();
+        var enveloped = Guid.NewGuid();
+        await rabbit.PublishAsync(worker.Queue, $$"""{"jobId": "{{victim}}", "jobType": "noop", "delay": "01:00:00"}""");
+        await TestJobs.WaitForStateAsync(victim, JobState.Pending, Timeout);
+
+        await rabbit.PublishAsync(worker.Queue, $$"""{"payload": {"jobId": "{{victim}}"}, "jobId": "{{raw}}", "jobType": "noop", "payload": {""");
+        await rabbit.PublishAsync(worker.Queue,
+            $$"""{"messageId": "{{Guid.NewGuid()}}", "messageType": ["urn:message:JobWorker.Contracts:SubmitJob"], "message": {"payload": {"jobId": "{{victim}}"}, "jobId": "{{enveloped}}", "jobType": """,
+            contentType: "application/vnd.masstransit+json");
+
+        await TestJobs.WaitForStateAsync(raw, JobState.Failed, Timeout);
+        await TestJobs.WaitForStateAsync(enveloped, JobState.Failed, Timeout);
+        var job = await TestJobs.Store.FindAsync(victim, CancellationToken.None);
+        Assert.That(job!.State, Is.EqualTo(JobState.Pending));
+    }
 }

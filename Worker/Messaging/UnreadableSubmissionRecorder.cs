@@ -1,8 +1,8 @@
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Net.Mime;
 using JobWorker.Jobs;
 using JobWorker.Resilience;
 using MassTransit;
+using MassTransit.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,10 +16,6 @@ namespace JobWorker.Messaging;
 internal sealed partial class UnreadableSubmissionRecorder(
     JobStore store, IOptions<JobOptions> options, ILogger<UnreadableSubmissionRecorder> logger) : IReceiveObserver
 {
-    // Latin-1 maps every byte to one char, so this works on bodies that are not valid UTF-8 or not valid JSON.
-    [GeneratedRegex("\"jobId\"\\s*:\\s*\"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})\"", RegexOptions.IgnoreCase)]
-    private static partial Regex JobIdPattern();
-
     public async Task ReceiveFault(ReceiveContext context, Exception exception)
     {
         if (QueueNames.Of(context.InputAddress) != QueueNames.Jobs(options.Value))
@@ -30,8 +26,7 @@ internal sealed partial class UnreadableSubmissionRecorder(
         var reason = $"Unreadable SubmitJob: {ExceptionChain.Innermost(exception).Message}";
         try
         {
-            var body = Head(context.Body);
-            if (JobIdPattern().Match(body) is { Success: true } match && Guid.TryParse(match.Groups[1].Value, out var jobId) && jobId != Guid.Empty)
+            if (ReadJobId(Head(context.Body), context.ContentType) is { } jobId)
             {
                 var recorded = await store.RejectUnreadableAsync(jobId, reason, options.Value.QueueName, context.CancellationToken);
                 LogUnreadable(logger, context.TransportHeaders.Get<string>("MessageId") ?? "(without id)", reason,
@@ -48,8 +43,23 @@ internal sealed partial class UnreadableSubmissionRecorder(
         }
     }
 
-    /// <summary>The body's first bytes, as Latin-1: enough to find the job id, without reading an oversized body whole.</summary>
-    private static string Head(MessageBody body)
+    /// <summary>
+    /// The id of the job the body submits, or null when none can be read. MassTransit picks the deserializer by content
+    /// type: raw JSON for <c>application/json</c>, the envelope for its own type and by default. A body of another or no
+    /// content type that holds no envelope message may still be a raw SubmitJob sent without the right type.
+    /// </summary>
+    internal static Guid? ReadJobId(ReadOnlySpan<byte> body, ContentType? contentType) => contentType?.MediaType switch
+    {
+        { } type when IsType(type, SystemTextJsonRawMessageSerializer.JsonContentType) => BodyJobIdScanner.Find(body, envelope: false),
+        { } type when IsType(type, SystemTextJsonMessageSerializer.JsonContentType) => BodyJobIdScanner.Find(body, envelope: true),
+        _ => BodyJobIdScanner.Find(body, envelope: true) ?? BodyJobIdScanner.Find(body, envelope: false),
+    };
+
+    private static bool IsType(string mediaType, ContentType contentType) =>
+        string.Equals(mediaType, contentType.MediaType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The body's first bytes: enough to find the job id, without reading an oversized body whole.</summary>
+    private static byte[] Head(MessageBody body)
     {
         var head = new byte[16 * 1024];
         using var stream = body.GetStream();
@@ -59,7 +69,7 @@ internal sealed partial class UnreadableSubmissionRecorder(
             read += n;
         }
 
-        return Encoding.Latin1.GetString(head, 0, read);
+        return head[..read];
     }
 
     public Task PreReceive(ReceiveContext context) => Task.CompletedTask;
