@@ -136,6 +136,25 @@ public sealed class DashboardSecurityTests
         Assert.That(warnings.Select(w => w.Message), Has.Some.Contains("127.0.0.1"));
     }
 
+    [Test, Description("The pages are templates that encode what they show: a job's type, error and payload cannot write markup.")]
+    public async Task Text_from_a_job_is_shown_as_text_never_as_markup()
+    {
+        var port = DashboardBrowser.FreePort();
+        await using var worker = await TestWorker.StartAsync(Settings(port));
+        const string Hostile = "<img src=x onerror=alert(1)>";
+        var job = new JobWorker.Jobs.NewJob(Guid.NewGuid(), $"t{Hostile}", $"{{\"html\":\"{Hostile}\"}}", 1, null, null);
+        await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+        await TestJobs.Store.RejectAsync(job.Id, 0, $"failed {Hostile}", CancellationToken.None);
+        using var http = new DashboardHttp(port);
+
+        var page = await http.Client.GetStringAsync($"/dashboard/jobs/{job.Id}");
+        var list = await http.Client.GetStringAsync($"/dashboard/jobs?type={Uri.EscapeDataString(job.Type)}");
+
+        Assert.That(page, Does.Not.Contain("<img"));
+        Assert.That(page, Does.Contain("failed &lt;img"));
+        Assert.That(list, Does.Not.Contain("<img").And.Contain("t&lt;img"));
+    }
+
     private static Dictionary<string, string?> Settings(int port, params (string Key, string Value)[] more)
     {
         var settings = new Dictionary<string, string?>
