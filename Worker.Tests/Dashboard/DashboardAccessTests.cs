@@ -67,6 +67,7 @@ public sealed partial class DashboardAccessTests
         await using var worker = await TestWorker.StartAsync(new()
         {
             ["Dashboard:Enabled"] = "true", ["Dashboard:Port"] = port.ToString(), ["Dashboard:Address"] = "0.0.0.0",
+            ["Dashboard:AllowedHosts"] = $"127.0.0.1;{address}",
         });
 
         using var remote = new HttpClient { BaseAddress = new Uri($"http://{address}:{port}"), Timeout = TimeSpan.FromSeconds(10) };
@@ -139,6 +140,10 @@ public sealed partial class DashboardAccessTests
     [TestCase("Dashboard:Port", "70000", "Dashboard:Port must be between 0 and 65535.")]
     [TestCase("Dashboard:Path", "dashboard/", "Dashboard:Path must start with '/'")]
     [TestCase("Dashboard:RefreshInterval", "00:00:00.010", "Dashboard:RefreshInterval must be between 500 ms and 10 min.")]
+    [TestCase("Dashboard:AllowedHosts", "http://ops.example/", "Dashboard:AllowedHosts 'http://ops.example/' is not a host name")]
+    [TestCase("Dashboard:AllowedHosts", " ; ", "Dashboard:AllowedHosts names no host")]
+    [TestCase("Dashboard:SessionLifetime", "00:00:00", "Dashboard:SessionLifetime must be between 1 s and 7 days.")]
+    [TestCase("Dashboard:SessionIdleTimeout", "2.00:00:00", "Dashboard:SessionIdleTimeout must be between 1 s and 1 day.")]
     public void Settings_that_cannot_work_stop_the_start_with_the_key_named(string key, string value, string message)
     {
         var failure = Assert.ThrowsAsync<OptionsValidationException>(async () =>

@@ -3,23 +3,43 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace JobWorker.Dashboard;
 
 /// <summary>
-/// Who may see the dashboard and who may act on it. Seeing: loopback peers, unless <c>Dashboard:AllowRemote</c>.
-/// Acting: <c>Dashboard:ActionsEnabled</c>, a sign-in with <c>Dashboard:Token</c> (kept as an HttpOnly, SameSite=Strict
-/// cookie holding a keyed hash of the token, never the token itself), and on every POST ASP.NET Core's antiforgery token.
+/// Who may see the dashboard and who may act on it. Seeing: requests naming one of <c>Dashboard:AllowedHosts</c>, from
+/// loopback peers unless <c>Dashboard:AllowRemote</c>. Acting: <c>Dashboard:ActionsEnabled</c>, a session started by
+/// signing in with <c>Dashboard:Token</c> (an HttpOnly, SameSite=Strict cookie holding a random session id), and on
+/// every POST ASP.NET Core's antiforgery token.
 /// </summary>
-internal sealed class DashboardAccess(IOptions<DashboardOptions> options, IAntiforgery antiforgery)
+internal sealed partial class DashboardAccess(
+    IOptions<DashboardOptions> options, DashboardSessions sessions, IAntiforgery antiforgery, ILogger<DashboardAccess> logger)
 {
     public const string SessionCookie = "jobworker-dashboard";
 
+    private readonly string[] _hosts = options.Value.HostNames();
+    private readonly StringSegment[] _patterns = [.. options.Value.HostNames().Select(name => new StringSegment(name))];
+
     private DashboardOptions Options => options.Value;
 
-    /// <summary>Null when the request may see the dashboard; else why not.</summary>
-    public string? RefuseViewing(HttpContext context)
+    /// <summary>Null when the request names one of the allowed hosts; else why it is refused.</summary>
+    public string? RefuseHost(HttpContext context)
+    {
+        var host = context.Request.Host;
+        if (host.HasValue && HostString.MatchesAny(host.Host, _patterns))
+        {
+            return null;
+        }
+
+        LogForeignHost(logger, host.Value ?? "", context.Connection.RemoteIpAddress);
+        return $"The dashboard answers only the host names in Dashboard:AllowedHosts ({string.Join(", ", _hosts)}); this request named '{host.Value}'.";
+    }
+
+    /// <summary>Null when the request's peer may see the dashboard; else why not.</summary>
+    public string? RefusePeer(HttpContext context)
     {
         var peer = context.Connection.RemoteIpAddress;
         if (Options.AllowRemote || peer is null || IPAddress.IsLoopback(peer))
@@ -32,24 +52,29 @@ internal sealed class DashboardAccess(IOptions<DashboardOptions> options, IAntif
 
     public bool ActionsEnabled => Options.ActionsEnabled;
 
+    /// <summary>True when the request carries a live session; the request keeps it alive.</summary>
     public bool IsSignedIn(HttpContext context) =>
-        Options.ActionsEnabled
-        && context.Request.Cookies.TryGetValue(SessionCookie, out var presented)
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(presented), Encoding.ASCII.GetBytes(SessionValue()));
+        Options.ActionsEnabled && sessions.Touch(context.Request.Cookies[SessionCookie]);
 
     /// <summary>Checks <paramref name="token"/> against <c>Dashboard:Token</c> in constant time.</summary>
     public bool IsToken(string? token) =>
         Options.ActionsEnabled && token is not null
         && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token.Trim())), SHA256.HashData(Encoding.UTF8.GetBytes(Options.Token!.Trim())));
 
-    public void SignIn(HttpContext context) =>
-        context.Response.Cookies.Append(SessionCookie, SessionValue(), CookieOptions(context));
+    public void SignIn(HttpContext context)
+    {
+        sessions.End(context.Request.Cookies[SessionCookie]);
+        var cookie = CookieOptions(context);
+        cookie.MaxAge = Options.SessionLifetime;
+        context.Response.Cookies.Append(SessionCookie, sessions.Start(), cookie);
+    }
 
-    public void SignOut(HttpContext context) =>
+    /// <summary>Ends the session on the server, so a copy of the cookie stops working too, and drops the cookie.</summary>
+    public void SignOut(HttpContext context)
+    {
+        sessions.End(context.Request.Cookies[SessionCookie]);
         context.Response.Cookies.Delete(SessionCookie, CookieOptions(context));
-
-    /// <summary>The hidden form field every POST form carries, and the cookie it is checked against.</summary>
-    public AntiforgeryTokenSet FormToken(HttpContext context) => antiforgery.GetAndStoreTokens(context);
+    }
 
     /// <summary>Null when the POST came from one of this dashboard's own forms; else why it is refused.</summary>
     public async Task<string?> RefuseForgedAsync(HttpContext context)
@@ -65,10 +90,6 @@ internal sealed class DashboardAccess(IOptions<DashboardOptions> options, IAntif
         }
     }
 
-    /// <summary>A keyed hash of the token: what the cookie holds, so a stolen cookie does not reveal the token.</summary>
-    private string SessionValue() =>
-        Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Options.Token!.Trim()), "jobworker-dashboard-session/1"u8));
-
     private CookieOptions CookieOptions(HttpContext context) => new()
     {
         HttpOnly = true,
@@ -77,4 +98,8 @@ internal sealed class DashboardAccess(IOptions<DashboardOptions> options, IAntif
         Path = context.Request.PathBase.Add(Options.Path).Value,
         IsEssential = true,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Dashboard request for host '{Host}' from {Peer} refused: not one of Dashboard:AllowedHosts (a DNS-rebinding page, or a name to add to the setting)")]
+    private static partial void LogForeignHost(ILogger logger, string host, IPAddress? peer);
 }

@@ -30,6 +30,11 @@ public static class DashboardHostBuilderExtensions
         services.TryAddSingleton<JobControl>();
         services.TryAddSingleton<BrokerQueues>();
         services.TryAddSingleton<DashboardAccess>();
+        services.TryAddSingleton<DashboardSessions>();
+        services.TryAddSingleton<SignInThrottle>();
+        services.TryAddSingleton(TimeProvider.System);
+        // The pages are Razor components rendered on the server through RazorComponentResult; nothing interactive.
+        services.AddRazorComponents();
         services.AddHostedService<DashboardStartupReport>();
         // Antiforgery uses the host's data protection; the stock hosts keep its keys in memory (JobWorkerHost).
         services.AddAntiforgery(antiforgery =>
@@ -51,9 +56,10 @@ public static class DashboardHostBuilderExtensions
 
     /// <summary>
     /// Serves the dashboard under <c>Dashboard:Path</c> (<c>/dashboard</c>) when <c>Dashboard:Enabled</c>; maps nothing
-    /// otherwise. With <c>Dashboard:Port</c> set, only requests to that port reach it. Only loopback peers are answered
-    /// unless <c>Dashboard:AllowRemote</c>; it is read-only unless <c>Dashboard:ActionsEnabled</c>, and then acting
-    /// needs a sign-in with <c>Dashboard:Token</c> and an antiforgery token on every POST.
+    /// otherwise. With <c>Dashboard:Port</c> set, only requests to that port reach it. Only requests naming one of
+    /// <c>Dashboard:AllowedHosts</c> are answered, and only from loopback peers unless <c>Dashboard:AllowRemote</c>; it
+    /// is read-only unless <c>Dashboard:ActionsEnabled</c>, and then acting needs a session started by signing in with
+    /// <c>Dashboard:Token</c> and an antiforgery token on every POST.
     /// </summary>
     public static IEndpointRouteBuilder MapJobWorkerDashboard(this IEndpointRouteBuilder endpoints)
     {
@@ -61,7 +67,7 @@ public static class DashboardHostBuilderExtensions
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardOptions>>().Value;
         if (options.Enabled)
         {
-            DashboardEndpoints.Map(endpoints, options);
+            DashboardRoutes.Map(endpoints, options);
         }
 
         return endpoints;

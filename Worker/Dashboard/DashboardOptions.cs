@@ -34,6 +34,25 @@ internal sealed class DashboardOptions : IValidatableObject
     /// </summary>
     public bool AllowRemote { get; set; }
 
+    /// <summary>
+    /// The host names the dashboard answers, separated by ';': the request's Host header without its port must be one
+    /// of them, so a page on another site cannot reach this listener through DNS rebinding. Loopback names by default;
+    /// add the name a tunnel or ingress uses. <c>*.example.org</c> matches that domain's sub-domains; <c>*</c> alone
+    /// answers every name (only behind a proxy that checks the name itself).
+    /// </summary>
+    public string AllowedHosts { get; set; } = "localhost;127.0.0.1;[::1]";
+
+    /// <summary>The names of <see cref="AllowedHosts"/>, one each.</summary>
+    public string[] HostNames() => AllowedHosts.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>How long a sign-in lasts at most, however busy the session: then the operator signs in again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Dashboard:SessionLifetime must be between 1 s and 7 days.")]
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>How long a session lasts without a request (an open page's refreshes count as requests).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Dashboard:SessionIdleTimeout must be between 1 s and 1 day.")]
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Show the retry and cancel buttons, and accept them from operators who signed in with <see cref="Token"/>.</summary>
     public bool ActionsEnabled { get; set; }
 
@@ -55,11 +74,35 @@ internal sealed class DashboardOptions : IValidatableObject
             yield return new ValidationResult($"Dashboard:Address '{Address}' is not an IP address (use 127.0.0.1, ::1 or 0.0.0.0).", [nameof(Address)]);
         }
 
+        if (HostNames().Length == 0)
+        {
+            yield return new ValidationResult("Dashboard:AllowedHosts names no host (give names separated by ';', e.g. localhost;127.0.0.1;[::1]).", [nameof(AllowedHosts)]);
+        }
+
+        foreach (var name in HostNames().Where(name => !IsHostPattern(name)))
+        {
+            yield return new ValidationResult(
+                $"Dashboard:AllowedHosts '{name}' is not a host name (give names only, without scheme, port or path: ops.example.org, *.example.org, 127.0.0.1, [::1]).",
+                [nameof(AllowedHosts)]);
+        }
+
         if (ActionsEnabled && (Token is null || Token.Trim().Length < MinTokenLength))
         {
             yield return new ValidationResult(
                 $"Dashboard:ActionsEnabled needs Dashboard:Token, a secret of at least {MinTokenLength} characters; set it through Dashboard__Token or a secret store.",
                 [nameof(Token)]);
         }
+    }
+
+    private static bool IsHostPattern(string name)
+    {
+        if (name == "*")
+        {
+            return true;
+        }
+
+        var host = name.StartsWith("*.", StringComparison.Ordinal) ? name[2..] : name;
+        return Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4
+            || (host.StartsWith('[') && Uri.CheckHostName(host) == UriHostNameType.IPv6);
     }
 }

@@ -16,8 +16,11 @@ internal sealed partial class DashboardStartupReport(IOptions<DashboardOptions> 
         }
 
         var where = o.Port == 0 ? $"under {o.Path}/ on this host's own listeners" : $"at {Url(o)}";
-        var who = o.AllowRemote ? "answering any peer (Dashboard:AllowRemote)" : "answering loopback peers only";
-        var what = o.ActionsEnabled ? "retry and cancel on for operators signed in with Dashboard:Token" : "read-only";
+        var who = (o.AllowRemote ? "answering any peer (Dashboard:AllowRemote)" : "answering loopback peers only")
+            + $" that name {string.Join(", ", o.HostNames())} (Dashboard:AllowedHosts)";
+        var what = o.ActionsEnabled
+            ? $"retry and cancel on for operators signed in with Dashboard:Token (sessions end after {o.SessionLifetime}, or {o.SessionIdleTimeout} unused)"
+            : "read-only";
         LogDashboard(logger, where, who, what);
         if (o.ActionsEnabled && o.AllowRemote)
         {
