@@ -1,12 +1,14 @@
 using System.Text.Json;
+using JobWorker.Hosting;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
 
 namespace JobWorker.Tests.Integration;
 
 /// <summary>
-/// samples/ReportHost, a team's own host built against the packed JobWorker package (`make sample`, which `make test`
-/// runs first), as a replica against the real services: its own job type runs; the stock ones are not there.
+/// samples/ReportHost, a team's own host on its own <c>WebApplication</c> builder, built against the packed JobWorker
+/// package (`make sample`, which `make test` runs first), as a replica against the real services: its own job type
+/// runs; the stock ones are not there; its command line reads its own configuration sources.
 /// </summary>
 public sealed class SampleHostTests
 {
@@ -60,6 +62,30 @@ public sealed class SampleHostTests
         var slots = await host.SlotsAsync();
         Assert.That((slots.Busy, slots.Waiting, slots.Live), Is.EqualTo((0, 0, true)), "nothing left in flight; live");
         Assert.That(await host.IsReadyAsync(), Is.True);
+        output.Delete(recursive: true);
+    }
+
+    [Test, Description("`reporthost submit` finds its queue only in the host's own REPORTHOST_ variables, and follows the job to the end.")]
+    public async Task The_sample_hosts_command_line_reads_its_own_configuration_sources()
+    {
+        Assert.That(File.Exists(SampleAssembly), Is.True, $"{SampleAssembly} is not built: run `make sample` (`make test` does)");
+        var output = Directory.CreateTempSubdirectory("reports-");
+        var queue = TestWorker.UniqueQueue();
+        await using var host = await TestWorker.StartProcessAsync(queue, new()
+        {
+            ["Reports:OutputDirectory"] = output.FullName,
+            ["Reports:TimePerDay"] = "00:00:00.010",
+        }, SampleAssembly);
+        var settings = TestWorker.TestSettings(queue);
+        settings.Remove("Jobs:QueueName");
+        settings["REPORTHOST_Jobs:QueueName"] = queue;
+
+        await using var submit = WorkerProcess.Start(SampleAssembly, settings,
+            "submit", "--type", "sales-report", "--payload", """{"region": "emea", "days": 3}""", "--wait", "--wait-timeout", "00:00:45");
+        var exitCode = await submit.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.That(exitCode, Is.EqualTo(0), submit.Output + host.Output);
+        Assert.That(submit.Output, Does.Contain("(sales-report) to queue " + queue).And.Contain("All 1 jobs Succeeded."));
         output.Delete(recursive: true);
     }
 }

@@ -12,14 +12,13 @@ internal sealed class BenchWorkers : IAsyncDisposable
     private readonly List<WorkerProcess> _processes = [];
 
     /// <summary>
-    /// A worker in the bench's own process, composed as <c>run</c> composes it, with <paramref name="settings"/> on top
-    /// and the built-in handlers the scenarios submit (noop, delay).
+    /// A worker in the bench's own process, composed as the stock <c>run</c> composes it, with <paramref name="settings"/>
+    /// on top: the built-in handlers are the job types the scenarios submit (noop, delay).
     /// </summary>
-    public static WebApplication InProcess(Action<IHostApplicationBuilder> configureWorker, Dictionary<string, string?> settings) =>
+    public static WebApplication InProcess(Dictionary<string, string?> settings) =>
         JobWorkerHost.BuildWorker(builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
-            configureWorker(builder);
             builder.AddJobWorker().AddBuiltInHandlers();
         });
 

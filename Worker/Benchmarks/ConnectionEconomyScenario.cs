@@ -24,11 +24,11 @@ internal static class ConnectionEconomyScenario
     public const int PoolMax = 5;
     private static readonly TimeSpan JobLength = TimeSpan.FromSeconds(1);
 
-    public static async Task<EconomyResult> RunJobWorkerAsync(Action<IHostApplicationBuilder> configureWorker, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<EconomyResult> RunJobWorkerAsync(string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var pooled = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PoolMax, Timeout = 15, ApplicationName = $"jobworker/{queue}" }.ConnectionString;
-        await using var app = BenchWorkers.InProcess(configureWorker, new Dictionary<string, string?>
+        await using var app = BenchWorkers.InProcess(new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = pooled,
             ["Jobs:QueueName"] = queue,

@@ -11,7 +11,7 @@ namespace JobWorker.Benchmarks;
 /// </summary>
 internal static class HotPathProfile
 {
-    public static async Task<ProfileResult> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<ProfileResult> RunAsync(int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
@@ -21,7 +21,7 @@ internal static class HotPathProfile
             await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
         }
 
-        await using var app = BenchWorkers.InProcess(configureWorker, new Dictionary<string, string?>
+        await using var app = BenchWorkers.InProcess(new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = connectionString,
             ["Jobs:QueueName"] = queue,

@@ -8,8 +8,8 @@ using JobWorker.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Spectre.Console;
@@ -38,7 +38,7 @@ internal static class BenchCommand
         Payload = JsonSerializer.SerializeToElement(new { ms = (int)SlowJob.TotalMilliseconds }),
     };
 
-    public static Command Create(Action<IHostApplicationBuilder> configureWorker)
+    public static Command Create(IConfiguration configuration)
     {
         var jobs = new Option<int>("--jobs") { DefaultValueFactory = _ => 4000, Description = "Noop jobs per throughput run." };
         var output = new Option<string>("--output") { DefaultValueFactory = _ => "bench-results.json", Description = "Where to write the figures as JSON." };
@@ -50,16 +50,16 @@ internal static class BenchCommand
             jobs, output, quick, dashboard, rows,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => parse.GetValue(dashboard)
-            ? RunDashboardAsync(Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000), parse.GetValue(output)!, cancellationToken)
-            : RunAsync(configureWorker, Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000),
+            ? RunDashboardAsync(configuration, Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000), parse.GetValue(output)!, cancellationToken)
+            : RunAsync(configuration, Math.Clamp(parse.GetValue(jobs), 100, 1_000_000), Math.Clamp(parse.GetValue(rows), 1_000, 50_000_000),
                 parse.GetValue(output)!, parse.GetValue(quick), cancellationToken)));
         return command;
     }
 
     /// <summary>The dashboard's queries alone: no broker, no worker.</summary>
-    private static async Task<int> RunDashboardAsync(int rows, string output, CancellationToken cancellationToken)
+    private static async Task<int> RunDashboardAsync(IConfiguration configuration, int rows, string output, CancellationToken cancellationToken)
     {
-        var builder = JobWorkerHost.CreateBuilder(quiet: true);
+        var builder = JobWorkerHost.CreateCommandBuilder(configuration);
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
         var ledger = await CreateDatabaseAsync(host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, cancellationToken, DashboardDatabase);
@@ -70,9 +70,9 @@ internal static class BenchCommand
         return CliErrors.Ok;
     }
 
-    private static async Task<int> RunAsync(Action<IHostApplicationBuilder> configureWorker, int jobs, int rows, string output, bool quick, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(IConfiguration configuration, int jobs, int rows, string output, bool quick, CancellationToken cancellationToken)
     {
-        var builder = JobWorkerHost.CreateBuilder(quiet: true);
+        var builder = JobWorkerHost.CreateCommandBuilder(configuration);
         builder.AddJobMessaging(consumeJobs: false);
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
@@ -88,7 +88,7 @@ internal static class BenchCommand
             () => DrainScenario.RunAsync("noop drain", jobs, () => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }, null,
                 bench, sender, new Dictionary<string, string>(), cancellationToken));
         var profile = await Step($"Hot path: {jobs} noop jobs drained by a worker in this process (allocations, CPU)",
-            () => HotPathProfile.RunAsync(configureWorker, jobs, bench, sender, cancellationToken));
+            () => HotPathProfile.RunAsync(jobs, bench, sender, cancellationToken));
         if (quick)
         {
             await host.StopAsync(cancellationToken);
@@ -110,7 +110,7 @@ internal static class BenchCommand
         }
 
         var jobWorker = await Step("Connection economy: 300 concurrent 1 s jobs on a pool of 5, JobWorker",
-            () => ConnectionEconomyScenario.RunJobWorkerAsync(configureWorker, bench, sender, cancellationToken));
+            () => ConnectionEconomyScenario.RunJobWorkerAsync(bench, sender, cancellationToken));
         var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
         // A database of its own: nothing of the earlier scenarios (rows, statistics, pooled connections) in the ledger's way.

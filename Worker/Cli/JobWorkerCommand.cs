@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Microsoft.Extensions.Hosting;
+using JobWorker.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Spectre.Console;
 
 namespace JobWorker.Cli;
@@ -11,20 +12,44 @@ namespace JobWorker.Cli;
 /// <example>
 /// A host of one's own, in its <c>Program.cs</c>:
 /// <code>
-/// return await JobWorkerCommand.Create(worker => worker.AddJobWorker().AddJobHandler&lt;ResizeImage&gt;("resize-image"))
-///     .Parse(args).InvokeAsync();
+/// var builder = WebApplication.CreateBuilder(args);
+/// builder.AddJobWorker().AddJobHandler&lt;ResizeImageHandler&gt;("resize-image");
+/// return await builder.RunJobWorkerAsync(args, app => app.MapJobWorkerHealth());
 /// </code>
 /// </example>
 public static class JobWorkerCommand
 {
-    /// <summary>Builds the command line.</summary>
-    /// <param name="configureWorker">
-    /// Composes the worker that <c>run</c> (and <c>bench</c>) start: call <c>AddJobWorker()</c> on the builder it is
-    /// given, add job handlers and any services they need.
+    /// <summary>
+    /// Runs what <paramref name="args"/> ask for. With none, or <c>run</c>: builds the application from
+    /// <paramref name="builder"/>, lets <paramref name="configureApp"/> map its endpoints, and runs it until SIGTERM or
+    /// Ctrl+C. With another command (<c>submit</c>, <c>migrate</c>, <c>jobs</c>, ...): runs that command in a small host
+    /// of its own, on <paramref name="builder"/>'s configuration, and builds nothing of the worker. Either way a bad
+    /// setting or an unreachable service ends in one line on stderr and an exit code, not a stack trace.
+    /// </summary>
+    /// <param name="builder">The application's builder, on which <c>AddJobWorker()</c> was called.</param>
+    /// <param name="args">The process's arguments.</param>
+    /// <param name="configureApp">
+    /// Maps the built application's endpoints: <c>MapJobWorkerHealth()</c>, and <c>MapJobWorkerDashboard()</c> to
+    /// serve the dashboard when <c>Dashboard:Enabled</c>.
     /// </param>
-    public static RootCommand Create(Action<IHostApplicationBuilder> configureWorker)
+    /// <returns>The exit code: 0 done, 1 failed, 2 bad input or settings, 3 database or broker unavailable.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddJobWorker()</c> was not called on <paramref name="builder"/>.</exception>
+    public static Task<int> RunJobWorkerAsync(this WebApplicationBuilder builder, string[] args, Action<WebApplication> configureApp)
     {
-        ArgumentNullException.ThrowIfNull(configureWorker);
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(configureApp);
+        if (!builder.HasJobWorker())
+        {
+            throw new InvalidOperationException("The application has no JobWorker in it: call builder.AddJobWorker() before RunJobWorkerAsync.");
+        }
+
+        return Create(builder, configureApp).Parse(args).InvokeAsync();
+    }
+
+    /// <summary>The command line: <c>run</c> builds and runs the application; the other commands read its configuration.</summary>
+    internal static RootCommand Create(WebApplicationBuilder builder, Action<WebApplication> configureApp)
+    {
         if (Console.IsOutputRedirected)
         {
             // Logs and CI capture plain text; colour codes would only be noise there.
@@ -32,17 +57,18 @@ public static class JobWorkerCommand
             AnsiConsole.Profile.Width = 160;
         }
 
+        var configuration = builder.Configuration;
         var root = new RootCommand("JobWorker: runs jobs published to RabbitMQ and records each job's life in PostgreSQL.")
         {
-            RunCommand.Create(configureWorker),
-            MigrateCommand.Create(),
-            SubmitCommand.Create(),
-            StatusCommand.Create(),
-            JobsCommand.Create(),
-            DashboardCommand.Create(),
-            BenchCommand.Create(configureWorker),
+            RunCommand.Create(builder, configureApp),
+            MigrateCommand.Create(configuration),
+            SubmitCommand.Create(configuration),
+            StatusCommand.Create(configuration),
+            JobsCommand.Create(configuration),
+            DashboardCommand.Create(configuration),
+            BenchCommand.Create(configuration),
         };
-        root.SetAction((_, _) => RunCommand.RunAsync(configureWorker));
+        root.SetAction((_, _) => RunCommand.RunAsync(builder, configureApp));
         return root;
     }
 }

@@ -3,6 +3,7 @@ using JobWorker.Hosting;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobWorker.Cli;
@@ -10,23 +11,23 @@ namespace JobWorker.Cli;
 /// <summary><c>jobworker jobs list|show|retry|cancel|purge</c>: what an operator does to the jobs table, as the dashboard does it.</summary>
 internal static class JobsCommand
 {
-    public static Command Create() => new("jobs", "Inspect and manage jobs: list, show, retry failed ones, cancel, purge old ones.")
+    public static Command Create(IConfiguration configuration) => new("jobs", "Inspect and manage jobs: list, show, retry failed ones, cancel, purge old ones.")
     {
-        List(),
-        Show(),
-        Retry(),
-        Cancel(),
-        Purge(),
+        List(configuration),
+        Show(configuration),
+        Retry(configuration),
+        Cancel(configuration),
+        Purge(configuration),
     };
 
-    private static Command List()
+    private static Command List(IConfiguration configuration)
     {
         var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Pending, Running, Succeeded, Failed, Cancelled)." };
         var type = new Option<string?>("--type") { Description = "Only jobs of this type." };
         var error = new Option<string?>("--error") { Description = "Only jobs whose error contains this text (case-insensitive)." };
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 50, Description = "At most this many, newest first." };
         var command = new Command("list", "List jobs, newest first (as the dashboard's jobs page does).") { state, type, error, limit };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(configuration, async services =>
         {
             var filter = new JobFilter { State = parse.GetValue(state), Type = parse.GetValue(type), ErrorContains = parse.GetValue(error) };
             var jobs = await services.GetRequiredService<JobQueries>().ListAsync(filter, null, Math.Clamp(parse.GetValue(limit), 1, 10_000), cancellationToken);
@@ -36,16 +37,16 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Command Show()
+    private static Command Show(IConfiguration configuration)
     {
         var id = new Argument<Guid>("id") { Description = "The job's id." };
         var command = new Command("show", "Show one job (same as `jobworker status ID`).") { id };
-        command.SetAction((parse, cancellationToken) => ShowAsync(parse.GetValue(id), cancellationToken));
+        command.SetAction((parse, cancellationToken) => ShowAsync(configuration, parse.GetValue(id), cancellationToken));
         return command;
     }
 
     /// <summary>One job as the store records it; <c>jobs show</c> and <c>status</c> both answer with it.</summary>
-    public static Task<int> ShowAsync(Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(async services =>
+    public static Task<int> ShowAsync(IConfiguration configuration, Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(configuration, async services =>
     {
         var job = await services.GetRequiredService<JobQueries>().FindAsync(jobId, cancellationToken);
         if (job is null)
@@ -57,7 +58,7 @@ internal static class JobsCommand
         return CliErrors.Ok;
     });
 
-    private static Command Retry()
+    private static Command Retry(IConfiguration configuration)
     {
         var id = new Argument<Guid?>("id") { Description = "The failed job to retry.", Arity = ArgumentArity.ZeroOrOne };
         var allFailed = new Option<bool>("--failed") { Description = "Retry every failed job (narrowed by --type and --error)." };
@@ -73,7 +74,7 @@ internal static class JobsCommand
                 return Task.FromResult(CliErrors.Report("give either a job id or --failed", CliErrors.BadInput));
             }
 
-            return WithStoreAsync(async services =>
+            return WithStoreAsync(configuration, async services =>
             {
                 var control = services.GetRequiredService<JobControl>();
                 var extra = Math.Clamp(parse.GetValue(attempts), JobLimits.MinAttempts, JobLimits.MaxAttempts);
@@ -86,12 +87,12 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Command Cancel()
+    private static Command Cancel(IConfiguration configuration)
     {
         var id = new Argument<Guid>("id") { Description = "The job to cancel." };
         var reason = new Option<string>("--reason") { DefaultValueFactory = _ => "Cancelled by an operator.", Description = "Why; stored as the job's error." };
         var command = new Command("cancel", "Cancel a pending, scheduled or running job (as a CancelJob does).") { id, reason };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(configuration, async services =>
         {
             var outcome = await services.GetRequiredService<JobControl>().CancelAsync(parse.GetValue(id), parse.GetValue(reason)!, cancellationToken);
             return outcome.Applied ? Print(outcome) : CliErrors.Report(outcome.Message, CliErrors.Failed);
@@ -99,11 +100,11 @@ internal static class JobsCommand
         return command;
     }
 
-    private static Command Purge()
+    private static Command Purge(IConfiguration configuration)
     {
         var olderThan = new Option<TimeSpan>("--older-than") { Required = true, Description = "Delete finished jobs that finished longer ago than this, e.g. 7.00:00:00 for 7 days." };
         var command = new Command("purge", "Delete finished jobs (Succeeded, Failed, Cancelled) past their retention.") { olderThan };
-        command.SetAction((parse, cancellationToken) => WithStoreAsync(async services =>
+        command.SetAction((parse, cancellationToken) => WithStoreAsync(configuration, async services =>
         {
             var store = services.GetRequiredService<JobStore>();
             var age = parse.GetValue(olderThan);
@@ -129,9 +130,9 @@ internal static class JobsCommand
     /// Runs <paramref name="action"/> in a small host: the store, its queries and the operator actions, and with
     /// <paramref name="withBroker"/> the bus too (publishing only, consuming nothing), for the CancelJob notice.
     /// </summary>
-    private static Task<int> WithStoreAsync(Func<IServiceProvider, Task<int>> action, bool withBroker = false) => CliErrors.RunAsync(async () =>
+    private static Task<int> WithStoreAsync(IConfiguration configuration, Func<IServiceProvider, Task<int>> action, bool withBroker = false) => CliErrors.RunAsync(async () =>
     {
-        var builder = JobWorkerHost.CreateBuilder(quiet: true);
+        var builder = JobWorkerHost.CreateCommandBuilder(configuration);
         builder.AddJobPersistence(_ => "jobworker-cli");
         builder.AddJobStore();
         if (withBroker)

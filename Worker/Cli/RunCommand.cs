@@ -1,23 +1,27 @@
 using System.CommandLine;
-using JobWorker.Hosting;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 
 namespace JobWorker.Cli;
 
-/// <summary><c>jobworker run</c>: the worker itself, until SIGTERM or Ctrl+C.</summary>
+/// <summary><c>jobworker run</c>: the worker itself, the application its <c>Program.cs</c> composed, until SIGTERM or Ctrl+C.</summary>
 internal static class RunCommand
 {
-    public static Command Create(Action<IHostApplicationBuilder> configureWorker)
+    public static Command Create(WebApplicationBuilder builder, Action<WebApplication> configureApp)
     {
         var command = new Command("run", "Run the worker (the default command): consume jobs until stopped.");
-        command.SetAction((_, _) => RunAsync(configureWorker));
+        command.SetAction((_, _) => RunAsync(builder, configureApp));
         return command;
     }
 
-    public static Task<int> RunAsync(Action<IHostApplicationBuilder> configureWorker) => CliErrors.RunAsync(async () =>
+    /// <summary>
+    /// Builds and runs the application. Building resolves settings (the shutdown timeout, the listeners), so it happens
+    /// here, where an invalid one becomes a one-line configuration error.
+    /// </summary>
+    public static Task<int> RunAsync(WebApplicationBuilder builder, Action<WebApplication> configureApp) => CliErrors.RunAsync(async () =>
     {
-        using var host = JobWorkerHost.BuildWorker(configureWorker);
-        await host.RunAsync();
+        await using var app = builder.Build();
+        configureApp(app);
+        await app.RunAsync();
         return CliErrors.Ok;
     });
 }

@@ -7,6 +7,7 @@ using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Persistence;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ namespace JobWorker.Cli;
 /// <summary><c>jobworker submit</c>: sends SubmitJob messages to the worker queue and, with --wait, follows them to the end.</summary>
 internal static class SubmitCommand
 {
-    public static Command Create()
+    public static Command Create(IConfiguration configuration)
     {
         var type = new Option<string>("--type") { Required = true, Description = "Job type, e.g. delay or noop." };
         var payload = new Option<string>("--payload") { DefaultValueFactory = _ => "{}", Description = "The job's payload as JSON, e.g. '{\"ms\":250}'." };
@@ -64,7 +65,7 @@ internal static class SubmitCommand
             }
 
             var runAt = parse.GetValue(at)?.UtcDateTime;
-            var builder = JobWorkerHost.CreateBuilder(quiet: true);
+            var builder = JobWorkerHost.CreateCommandBuilder(configuration);
             builder.AddJobPersistence(_ => "jobworker-cli");
             builder.AddJobMessaging(consumeJobs: false);
             builder.AddJobStore();

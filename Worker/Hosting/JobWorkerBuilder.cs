@@ -40,7 +40,8 @@ public sealed class JobWorkerBuilder
 
     /// <summary>
     /// The handlers JobWorker ships, for demos, benchmarks and smoke tests: <c>delay</c> (waits) and <c>noop</c>. Each
-    /// can be switched off in configuration (<c>Handlers:Delay:Enabled=false</c>). Adding them twice adds them once.
+    /// can be switched off in configuration (<c>Handlers:Delay:Enabled=false</c>); an invalid switch stops the worker
+    /// at start. Adding them twice adds them once.
     /// </summary>
     public JobWorkerBuilder AddBuiltInHandlers()
     {
@@ -50,7 +51,20 @@ public sealed class JobWorkerBuilder
         }
 
         _builtInHandlersAdded = true;
-        var switches = BuiltInHandlerOptions.Read(Host.Configuration);
+        BuiltInHandlerOptions switches;
+        try
+        {
+            switches = BuiltInHandlerOptions.Read(Host.Configuration);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Reported when the worker starts, like every other setting, not while a Program.cs composes it: a CLI
+            // command that never starts the worker is not stopped by it, and `run` stops with the key in one line.
+            var message = e.Message;
+            Services.AddOptions<BuiltInHandlerOptions>().Validate(_ => false, message).ValidateOnStart();
+            return this;
+        }
+
         if (switches.Delay.Enabled)
         {
             AddJobHandler<DelayJobHandler>(DelayJobHandler.JobType);

@@ -15,7 +15,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace JobWorker.Hosting;
 
-/// <summary>Composes the worker, the standalone dashboard and the CLI's smaller hosts from the same building blocks.</summary>
+/// <summary>
+/// The hosts JobWorker composes itself: the CLI commands' small ones, the standalone dashboard, and the worker as the
+/// tests and the benchmark start it in-process. The worker a user runs is composed in its <c>Program.cs</c>.
+/// </summary>
 internal static class JobWorkerHost
 {
     /// <summary>
@@ -36,8 +39,16 @@ internal static class JobWorkerHost
     }
 
     /// <summary>
-    /// The worker as a web host (Kestrel serves the health endpoints, and the dashboard when it is enabled): <paramref name="configure"/> composes it, and
-    /// must call <see cref="JobWorkerHostBuilderExtensions.AddJobWorker"/>.
+    /// A CLI command's host on the application's own configuration: <paramref name="configuration"/> (the worker's,
+    /// with whatever sources its builder added) on top of the defaults, so <c>submit</c> or <c>migrate</c> reach the
+    /// same database, broker and queue as <c>run</c>.
+    /// </summary>
+    public static HostApplicationBuilder CreateCommandBuilder(IConfiguration configuration) =>
+        CreateBuilder(quiet: true, builder => builder.Configuration.AddConfiguration(configuration));
+
+    /// <summary>
+    /// The worker as the stock <c>Program.cs</c> composes it, for tests and the benchmark's in-process workers:
+    /// <paramref name="configure"/> composes it, and must call <see cref="JobWorkerHostBuilderExtensions.AddJobWorker"/>.
     /// </summary>
     public static WebApplication BuildWorker(Action<IHostApplicationBuilder> configure)
     {
@@ -51,8 +62,7 @@ internal static class JobWorkerHost
         configure(builder);
         if (!builder.HasJobWorker())
         {
-            throw new InvalidOperationException(
-                "The worker host has no JobWorker in it: call builder.AddJobWorker() in the delegate given to JobWorkerCommand.Create.");
+            throw new InvalidOperationException("The worker host has no JobWorker in it: call builder.AddJobWorker() in the delegate given to BuildWorker.");
         }
 
         var app = builder.Build();
@@ -63,10 +73,11 @@ internal static class JobWorkerHost
 
     /// <summary>
     /// The dashboard alone (<c>jobworker dashboard</c>): it reads the ledger and publishes CancelJob, and consumes
-    /// nothing, so it runs apart from the workers. It serves the health endpoints on <c>Health:Port</c> too, for its probes. It is on whatever <c>Dashboard:Enabled</c> says; its other settings
-    /// (listener, remote access, actions, token) are the worker's.
+    /// nothing, so it runs apart from the workers. It serves the health endpoints on <c>Health:Port</c> too, for its
+    /// probes. It is on whatever <c>Dashboard:Enabled</c> says; its other settings (listener, remote access, actions,
+    /// token) are the worker's: <paramref name="configuration"/>, the application's, on top of the defaults.
     /// </summary>
-    public static WebApplication BuildDashboard()
+    public static WebApplication BuildDashboard(IConfiguration configuration)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -75,6 +86,7 @@ internal static class JobWorkerHost
         });
         ConfigureLogging(builder, quiet: false);
         UseInMemoryKeys(builder);
+        builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection([new("Dashboard:Enabled", "true")]);
         builder.AddJobPersistence(_ => "jobworker-dashboard");
         builder.AddJobMessaging(consumeJobs: false);
@@ -88,8 +100,8 @@ internal static class JobWorkerHost
 
     /// <summary>
     /// The dashboard's antiforgery tokens need data protection keys. The stock hosts keep them in memory: nothing is
-    /// written to disk, and a restart only expires the forms open at the time (the page says to reload). A host that
-    /// needs keys shared between dashboard replicas configures data protection in its own composition, which runs later.
+    /// written to disk, and a restart only expires the forms open at the time (the page says to reload). The stock
+    /// <c>Program.cs</c> does the same in its own composition.
     /// </summary>
     private static void UseInMemoryKeys(IHostApplicationBuilder builder) =>
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
