@@ -144,7 +144,7 @@ public sealed class DashboardSecurityTests
         const string Hostile = "<img src=x onerror=alert(1)>";
         var job = new JobWorker.Jobs.NewJob(Guid.NewGuid(), $"t{Hostile}", $"{{\"html\":\"{Hostile}\"}}", 1, null, null);
         await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
-        await TestJobs.Store.RejectAsync(job.Id, 0, $"failed {Hostile}", CancellationToken.None);
+        await TestJobs.ApplyAsync(JobWorker.Jobs.JobLifecycle.Reject(job.Id, job.Type, $"failed {Hostile}"));
         using var http = new DashboardHttp(port);
 
         var page = await http.Client.GetStringAsync($"/dashboard/jobs/{job.Id}");
