@@ -24,6 +24,9 @@ internal sealed class JobEvents
 
     public int Cancelled(Guid jobId) => Count(jobId, "Cancelled");
 
+    /// <summary>Whether any event of the job arrived.</summary>
+    public bool Any(Guid jobId) => _byJob.ContainsKey(jobId);
+
     /// <summary>Jobs among <paramref name="jobs"/> with more than one distinct terminal event.</summary>
     public List<Guid> CompletedMoreThanOnce(IEnumerable<SubmitJob> jobs) =>
         [.. jobs.Select(j => j.JobId).Where(id => Succeeded(id) + FailedForGood(id) + Cancelled(id) > 1)];
