@@ -31,6 +31,43 @@ public sealed class DeploymentIsolationTests
         }
     }
 
+    [Test]
+    public async Task A_worker_upgraded_from_broker_wide_exchanges_removes_their_bindings_to_its_queues_and_keeps_what_they_hold()
+    {
+        var queue = TestWorker.UniqueQueue();
+        using var rabbit = new RabbitManagement();
+
+        // What an earlier version left on queue: its exchanges bound to the broker-wide ones, and a job waiting in it.
+        (string Source, string Destination)[] legacy =
+        [
+            ("JobWorker.Contracts:SubmitJob", queue),
+            ("JobWorker.Contracts:GetJobStatus", $"{queue}-status"),
+            ("JobWorker.Contracts:CancelJob", $"{queue}-cancel"),
+        ];
+        foreach (var (source, destination) in legacy)
+        {
+            await rabbit.BindExchangesAsync(source, destination);
+        }
+
+        Assert.That(await rabbit.DestinationsAsync("JobWorker.Contracts:CancelJob"), Does.Contain($"{queue}-cancel"), "arranged");
+        await rabbit.DeclareQueueAsync(queue);
+        var waiting = Guid.NewGuid();
+        Assert.That(await rabbit.PublishAsync(queue, $$"""{"jobId": "{{waiting}}", "jobType": "noop"}"""), Is.True, "queued before the upgrade");
+
+        await using var worker = await TestWorker.StartAsync(new() { ["Jobs:QueueName"] = queue });
+
+        await TestJobs.WaitForStateAsync(waiting, JobState.Succeeded, Timeout);
+        foreach (var (source, destination) in legacy)
+        {
+            await Eventually.WaitForAsync(() => rabbit.DestinationsAsync(source), d => !d.Contains(destination), Timeout,
+                $"{source} to be no longer bound to {destination}");
+        }
+
+        Assert.That(await rabbit.DestinationsAsync($"{queue}:JobWorker.Contracts:CancelJob"), Is.EqualTo(new[] { $"{queue}-cancel" }));
+        Assert.That(await rabbit.DestinationsAsync($"{queue}-cancel"),
+            Does.Contain($"{queue}-cancel").And.Some.StartsWith($"{queue}-cancel-"), "the durable cancel queue and this replica's notice queue");
+    }
+
     private static async Task RunTwoDeploymentsAsync(string otherConnectionString)
     {
         var firstSeen = new ConsumedMessages();
@@ -89,6 +126,9 @@ public sealed class DeploymentIsolationTests
             Assert.That(await secondStore.FindAsync(running.JobId, CancellationToken.None), Is.Null, "a Cancelled tombstone in the second deployment's database");
             Assert.That(secondClient.Events.Any(published.JobId) || secondClient.Events.Any(running.JobId), Is.False,
                 "the second deployment's subscriber received the first's events");
+
+            Assert.That(firstClient.Events.Queues, Is.EqualTo(new[] { first.Queue }), "the events a subscriber of the first deployment got, by their Queue");
+            Assert.That(secondClient.Events.Queues, Is.EqualTo(new[] { second.Queue }), "the events a subscriber of the second deployment got, by their Queue");
 
             Assert.That(firstSeen.For(theirs.JobId), Is.Empty, "the first deployment consumed the second's published SubmitJob");
             Assert.That(await TestJobs.Store.FindAsync(theirs.JobId, CancellationToken.None), Is.Null, "a row in the first deployment's database");

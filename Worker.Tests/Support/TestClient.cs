@@ -38,11 +38,22 @@ internal sealed class TestClient : IAsyncDisposable
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
         {
-            bus.AddConsumer<JobEvents.Recorder>().Endpoint(e => e.Name = eventsQueue);
+            bus.AddConsumer<JobEvents.Recorder>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
-                rabbit.ConfigureEndpoints(context);
+
+                // A subscriber to one deployment, as the README shows: its queue bound to that deployment's event exchanges only.
+                rabbit.ReceiveEndpoint(eventsQueue, endpoint =>
+                {
+                    endpoint.ConfigureConsumeTopology = false;
+                    foreach (var type in new[] { "JobStarted", "JobSucceeded", "JobFailed", "JobCancelled" })
+                    {
+                        endpoint.Bind($"{queue}:JobWorker.Contracts:{type}");
+                    }
+
+                    endpoint.ConfigureConsumer<JobEvents.Recorder>(context);
+                });
             });
         });
         var host = builder.Build();
