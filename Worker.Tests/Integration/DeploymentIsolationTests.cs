@@ -72,7 +72,10 @@ public sealed class DeploymentIsolationTests
     {
         var firstSeen = new ConsumedMessages();
         var secondSeen = new ConsumedMessages();
-        await using var first = await TestWorker.StartAsync(worker: w => w.Services.AddConsumeObserver(_ => firstSeen));
+        // A lease renewal (every LeaseDuration / 3) would stop a cancelled job too: this long, only the CancelJob delivered
+        // by the broker can, within the test's timeout.
+        await using var first = await TestWorker.StartAsync(
+            new() { ["Jobs:LeaseDuration"] = "00:05:00" }, w => w.Services.AddConsumeObserver(_ => firstSeen));
         await using var second = await TestWorker.StartAsync(
             new() { ["Database:ConnectionString"] = otherConnectionString, ["Database:MigrateOnStart"] = "true" },
             w => w.Services.AddConsumeObserver(_ => secondSeen));
