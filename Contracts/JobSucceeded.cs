@@ -10,6 +10,11 @@ public sealed record JobSucceeded
 {
     /// <summary>The job.</summary>
     public Guid JobId { get; init; }
+    /// <summary>
+    /// The deployment that ran the job: its worker's <c>Jobs:QueueName</c>. Each deployment publishes its events on
+    /// exchanges of its own (<c>&lt;queue&gt;:JobWorker.Contracts:JobSucceeded</c>), so a subscriber bound to them sees one queue.
+    /// </summary>
+    public string Queue { get; init; } = "";
     /// <summary>The job's type.</summary>
     public string JobType { get; init; } = "";
     /// <summary>The attempt that succeeded, from 1.</summary>

@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace JobWorker.Contracts;
 
-/// <summary>Asks JobWorker to run one job. Publishing it twice with the same <see cref="JobId"/> runs the job at most once.</summary>
+/// <summary>
+/// Asks JobWorker to run one job. Send it to the deployment's queue, <c>queue:&lt;queue&gt;</c>. Sending it twice with the
+/// same <see cref="JobId"/> runs the job at most once.
+/// </summary>
 public sealed record SubmitJob
 {
     /// <summary>Chosen by the publisher; the idempotency key of the job.</summary>

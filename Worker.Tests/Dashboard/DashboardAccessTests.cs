@@ -163,7 +163,7 @@ public sealed partial class DashboardAccessTests
         {
             ["Dashboard:Port"] = port.ToString(), ["Logging:LogLevel:Default"] = "Information",
         });
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(queue);
         await using var dashboard = WorkerProcess.Start(TestWorker.Executable, settings, "dashboard");
         using var http = Client(port);
         await dashboard.WaitUntilReadyAsync(Timeout);

@@ -38,7 +38,7 @@ public sealed class DashboardBrowserTests
             ["Dashboard:Token"] = Token,
             ["Dashboard:RefreshInterval"] = "00:00:00.500",
         }, worker => worker.AddJobHandler<RecordingJobHandler>(BulkType));
-        _client = await TestClient.StartAsync();
+        _client = await TestClient.StartAsync(_worker.Queue);
         _browser = await DashboardBrowser.LaunchAsync();
         _baseUrl = $"http://127.0.0.1:{port}";
     }

@@ -27,7 +27,7 @@ public sealed class ConnectionEconomyTests
                 ["Jobs:LeaseDuration"] = "00:01:00",
             },
             worker => worker.AddJobHandler<GateJobHandler>(GateJobHandler.JobType).Services.AddSingleton(gate));
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(worker.Queue);
         var jobs = Enumerable.Range(0, 50).Select(_ => TestJobs.Submit(GateJobHandler.JobType, new { ms = 2_000 })).ToList();
 
         await client.SendAsync(worker.Queue, jobs);

@@ -59,7 +59,7 @@ internal sealed class FaultScenario : IAsyncDisposable
             processes.Add(await TestWorker.StartProcessAsync(queue, configuration));
         }
 
-        return new FaultScenario(queue, processes, await TestClient.StartAsync(), configuration);
+        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue), configuration);
     }
 
     public Task SubmitAsync(IEnumerable<SubmitJob> jobs) => Client.SendAsync(Queue, jobs);

@@ -28,7 +28,7 @@ public sealed class LedgerTests
                 ["Retries:MaxDelay"] = "00:00:30",
             },
             worker => worker.AddJobHandler<GateJobHandler>(GateJobHandler.JobType).Services.AddSingleton(gate));
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(worker.Queue);
         var failing = TestJobs.Submit(RecordingJobHandler.JobType, new { failures = 1 }, maxAttempts: 2);
         await client.SendAsync(worker.Queue, [failing]);
         var waiting = await Eventually.WaitForAsync(() => TestJobs.Store.FindAsync(failing.JobId, CancellationToken.None),
@@ -55,7 +55,7 @@ public sealed class LedgerTests
         await using var worker = await TestWorker.StartAsync(
             new() { ["Resilience:TransitionRetryBaseDelay"] = "00:00:00.010" },
             worker => worker.Services.AddSingleton<IInterceptor>(lostReply));
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(worker.Queue);
         var job = TestJobs.Submit(RecordingJobHandler.JobType);
         lostReply.Target = job.JobId;
 

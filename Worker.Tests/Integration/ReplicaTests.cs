@@ -12,7 +12,7 @@ public sealed class ReplicaTests
         var queue = TestWorker.UniqueQueue();
         await using var first = await TestWorker.StartProcessAsync(queue);
         await using var second = await TestWorker.StartProcessAsync(queue);
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(queue);
         var jobs = Enumerable.Range(0, 300).Select(i => TestJobs.Submit("delay", new { ms = 20 + i % 5 * 20 })).ToList();
 
         // Every third job is published twice, with the copies far apart, so both replicas see some duplicates.

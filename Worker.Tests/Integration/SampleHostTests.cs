@@ -38,7 +38,7 @@ public sealed class SampleHostTests
             ["Reports:OutputDirectory"] = output.FullName,
             ["Reports:TimePerDay"] = "00:00:00.050",
         }, SampleAssembly);
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(queue);
         var report = TestJobs.Submit("sales-report", new { region = "emea", days = 20 });
         var badRegion = TestJobs.Submit("sales-report", new { region = "e/m" });
         var stock = TestJobs.Submit("noop");

@@ -35,7 +35,7 @@ public sealed class WorkerConfigurationTests
     public async Task A_built_in_handler_switched_off_is_an_unknown_job_type()
     {
         await using var worker = await TestWorker.StartAsync(new() { ["Handlers:Delay:Enabled"] = "false" });
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(worker.Queue);
         var delay = TestJobs.Submit("delay", new { ms = 1 });
         var noop = TestJobs.Submit("noop");
 

@@ -47,7 +47,8 @@ internal sealed class RabbitManagement : IDisposable
 
     /// <summary>
     /// Deletes what a worker on <paramref name="queue"/> declared: its job, status and cancel queues, their error and skipped
-    /// queues, and the exchanges of the same names. A broker holding fewer queues restarts faster in the next fault test.
+    /// queues, the exchanges of the same names, and its deployment's message-type exchanges (<c>&lt;queue&gt;:...</c>). A
+    /// broker holding fewer queues restarts faster in the next fault test.
     /// </summary>
     public async Task DeleteWorkerQueuesAsync(string queue)
     {
@@ -61,11 +62,51 @@ internal sealed class RabbitManagement : IDisposable
                     using var exchange = await _http.DeleteAsync($"/api/exchanges/%2F/{each}");
                 }
             }
+
+            using var exchanges = await _http.GetAsync("/api/exchanges/%2F?columns=name");
+            foreach (var name in (await exchanges.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()
+                         .Select(e => e.GetProperty("name").GetString()!).Where(n => n.StartsWith($"{queue}:", StringComparison.Ordinal)))
+            {
+                using var deleted = await _http.DeleteAsync($"/api/exchanges/%2F/{Uri.EscapeDataString(name)}");
+            }
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             // Tidying only: a broker that is away keeps them, and nothing depends on their absence.
         }
+    }
+
+    /// <summary>Declares a durable fanout exchange (as MassTransit does) and binds it to another, as a test arranges.</summary>
+    public async Task BindExchangesAsync(string source, string destination)
+    {
+        foreach (var exchange in new[] { source, destination })
+        {
+            (await _http.PutAsJsonAsync($"/api/exchanges/%2F/{Uri.EscapeDataString(exchange)}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
+        }
+
+        (await _http.PostAsJsonAsync($"/api/bindings/%2F/e/{Uri.EscapeDataString(source)}/e/{Uri.EscapeDataString(destination)}", new { routing_key = "" }))
+            .EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Declares a durable queue and the exchange of the same name bound to it, as a MassTransit endpoint does.</summary>
+    public async Task DeclareQueueAsync(string queue)
+    {
+        (await _http.PutAsJsonAsync($"/api/queues/%2F/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        (await _http.PutAsJsonAsync($"/api/exchanges/%2F/{queue}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
+        (await _http.PostAsJsonAsync($"/api/bindings/%2F/e/{queue}/q/{queue}", new { routing_key = "" })).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The exchanges and queues <paramref name="source"/> is bound to (none when it does not exist).</summary>
+    public async Task<List<string>> DestinationsAsync(string source)
+    {
+        var response = await _http.GetAsync($"/api/exchanges/%2F/{Uri.EscapeDataString(source)}/bindings/source");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        response.EnsureSuccessStatusCode();
+        return [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(b => b.GetProperty("destination").GetString()!)];
     }
 
     /// <summary>Drops every message waiting in a queue (what an operator's purge does).</summary>

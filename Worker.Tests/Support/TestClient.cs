@@ -9,9 +9,9 @@ using Microsoft.Extensions.Hosting;
 namespace JobWorker.Tests;
 
 /// <summary>
-/// A publisher's bus with no consumers: what another service uses to submit jobs. Its second bus records the job events
-/// on a durable queue of its own, so events published while the broker restarts still arrive; the queue is deleted at
-/// the end.
+/// A publisher's bus for one deployment (one <c>Jobs:QueueName</c>), with no consumers: what a JobWorker tool (the CLI,
+/// the dashboard) or another service uses to submit jobs. Its second bus records that deployment's job events on a
+/// durable queue of its own, so events published while the broker restarts still arrive; the queue is deleted at the end.
 /// </summary>
 internal sealed class TestClient : IAsyncDisposable
 {
@@ -23,7 +23,8 @@ internal sealed class TestClient : IAsyncDisposable
     /// <summary>Every job event published while this client runs.</summary>
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
-    public static async Task<TestClient> StartAsync()
+    /// <summary>A client of the deployment on <paramref name="queue"/>.</summary>
+    public static async Task<TestClient> StartAsync(string queue)
     {
         var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
         var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(
@@ -31,16 +32,28 @@ internal sealed class TestClient : IAsyncDisposable
             {
                 ["RabbitMq:Host"] = TestEnvironment.Host,
                 ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
+                ["Jobs:QueueName"] = queue,
             }));
         builder.AddJobMessaging(consumeJobs: false);
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
         {
-            bus.AddConsumer<JobEvents.Recorder>().Endpoint(e => e.Name = eventsQueue);
+            bus.AddConsumer<JobEvents.Recorder>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
-                rabbit.ConfigureEndpoints(context);
+
+                // A subscriber to one deployment, as the README shows: its queue bound to that deployment's event exchanges only.
+                rabbit.ReceiveEndpoint(eventsQueue, endpoint =>
+                {
+                    endpoint.ConfigureConsumeTopology = false;
+                    foreach (var type in new[] { "JobStarted", "JobSucceeded", "JobFailed", "JobCancelled" })
+                    {
+                        endpoint.Bind($"{queue}:JobWorker.Contracts:{type}");
+                    }
+
+                    endpoint.ConfigureConsumer<JobEvents.Recorder>(context);
+                });
             });
         });
         var host = builder.Build();
@@ -63,6 +76,15 @@ internal sealed class TestClient : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _host.Services.GetRequiredService<IBus>().Publish(message, timeout.Token);
+    }
+
+    /// <summary>Asks for a job's state the way a MassTransit service does by default: a published request.</summary>
+    public async Task<JobStatus> RequestStatusAsync(Guid jobId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var client = _host.Services.GetRequiredService<IBus>().CreateRequestClient<GetJobStatus>(RequestTimeout.After(s: 20));
+        var response = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = jobId }, timeout.Token);
+        return response.Message;
     }
 
     public async ValueTask DisposeAsync()

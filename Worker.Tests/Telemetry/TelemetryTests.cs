@@ -42,7 +42,7 @@ public sealed class TelemetryTests
         await using var worker = await TestWorker.StartAsync(
             new() { ["Database:SlowStatementThreshold"] = "00:00:00.0000010" },
             worker => worker.Services.AddSingleton<ILoggerProvider>(logs));
-        await using var client = await TestClient.StartAsync();
+        await using var client = await TestClient.StartAsync(worker.Queue);
         var job = TestJobs.Submit("delay", new { ms = 20 });
         var failing = TestJobs.Submit("delay", new { ms = "bad" });
 

@@ -77,19 +77,7 @@ internal sealed class BrokerQueues(IOptions<RabbitMqOptions> rabbit, IOptions<Jo
         }
 
         await DropConnectionAsync();
-        var options = rabbit.Value;
-        var factory = new ConnectionFactory
-        {
-            HostName = options.Host,
-            Port = options.Port,
-            VirtualHost = options.VirtualHost,
-            UserName = options.Username,
-            Password = options.Password,
-            ClientProvidedName = "jobworker-dashboard",
-            RequestedConnectionTimeout = options.PublishTimeout,
-            AutomaticRecoveryEnabled = false,
-        };
-        _connection = await factory.CreateConnectionAsync(cancellationToken);
+        _connection = await rabbit.Value.CreateConnectionFactory("jobworker-dashboard").CreateConnectionAsync(cancellationToken);
         return _connection;
     }
 

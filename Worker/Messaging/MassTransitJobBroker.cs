@@ -8,13 +8,16 @@ using JobWorker.Persistence;
 namespace JobWorker.Messaging;
 
 /// <summary>
-/// The job lifecycle's broker calls over MassTransit: SubmitJob for dispatched jobs, the job events, and operators' CancelJob, each bounded by
+/// The job lifecycle's broker calls over MassTransit: SubmitJob for dispatched jobs, the job events, and operators' CancelJob,
+/// all to the deployment's own queues and exchanges (see <see cref="QueueNames"/>), each bounded by
 /// <c>RabbitMq:PublishTimeout</c>. RabbitMQ.Client can wait for a publisher confirm for ever when the broker restarts
 /// under load, so the bound does not rely on the client honouring cancellation.
 /// </summary>
 internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
 {
     private readonly Uri _jobQueue = new($"queue:{QueueNames.Jobs(jobs.Value)}");
+    private readonly Uri _cancelQueue = new($"queue:{QueueNames.Cancel(jobs.Value)}");
+    private readonly string _queue = jobs.Value.QueueName;
 
     public TimeSpan CallBound => rabbit.Value.PublishTimeout;
 
@@ -34,6 +37,7 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
             JobEventKind.Started => Publish(new JobStarted
             {
                 JobId = recorded.JobId,
+                Queue = _queue,
                 JobType = recorded.JobType,
                 Attempt = recorded.Attempt,
                 WorkerId = recorded.WorkerId ?? "",
@@ -43,6 +47,7 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
             JobEventKind.Succeeded => Publish(new JobSucceeded
             {
                 JobId = recorded.JobId,
+                Queue = _queue,
                 JobType = recorded.JobType,
                 Attempt = recorded.Attempt,
                 Result = recorded.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(recorded.Result),
@@ -52,6 +57,7 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
             JobEventKind.Failed => Publish(new JobFailed
             {
                 JobId = recorded.JobId,
+                Queue = _queue,
                 JobType = recorded.JobType,
                 Attempt = recorded.Attempt,
                 Error = recorded.Error ?? "",
@@ -61,6 +67,7 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
             _ => Publish(new JobCancelled
             {
                 JobId = recorded.JobId,
+                Queue = _queue,
                 Attempt = recorded.Attempt,
                 Reason = recorded.Error ?? "",
             }, recorded, bound.Token),
@@ -68,10 +75,15 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
         await publish.WaitAsync(bound.Token);
     }
 
+    /// <summary>
+    /// Sent to the deployment's durable cancel queue, whose exchange every replica's notice queue is bound to: the
+    /// running replica hears of it at once, and the queue (declared by this send if no worker has yet) keeps it.
+    /// </summary>
     public async Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken)
     {
         using var bound = Bound(cancellationToken);
-        await bus.Publish(new CancelJob { JobId = jobId, Reason = reason }, bound.Token).WaitAsync(bound.Token);
+        var endpoint = await bus.GetSendEndpoint(_cancelQueue).WaitAsync(bound.Token);
+        await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, bound.Token).WaitAsync(bound.Token);
     }
 
     private Task Publish<T>(T message, OutboxEvent recorded, CancellationToken cancellationToken) where T : class =>

@@ -27,6 +27,7 @@ public static class MessagingHostBuilderExtensions
             services.AddSingleton<ConsumptionControl>();
             services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
+            services.AddHostedService<LegacyBindingRemoval>();
         }
 
         services.Configure<MassTransitHostOptions>(host =>
@@ -56,6 +57,13 @@ public static class MessagingHostBuilderExtensions
                     host.Username(options.Username);
                     host.Password(options.Password);
                 });
+
+                // Every message-type exchange this bus publishes to or binds is the deployment's own
+                // (<queue>:JobWorker.Contracts:CancelJob), never the broker-wide one, so deployments sharing a virtual host
+                // never see each other's cancels, status requests, published submissions or events. Set before the
+                // endpoints are configured: an entity name is fixed once it is first read.
+                var prefix = QueueNames.ExchangePrefix(context.GetRequiredService<IOptions<JobOptions>>().Value);
+                rabbit.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(rabbit.MessageTopology.EntityNameFormatter, prefix));
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RabbitMQ.Client;
 
 namespace JobWorker.Messaging;
 
@@ -28,4 +29,20 @@ internal sealed class RabbitMqOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 100 ms and 5 min.")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A plain RabbitMQ.Client connection on these settings, for what MassTransit does not offer (queue depths, removing
+    /// bindings): no automatic recovery, its caller replaces it when it breaks; opening it waits at most <see cref="PublishTimeout"/>.
+    /// </summary>
+    public ConnectionFactory CreateConnectionFactory(string clientName) => new()
+    {
+        HostName = Host,
+        Port = Port,
+        VirtualHost = VirtualHost,
+        UserName = Username,
+        Password = Password,
+        ClientProvidedName = clientName,
+        RequestedConnectionTimeout = PublishTimeout,
+        AutomaticRecoveryEnabled = false,
+    };
 }
