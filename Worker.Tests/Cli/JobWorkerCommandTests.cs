@@ -52,7 +52,7 @@ public sealed class JobWorkerCommandTests
             var first = await Task.WhenAny(started.Task, run).WaitAsync(Timeout);
             Assert.That(first, Is.SameAs(started.Task), "run ended before the application started");
             var app = await started.Task;
-            await using var client = await TestClient.StartAsync();
+            await using var client = await TestClient.StartAsync(queue);
             var job = TestJobs.Submit(GreetingHandler.JobType);
             await client.SendAsync(queue, [job]);
 

@@ -93,7 +93,7 @@ public sealed class DeploymentIsolationTests
         var running = TestJobs.Submit(RecordingJobHandler.JobType, new { ms = 30_000 });
         await firstClient.SendAsync(first.Queue, [running]);
         await TestJobs.WaitForStateAsync(running.JobId, JobState.Running, Timeout);
-        var cancel = await new JobControl(TestJobs.Store, first.Services.GetRequiredService<IJobBroker>())
+        var cancel = await first.Services.GetRequiredService<JobControl>()
             .CancelAsync(running.JobId, "operator request", CancellationToken.None);
         Assert.That(cancel.Applied, Is.True, cancel.Message);
         await TestJobs.WaitForStateAsync(running.JobId, JobState.Cancelled, Timeout);

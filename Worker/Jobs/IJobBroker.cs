@@ -18,6 +18,6 @@ internal interface IJobBroker
     /// <summary>Publishes the event; returns once the broker has confirmed it.</summary>
     Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken);
 
-    /// <summary>Publishes a CancelJob, as other services do: the replica running the job stops it at once.</summary>
+    /// <summary>Sends a CancelJob to this deployment's cancel queue, as other services do: the replica running the job stops it at once.</summary>
     Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken);
 }

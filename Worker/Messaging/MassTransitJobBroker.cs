@@ -54,23 +54,24 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
                 Duration = recorded.StartedAt is { } started && recorded.OccurredAt > started ? recorded.OccurredAt - started : TimeSpan.Zero,
                 CorrelationId = recorded.CorrelationId,
             }, recorded, bound.Token),
-            JobEventKind.Failed => Publish(new JobFailed
+            JobEventKind.Failed or JobEventKind.Retrying => Publish(new JobFailed
             {
                 JobId = recorded.JobId,
                 Queue = _queue,
                 JobType = recorded.JobType,
                 Attempt = recorded.Attempt,
                 Error = recorded.Error ?? "",
-                WillRetry = recorded.WillRetry,
+                WillRetry = recorded.EventKind == JobEventKind.Retrying || recorded.WillRetry,
                 CorrelationId = recorded.CorrelationId,
             }, recorded, bound.Token),
-            _ => Publish(new JobCancelled
+            JobEventKind.Cancelled => Publish(new JobCancelled
             {
                 JobId = recorded.JobId,
                 Queue = _queue,
                 Attempt = recorded.Attempt,
                 Reason = recorded.Error ?? "",
             }, recorded, bound.Token),
+            _ => throw new InvalidOperationException($"{recorded} is history only: it is never published."),
         };
         await publish.WaitAsync(bound.Token);
     }
