@@ -18,7 +18,7 @@ public sealed class HealthEndpointTests
         var circuit = worker.Services.GetRequiredService<DatabaseCircuit>();
         var consumption = worker.Services.GetRequiredService<ConsumptionControl>();
         var ready = await Eventually.WaitForAsync(() => http.GetAsync("/health/ready"), r => r.StatusCode == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(20), "the worker to be ready (its first dispatcher tick)");
+            TimeSpan.FromSeconds(20), "the worker to be ready (its first maintenance ticks)");
 
         var live = await http.GetAsync("/health/live");
         var liveReport = JsonDocument.Parse(await live.Content.ReadAsStringAsync()).RootElement;
@@ -36,7 +36,7 @@ public sealed class HealthEndpointTests
         Assert.That(slots.GetProperty("busy").GetInt32(), Is.Zero);
         Assert.That(slots.GetProperty("capacity").GetInt32(), Is.EqualTo(32));
         var checks = report.GetProperty("checks").EnumerateObject().Select(c => c.Name).ToList();
-        Assert.That(checks, Is.SupersetOf(new[] { "database", "consumption", "dispatcher", "masstransit-bus" }));
+        Assert.That(checks, Is.SupersetOf(new[] { "database", "consumption", "maintenance", "masstransit-bus" }));
         Assert.That(paused.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(pausedReport, Does.Contain("PAUSED (database unavailable: test outage)"));
         Assert.That(resumed.StatusCode, Is.EqualTo(HttpStatusCode.OK));

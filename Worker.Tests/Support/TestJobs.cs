@@ -59,6 +59,23 @@ internal static class TestJobs
         return await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs statements as the superuser on the test database (for faults a test arranges: triggers, rows).</summary>
+    public static async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.AdminConnectionString(TestEnvironment.DatabaseName));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Waits (bounded) until the job, read without its payload, is in <paramref name="state"/>.</summary>
+    public static async Task<JobLocation> WaitForLocationAsync(Guid id, JobState state, TimeSpan timeout) =>
+        (await Eventually.WaitForAsync(
+            () => Store.LocateAsync(id, CancellationToken.None),
+            job => job?.State == state,
+            timeout,
+            $"job {id} to be {state}"))!;
+
     public static List<SubmitJob> Delays(int count, int ms) =>
         [.. Enumerable.Range(0, count).Select(_ => Submit("delay", new { ms }))];
 

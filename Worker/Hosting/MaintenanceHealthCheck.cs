@@ -4,12 +4,15 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>
-/// Readiness: every maintenance duty (rescuer, dispatcher, event sweep, heartbeat) had a successful tick within its bound.
-/// Names the ones that are failing, with the reason; a failing heartbeat only degrades, since nothing but the dashboard
-/// reads it.
+/// Readiness: every maintenance duty (rescuer, dispatcher, event sweep, heartbeat) is ticking: its last ticks did not
+/// fail <see cref="FailuresToReport"/> times in a row, and one succeeded within its bound. Names the ones that are failing,
+/// with the reason; a failing heartbeat only degrades, since nothing but the dashboard reads it.
 /// </summary>
 internal sealed class MaintenanceHealthCheck(IEnumerable<MaintenanceService> duties) : IHealthCheck
 {
+    /// <summary>One failed tick is a blip that the next tick retries; this many in a row is a failing duty.</summary>
+    public const int FailuresToReport = 3;
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object>();
@@ -18,12 +21,14 @@ internal sealed class MaintenanceHealthCheck(IEnumerable<MaintenanceService> dut
         {
             var since = duty.SinceLastSuccess;
             data[$"{duty.Name}.lastSuccessSecondsAgo"] = since?.TotalSeconds ?? -1;
-            if (since is { } ago && ago <= duty.TickBound)
+            data[$"{duty.Name}.failures"] = duty.Failures;
+            if (since is { } ago && ago <= duty.TickBound && duty.Failures < FailuresToReport)
             {
                 continue;
             }
 
-            var why = since is null ? "no successful tick yet" : $"no successful tick for {since.Value.TotalSeconds:F0} s";
+            var why = duty.Failures >= FailuresToReport ? $"{duty.Failures} failed ticks in a row"
+                : since is null ? "no successful tick yet" : $"no successful tick for {since.Value.TotalSeconds:F0} s";
             failing.Add((duty, duty.LastError is { } error ? $"{why}: {error}" : why));
         }
 

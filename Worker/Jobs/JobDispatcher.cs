@@ -46,6 +46,7 @@ internal sealed partial class JobDispatcher(
             if (unsent.Count > 0)
             {
                 await UnmarkAsync(unsent);
+                cancellationToken.ThrowIfCancellationRequested();
                 var reason = results.First(r => r is not null)!;
                 if (unsent.Count == due.Count)
                 {

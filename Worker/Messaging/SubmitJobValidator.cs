@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using JobWorker.Contracts;
 using JobWorker.Jobs;
@@ -11,7 +13,7 @@ internal static class SubmitJobValidator
 {
     /// <summary>
     /// Returns the reason the message can never run, or null when it is fine. <paramref name="storedPayload"/> is the
-    /// payload's JSON text to store, rendered once here: JSON null for a rejected job, whose payload may be the very
+    /// payload's JSON text to store, compact, rendered once here: JSON null for a rejected job, whose payload may be the very
     /// thing that is wrong. The per-job limits (attempts, timeout, schedule) are the job lifecycle's: see <see cref="JobLimits"/>.
     /// </summary>
     public static string? Validate(SubmitJob message, SubmissionOptions options, out string storedPayload)
@@ -35,9 +37,9 @@ internal static class SubmitJobValidator
         string payload;
         try
         {
-            payload = Payload(message).GetRawText();
+            payload = Compact(Payload(message));
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             // The JSON parsed, but a string inside the payload holds bytes that are not UTF-8.
             return $"Payload is not valid UTF-8 JSON text: {e.InnerException?.Message ?? e.Message}";
@@ -56,6 +58,28 @@ internal static class SubmitJobValidator
 
         storedPayload = payload;
         return null;
+    }
+
+    /// <summary>
+    /// The payload as it is stored and measured against the limit: without the whitespace a publisher's serializer may
+    /// add (MassTransit writes indented JSON), and with non-ASCII text kept as it is rather than escaped.
+    /// </summary>
+    private static string Compact(JsonElement payload)
+    {
+        // The raw text is read first: it is what refuses bytes that are not UTF-8, naming them.
+        var raw = payload.GetRawText();
+        if (payload.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array) || !raw.Contains('\n'))
+        {
+            return raw;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
+        {
+            payload.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>The payload a handler sees: JSON null when the message had none.</summary>

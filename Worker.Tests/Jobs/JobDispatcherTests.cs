@@ -1,0 +1,77 @@
+using JobWorker.Jobs;
+using JobWorker.Persistence;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Tests.Jobs;
+
+/// <summary>The dispatcher on the real database, with a broker that fails as the test says, scoped to a queue of its own.</summary>
+public sealed class JobDispatcherTests
+{
+    private sealed class Broker(Func<DueJob, CancellationToken, Task> send) : IJobBroker
+    {
+        public List<Guid> Sent { get; } = [];
+
+        public TimeSpan CallBound => TimeSpan.FromSeconds(1);
+
+        public async Task SendAsync(DueJob job, CancellationToken cancellationToken)
+        {
+            await send(job, cancellationToken);
+            lock (Sent)
+            {
+                Sent.Add(job.Id);
+            }
+        }
+
+        public Task PublishAsync(OutboxEvent recorded, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private static JobDispatcher Dispatcher(string queue, IJobBroker broker) => new(
+        TestJobs.Store, broker, Options.Create(new DispatchOptions()), Options.Create(new JobOptions { QueueName = queue }), NullLogger<JobDispatcher>.Instance);
+
+    private static async Task<DateTime?> DispatchedAtAsync(Guid id) => (await TestJobs.FindAsync(id))!.DispatchedAt;
+
+    [Test, Description("One job that cannot be sent is marked unsent on its own; the rest of its batch goes.")]
+    public async Task A_job_that_cannot_be_sent_is_tried_again_later_and_never_holds_up_the_others()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => JobFactory.InsertAsync(queue: queue)));
+        var broker = new Broker((job, _) => job.Id == jobs[2].Id ? throw new InvalidOperationException("message too large") : Task.CompletedTask);
+
+        var sent = await Dispatcher(queue, broker).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That(sent, Is.EqualTo(4));
+        Assert.That(broker.Sent, Is.EquivalentTo(jobs.Where((_, i) => i != 2).Select(j => j.Id)));
+        Assert.That(await DispatchedAtAsync(jobs[2].Id), Is.Null, "marked unsent: the next tick tries it again");
+        Assert.That(await DispatchedAtAsync(jobs[0].Id), Is.Not.Null);
+    }
+
+    [Test, Description("Review finding: a dispatch cut short by its bound (the drain's step) left its jobs marked sent with no message.")]
+    public async Task A_dispatch_cut_short_by_its_callers_bound_unmarks_what_it_did_not_send()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var stuck = await JobFactory.InsertAsync(queue: queue);
+        var broker = new Broker((_, ct) => Task.Delay(Timeout.Infinite, ct));
+        using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        Assert.That(async () => await Dispatcher(queue, broker).DispatchDueAsync(bound.Token), Throws.InstanceOf<OperationCanceledException>());
+
+        Assert.That(await DispatchedAtAsync(stuck.Id), Is.Null, "another replica's dispatcher sends it at its next tick");
+    }
+
+    [Test]
+    public async Task With_the_broker_away_the_dispatcher_reports_failing_and_leaves_its_batch_unsent()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var job = await JobFactory.InsertAsync(queue: queue);
+        var dispatcher = Dispatcher(queue, new Broker((_, _) => throw new InvalidOperationException("broker unreachable")));
+
+        await dispatcher.TickAsync(CancellationToken.None);
+
+        Assert.That(dispatcher.Failures, Is.EqualTo(1));
+        Assert.That(dispatcher.LastError, Does.Contain("broker unreachable"));
+        Assert.That(await DispatchedAtAsync(job.Id), Is.Null);
+    }
+}
