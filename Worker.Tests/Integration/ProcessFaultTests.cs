@@ -55,7 +55,7 @@ public sealed class ProcessFaultTests
         Assert.That(exitCode, Is.Zero, scenario.Output);
         Assert.That(stoppedIn, Is.LessThan(drain + TimeSpan.FromSeconds(25)));
         Assert.That(afterStop.GetValueOrDefault(JobState.Running), Is.Zero, $"nothing may stay Running: {TestJobs.Describe(afterStop)}");
-        Assert.That(scenario.Output, Does.Contain("interrupted (the worker is stopping); released: Pending"));
+        Assert.That(scenario.Output, Does.Contain("released (the worker is stopping); now Pending"));
         Assert.That(scenario.Output, Does.Match(@"Drained: [1-9]\d* jobs stopped and released to Pending, \d+ due jobs sent to the queue"));
         Assert.That(scenario.Output, Does.Contain("Database data source disposed (0 transitions still in flight"));
         Assert.That(released.Select(j => j.MaxAttempts - j.Attempt), Is.All.GreaterThanOrEqualTo(3), "a drained attempt does not use up the budget");

@@ -54,14 +54,14 @@ public sealed class TelemetryTests
         var names = spans.Select(s => s.DisplayName).ToHashSet();
         Assert.That(names, Does.Contain("jobworker.transition accept-claim")
             .And.Contain("jobworker.job.run delay")
-            .And.Contain("jobworker.transition fail"));
+            .And.Contain("jobworker.transition apply-outcomes"));
         var run = spans.First(s => s.DisplayName == "jobworker.job.run delay" && (Guid?)s.GetTagItem("jobworker.job.id") == job.JobId);
         var consume = spans.Where(s => s.Source.Name == "MassTransit" && s.TraceId == run.TraceId).ToList();
         Assert.That(consume, Is.Not.Empty, "the handler span belongs to the trace of the message being consumed");
         Assert.That(spans.Any(s => s.DisplayName == "jobworker.transition accept-claim" && s.TraceId == run.TraceId), Is.True);
-        Assert.That(spans.Any(s => s.DisplayName == "jobworker.transition succeed"
+        Assert.That(spans.Any(s => s.DisplayName == "jobworker.transition apply-outcomes"
                 && (s.TraceId == run.TraceId || s.Links.Any(l => l.Context.TraceId == run.TraceId))),
-            Is.True, "the (batched) success write is in the job's trace, or linked to it");
+            Is.True, "the (batched) outcome write is in the job's trace, or linked to it");
         Assert.That(spans.Any(s => s.Source.Name == "Npgsql" && s.TraceId == run.TraceId), Is.True, "database commands join the same trace");
 
         Assert.That(measurements.Keys, Is.SupersetOf(new[]
