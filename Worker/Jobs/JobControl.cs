@@ -29,12 +29,29 @@ internal sealed class JobControl(JobStore store, JobCompleter completer, IOption
             : $"{requeued} failed job(s) are Pending again with {extraAttempts} more attempt(s); the workers run them within a dispatcher tick.");
     }
 
-    /// <summary>The operator's retry is an outcome like any other: decided by the lifecycle, written (with its event) by the one writer.</summary>
+    /// <summary>
+    /// The operator's retry is an outcome like any other: decided by the lifecycle, written (with its event) by the one
+    /// writer, a page of matching jobs at a time. A requeued job is no longer Failed, so each page finds the next ones.
+    /// </summary>
     private async Task<int> RequeueAsync(Guid? id, JobFilter filter, int extraAttempts, CancellationToken cancellationToken)
     {
-        var failed = await store.FailedMatchingAsync(id, filter, cancellationToken);
-        var applied = await Task.WhenAll(failed.Select(job => completer.ApplyAsync(JobLifecycle.Requeue(job, extraAttempts), cancellationToken)));
-        return applied.Count(a => a is not null);
+        const int Page = 1_000;
+        var requeued = 0;
+        List<JobLocation> failed;
+        do
+        {
+            failed = await store.FailedMatchingAsync(id, filter, Page, cancellationToken);
+            var applied = await Task.WhenAll(failed.Select(job => completer.ApplyAsync(JobLifecycle.Requeue(job, extraAttempts), cancellationToken)));
+            var written = applied.Count(a => a is not null);
+            requeued += written;
+            if (written == 0)
+            {
+                break; // every one of them moved on meanwhile; what is left is another writer's
+            }
+        }
+        while (failed.Count == Page);
+
+        return requeued;
     }
 
     /// <summary>

@@ -310,8 +310,8 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             return await db.Jobs.AsNoTracking().TagWith("jobworker:find").SingleOrDefaultAsync(j => j.Id == id, ct);
         }, cancellationToken);
 
-    /// <summary>Failed jobs <paramref name="filter"/> matches (one when <paramref name="id"/> is given), for an operator's retry.</summary>
-    public Task<List<JobLocation>> FailedMatchingAsync(Guid? id, JobFilter filter, CancellationToken cancellationToken) =>
+    /// <summary>At most <paramref name="limit"/> Failed jobs <paramref name="filter"/> matches (one when <paramref name="id"/> is given), for an operator's retry.</summary>
+    public Task<List<JobLocation>> FailedMatchingAsync(Guid? id, JobFilter filter, int limit, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("failed-matching", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -322,6 +322,8 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             }
 
             return await failed
+                .OrderBy(j => j.Id)
+                .Take(limit)
                 .Select(j => new JobLocation(j.Id, j.Type, j.State, j.Attempt, j.MaxAttempts, j.Owner, j.RunAt))
                 .ToListAsync(ct);
         }, cancellationToken);
