@@ -21,6 +21,12 @@ namespace JobWorker.Jobs;
 ///                      └──────────Requeue: an operator's retry ◀──────────────── Failed
 /// </code>
 /// A cancel requested while a job runs wins over any outcome of that run but success (applied by the writer).
+/// <para>
+/// Where does Running become Succeeded? <see cref="JobProcessor"/> runs the handler in a slot and hands how it ended to
+/// <see cref="AfterRun"/>, which decides <see cref="JobOutcomeKind.Succeeded"/>; <see cref="JobCompleter.ApplyAsync"/>
+/// writes it, fenced by state, attempt and owner, with its JobSucceeded event (<see cref="JobSql.ApplyOutcomes"/>). Every
+/// other arrow above takes the same path: a decision here, one writer there.
+/// </para>
 /// </remarks>
 internal sealed class JobLifecycle(IOptions<RetryOptions> retries)
 {
