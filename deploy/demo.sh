@@ -34,7 +34,7 @@ for n in 1 2; do
 done
 unset Dashboard__Enabled Dashboard__ActionsEnabled Dashboard__Token
 
-# A worker is ready once /health/ready answers 200 (database, bus, consumption, dispatcher); a minute at most.
+# A worker is ready once /health/ready answers 200 (database, bus, consumption, maintenance duties); a minute at most.
 for n in 1 2; do
   for _ in $(seq 1 120); do
     curl -sf --max-time 2 "http://127.0.0.1:$((8080 + n))/health/ready" >/dev/null && break

@@ -43,6 +43,8 @@ public sealed class BadInputTests
             "the limit (Submissions:MaxPayloadBytes) is 1024", idReadable: true);
         yield return Case("a 60-day timeout", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "timeout": "60.00:00:00"}""",
             "at most 1.00:00:00 (Submissions:MaxTimeout)", idReadable: true);
+        yield return Case("a number PostgreSQL's jsonb cannot hold", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"n": 1e1000000}}""",
+            "The database refused the job: 22003", idReadable: true);
         yield return Case("a NUL character in the payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"s": "a\u0000b"}}""",
             "Payload contains a NUL character", idReadable: true);
     }

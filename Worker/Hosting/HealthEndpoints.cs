@@ -14,7 +14,7 @@ namespace JobWorker.Hosting;
 
 /// <summary>
 /// <c>/health/live</c> (the process answers and its slots are not wedged) and <c>/health/ready</c> (database reachable,
-/// bus connected, consumption running, dispatcher ticking), answered as JSON with each check's status, reason and data.
+/// bus connected, consumption running, maintenance duties ticking), answered as JSON with each check's status, reason and data.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -39,7 +39,7 @@ public static class HealthEndpoints
     /// <summary>
     /// The standalone dashboard's health (<c>jobworker dashboard</c>), on the same listener and endpoints: live while the
     /// process answers, ready while the database answers and the bus is connected. It runs no jobs, so it has no slots,
-    /// consumption or dispatcher to report.
+    /// consumption or maintenance duties to report.
     /// </summary>
     internal static IHostApplicationBuilder AddDashboardHealth(this IHostApplicationBuilder builder)
     {

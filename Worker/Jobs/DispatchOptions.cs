@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace JobWorker.Jobs;
 
-/// <summary>The dispatcher, recovery and event relay that run on every replica. Section <c>Dispatch</c>.</summary>
+/// <summary>The maintenance duties every replica runs (rescuer, dispatcher, event sweep). Section <c>Dispatch</c>.</summary>
 internal sealed class DispatchOptions
 {
     public const string Section = "Dispatch";
