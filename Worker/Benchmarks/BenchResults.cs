@@ -14,7 +14,7 @@ internal sealed record BenchResults(
     DashboardResult? Dashboard,
     IReadOnlyList<TargetResult> Targets);
 
-/// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
+/// <summary>The statements of one noop job, run by <see cref="Jobs.JobStore"/> from many clients, as fast as the database allows.</summary>
 internal sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
 
 /// <summary>A backlog published first, then drained by one replica process (first accepted → last finished).</summary>

@@ -33,8 +33,9 @@ internal static class HotPathProfile
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var cpu = process.TotalProcessorTime;
         var gen0 = GC.CollectionCount(0);
+        await using var ledger = new BenchLedger(connectionString);
         await app.StartAsync(cancellationToken);
-        await ThroughputScenario.WaitForFinishedAsync(connectionString, [.. messages.Select(m => m.JobId)], TimeSpan.FromMinutes(5), cancellationToken);
+        await ledger.WaitUntilSucceededAsync([.. messages.Select(m => m.JobId)], TimeSpan.FromMinutes(5), cancellationToken);
         process.Refresh();
         var bytesPerJob = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)jobs;
         var cpuMsPerJob = (process.TotalProcessorTime - cpu).TotalMilliseconds / jobs;
