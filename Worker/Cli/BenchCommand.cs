@@ -186,7 +186,8 @@ internal static class BenchCommand
     {
         var throughput = new Table().Title("Throughput (noop jobs, published while the workers run: publish → Succeeded)")
             .AddColumns("run", "jobs", "jobs/s", "of ceiling", "p50 ms", "p99 ms", "peak WS MB", "worker CPU ms/job", "DB txns/job");
-        throughput.AddRow($"database ceiling (JobStore, {results.Ceiling.Clients} clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-", "-",
+        throughput.AddRow($"database ceiling (JobStore, {results.Ceiling.Clients} clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-",
+            $"{results.Ceiling.ClientCpuMsPerJob:F2} (client)",
             DatabaseCeiling.StatementsPerJob.ToString());
         foreach (var t in results.Throughput)
         {
