@@ -29,8 +29,11 @@ internal sealed class BenchLedger : IAsyncDisposable
         _store = new JobStore(_contexts, TransitionResilience.None, Options.Create(new DispatchOptions()));
     }
 
-    /// <summary>Waits, polling every 100 ms, until every one of <paramref name="ids"/> is Succeeded; fails at once when one ends otherwise.</summary>
-    public async Task WaitUntilSucceededAsync(Guid[] ids, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits, polling every <paramref name="every"/> (100 ms unless given), until every one of <paramref name="ids"/> is
+    /// Succeeded; fails at once when one ends otherwise.
+    /// </summary>
+    public async Task WaitUntilSucceededAsync(Guid[] ids, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? every = null)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -52,7 +55,7 @@ internal sealed class BenchLedger : IAsyncDisposable
                 throw new TimeoutException($"Not every one of {ids.Length} jobs succeeded within {timeout}: {seen}.");
             }
 
-            await Task.Delay(100, cancellationToken);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(100), cancellationToken);
         }
     }
 
