@@ -111,7 +111,7 @@ internal static class BenchCommand
 
         var jobWorker = await Step("Connection economy: 300 concurrent 1 s jobs on a pool of 5, JobWorker",
             () => ConnectionEconomyScenario.RunJobWorkerAsync(configureWorker, bench, sender, cancellationToken));
-        var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
+        var baseline = await Step("Connection economy: the same with one connection held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
         // A database of its own: nothing of the earlier scenarios (rows, statistics, pooled connections) in the ledger's way.
         var ledger = await CreateDatabaseAsync(configured, cancellationToken, DashboardDatabase);
