@@ -14,8 +14,9 @@ internal sealed record BenchResults(
     DashboardResult? Dashboard,
     IReadOnlyList<TargetResult> Targets);
 
-/// <summary>The three statements of one job, straight through Npgsql, as fast as the machine allows.</summary>
-internal sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond);
+/// <summary>The statements of one noop job, run by <see cref="Jobs.JobStore"/> from many clients, as fast as the database allows.</summary>
+/// <remarks><see cref="ClientCpuMsPerJob"/>: the bench process's own CPU per job (JobStore, EF, Npgsql), taken from the cores the database runs on.</remarks>
+internal sealed record CeilingResult(int Clients, int Jobs, double Seconds, double JobsPerSecond, double ClientCpuMsPerJob);
 
 /// <summary>A backlog published first, then drained by one replica process (first accepted → last finished).</summary>
 /// <remarks><see cref="IdealSeconds"/> is the best possible time for jobs that take time (slots × job length), else null.</remarks>

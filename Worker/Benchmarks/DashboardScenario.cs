@@ -26,7 +26,7 @@ internal static class DashboardScenario
             .UseNpgsql(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "jobworker-bench-dashboard" }.ConnectionString).Options);
         var queries = new JobQueries(contexts);
         var page = 50;
-        var deepCursor = await DeepCursorAsync(connectionString, rows / 2, cancellationToken);
+        var deepCursor = await DeepCursorAsync(contexts, rows / 2, cancellationToken);
         var failed = (await queries.ListAsync(new JobFilter { State = JobState.Failed }, null, 1, cancellationToken)).Single().Id;
         var lastWeek = DateTime.UtcNow.AddDays(-3);
 
@@ -63,17 +63,15 @@ internal static class DashboardScenario
         return new QueryTiming(query, BenchMath.Percentile(samples, 50), BenchMath.Percentile(samples, 95));
     }
 
-    private static async Task<JobCursor> DeepCursorAsync(string connectionString, int offset, CancellationToken cancellationToken)
+    /// <summary>The cursor <paramref name="offset"/> rows down the jobs page, to time a page that deep.</summary>
+    private static async Task<JobCursor> DeepCursorAsync(IDbContextFactory<JobDbContext> contexts, int offset, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT created_at, id FROM jobs ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1", connection)
-        {
-            Parameters = { new() { Value = offset } },
-        };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new JobCursor(reader.GetDateTime(0), reader.GetGuid(1));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().TagWith("jobworker:bench-deep-cursor")
+            .OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
+            .Skip(offset)
+            .Select(j => new JobCursor(j.CreatedAt, j.Id))
+            .FirstAsync(cancellationToken);
     }
 
     /// <summary>

@@ -1,30 +1,55 @@
 using System.Diagnostics;
+using JobWorker.Jobs;
+using JobWorker.Persistence;
+using JobWorker.Resilience;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace JobWorker.Benchmarks;
 
 /// <summary>
-/// The database's own ceiling for JobWorker's work: the three statements of one job (accept, claim, succeed),
-/// each in its own implicit transaction on a connection rented for it, as JobStore does, driven straight
-/// through Npgsql by many clients at once. No broker, no EF, no handler.
+/// The database's own ceiling for JobWorker's work: the transitions a noop job submitted now makes on the worker's hot
+/// path (accept-and-claim, then the Succeeded outcome the lifecycle decides), each its own statement on a connection
+/// rented for it, run by <see cref="JobStore"/> itself from many clients at once. No broker, no handler, no retries
+/// (<see cref="TransitionResilience.None"/>), no outcome batching: each job's outcome is written alone, so this is what
+/// the database gives one job at a time.
 /// </summary>
 internal static class DatabaseCeiling
 {
+    /// <summary>The statements per job: accept-claim and apply-outcomes, each recording its event.</summary>
+    public const int StatementsPerJob = 2;
+
+    private const string Owner = "bench-ceiling";
+
+    /// <summary>The worker's defaults: a submission without its own attempt budget, and the lease a claim takes.</summary>
+    private static readonly int MaxAttempts = new SubmissionOptions().DefaultMaxAttempts;
+    private static readonly TimeSpan Lease = new JobOptions().LeaseDuration;
+
     public static async Task<CeilingResult> MeasureAsync(string connectionString, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
         await using var dataSource = new NpgsqlDataSourceBuilder(connectionString)
         {
             ConnectionStringBuilder = { MaxPoolSize = clients, ApplicationName = "jobworker-bench-ceiling" },
         }.Build();
+        var store = new JobStore(
+            new PooledDbContextFactory<JobDbContext>(new DbContextOptionsBuilder<JobDbContext>().UseNpgsql(dataSource).Options),
+            TransitionResilience.None, Options.Create(new DispatchOptions()));
+        var lifecycle = new JobLifecycle(Options.Create(new RetryOptions()));
 
-        await RunAsync(dataSource, clients, TimeSpan.FromSeconds(1), cancellationToken); // warm the pool and the plans
+        await RunAsync(store, lifecycle, clients, TimeSpan.FromSeconds(1), cancellationToken); // warm the pool, the plans, EF
+        // The clients share the machine with the database: their own CPU per job says how much of it they took.
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var jobs = await RunAsync(dataSource, clients, duration, cancellationToken);
+        var jobs = await RunAsync(store, lifecycle, clients, duration, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
-        return new CeilingResult(clients, jobs, seconds, jobs / seconds);
+        process.Refresh();
+        return new CeilingResult(clients, jobs, seconds, jobs / seconds, (process.TotalProcessorTime - cpu).TotalMilliseconds / jobs);
     }
 
-    private static async Task<int> RunAsync(NpgsqlDataSource dataSource, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(JobStore store, JobLifecycle lifecycle, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var done = 0;
@@ -32,38 +57,23 @@ internal static class DatabaseCeiling
         {
             while (Stopwatch.GetTimestamp() < deadline)
             {
-                await OneJobAsync(dataSource, Guid.CreateVersion7(), cancellationToken);
+                await OneJobAsync(store, lifecycle, cancellationToken);
                 Interlocked.Increment(ref done);
             }
         }, cancellationToken)));
         return done;
     }
 
-    private static async Task OneJobAsync(NpgsqlDataSource dataSource, Guid id, CancellationToken cancellationToken)
+    /// <summary>What the worker writes for a noop job submitted now: accepted and claimed at once, then Succeeded.</summary>
+    private static async Task OneJobAsync(JobStore store, JobLifecycle lifecycle, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(dataSource, """
-            INSERT INTO jobs (id, type, payload, state, attempt, max_attempts, created_at, updated_at)
-            VALUES ($1, 'noop', '{}'::jsonb, 'Pending', 0, 3, now(), now()) ON CONFLICT (id) DO NOTHING
-            """, id, cancellationToken);
-        await ExecuteAsync(dataSource, """
-            UPDATE jobs SET state = 'Running', attempt = attempt + 1, owner = 'bench', lease_expires_at = now() + interval '30 seconds',
-                started_at = now(), finished_at = NULL, updated_at = now()
-            WHERE id = $1 AND attempt < max_attempts AND state = 'Pending'
-            RETURNING *
-            """, id, cancellationToken);
-        await ExecuteAsync(dataSource, """
-            UPDATE jobs SET state = 'Succeeded', result = NULL, error = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
-            WHERE id = $1 AND state = 'Running' AND attempt = 1
-            """, id, cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, Guid id, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = id } } };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var job = new NewJob(Guid.CreateVersion7(), "noop", "null", MaxAttempts, null, null, Queue: "bench-ceiling");
+        var (_, claimed) = await store.AcceptAndClaimAsync(job, Owner, Guid.NewGuid(), Lease, cancellationToken);
+        var applied = await store.ApplyAsync([lifecycle.AfterRun(
+            claimed ?? throw new InvalidOperationException($"The ceiling's job {job.Id} was not claimed."), AttemptResult.Succeeded(null))], cancellationToken);
+        if (applied[0] is null)
         {
+            throw new InvalidOperationException($"The ceiling's job {job.Id} did not succeed: its outcome was fenced off.");
         }
     }
 }

@@ -1,6 +1,5 @@
 using JobWorker.Contracts;
 using MassTransit;
-using Npgsql;
 
 namespace JobWorker.Benchmarks;
 
@@ -33,10 +32,14 @@ internal static class DrainScenario
         await using var replica = await BenchWorkers.StartAsync(1, WorkerSettings(queue, connectionString, settings), cancellationToken);
         var cpuBefore = replica.CpuSeconds;
         var ids = messages.Select(m => m.JobId).ToArray();
-        await ThroughputScenario.WaitForFinishedAsync(connectionString, ids, TimeSpan.FromMinutes(10), cancellationToken);
+        await using var ledger = new BenchLedger(connectionString);
+        await ledger.WaitUntilSucceededAsync(ids, TimeSpan.FromMinutes(10), cancellationToken);
         var cpuMsPerJob = (replica.CpuSeconds - cpuBefore) * 1000 / jobs;
         var peak = replica.PeakWorkingSetMb;
-        var seconds = await SpanSecondsAsync(connectionString, ids, cancellationToken);
+
+        // From the first job accepted to the last one finished, by the database's clock.
+        var times = (await ledger.TimesAsync(ids, cancellationToken)).Values;
+        var seconds = (times.Max(t => t.FinishedAt!.Value) - times.Min(t => t.CreatedAt)).TotalSeconds;
         return new DrainResult(name, jobs, seconds, jobs / seconds, ideal?.TotalSeconds, cpuMsPerJob, peak);
     }
 
@@ -57,18 +60,5 @@ internal static class DrainScenario
         }
 
         return all;
-    }
-
-    /// <summary>From the first job accepted to the last one finished, by the database's clock.</summary>
-    private static async Task<double> SpanSecondsAsync(string connectionString, Guid[] ids, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            "SELECT extract(epoch FROM max(finished_at) - min(created_at))::float8 FROM jobs WHERE id = ANY($1)", connection)
-        {
-            Parameters = { new() { Value = ids } },
-        };
-        return (double)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -33,8 +33,11 @@ internal static class HotPathProfile
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var cpu = process.TotalProcessorTime;
         var gen0 = GC.CollectionCount(0);
+        await using var ledger = new BenchLedger(connectionString);
         await app.StartAsync(cancellationToken);
-        await ThroughputScenario.WaitForFinishedAsync(connectionString, [.. messages.Select(m => m.JobId)], TimeSpan.FromMinutes(5), cancellationToken);
+        // The wait's own polls run in this process and count as the worker's: few of them (each reads all the ids), so the
+        // figures stay the worker's; the drain ends idle, so the last poll's lateness adds little.
+        await ledger.WaitUntilSucceededAsync([.. messages.Select(m => m.JobId)], TimeSpan.FromMinutes(5), cancellationToken, every: TimeSpan.FromMilliseconds(500));
         process.Refresh();
         var bytesPerJob = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)jobs;
         var cpuMsPerJob = (process.TotalProcessorTime - cpu).TotalMilliseconds / jobs;

@@ -62,35 +62,8 @@ internal static class ThroughputScenario
     /// <summary>Waits until every job is Succeeded and returns when each finished (the database's clock).</summary>
     public static async Task<Dictionary<Guid, DateTime>> WaitForFinishedAsync(string connectionString, Guid[] ids, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            await using (var count = new NpgsqlCommand("SELECT count(*) FROM jobs WHERE id = ANY($1) AND state = 'Succeeded'", connection) { Parameters = { new() { Value = ids } } })
-            {
-                if ((long)(await count.ExecuteScalarAsync(cancellationToken))! == ids.Length)
-                {
-                    break;
-                }
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"Not every one of {ids.Length} jobs succeeded within {timeout}.");
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        var finished = new Dictionary<Guid, DateTime>();
-        await using var read = new NpgsqlCommand("SELECT id, finished_at FROM jobs WHERE id = ANY($1)", connection) { Parameters = { new() { Value = ids } } };
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            finished[reader.GetGuid(0)] = reader.GetDateTime(1);
-        }
-
-        return finished;
+        await using var ledger = new BenchLedger(connectionString);
+        await ledger.WaitUntilSucceededAsync(ids, timeout, cancellationToken);
+        return (await ledger.TimesAsync(ids, cancellationToken)).ToDictionary(t => t.Key, t => t.Value.FinishedAt!.Value);
     }
 }

@@ -82,7 +82,7 @@ internal static class BenchCommand
         var bench = await CreateDatabaseAsync(configured, cancellationToken);
         var started = DateTime.UtcNow;
 
-        var ceiling = await Step("Database ceiling: 3 statements per job, 16 clients, 5 s",
+        var ceiling = await Step($"Database ceiling: {DatabaseCeiling.StatementsPerJob} statements per job (JobStore), 16 clients, 5 s",
             () => DatabaseCeiling.MeasureAsync(bench, clients: 16, TimeSpan.FromSeconds(5), cancellationToken));
         var drain = await Step($"Drain: {jobs} noop jobs published first, then one replica",
             () => DrainScenario.RunAsync("noop drain", jobs, () => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }, null,
@@ -111,7 +111,7 @@ internal static class BenchCommand
 
         var jobWorker = await Step("Connection economy: 300 concurrent 1 s jobs on a pool of 5, JobWorker",
             () => ConnectionEconomyScenario.RunJobWorkerAsync(bench, sender, cancellationToken));
-        var baseline = await Step("Connection economy: the same with a context held per job (baseline)",
+        var baseline = await Step("Connection economy: the same with one connection held per job (baseline)",
             () => ConnectionEconomyScenario.RunBaselineAsync(bench, cancellationToken));
         // A database of its own: nothing of the earlier scenarios (rows, statistics, pooled connections) in the ledger's way.
         var ledger = await CreateDatabaseAsync(configured, cancellationToken, DashboardDatabase);
@@ -186,7 +186,9 @@ internal static class BenchCommand
     {
         var throughput = new Table().Title("Throughput (noop jobs, published while the workers run: publish → Succeeded)")
             .AddColumns("run", "jobs", "jobs/s", "of ceiling", "p50 ms", "p99 ms", "peak WS MB", "worker CPU ms/job", "DB txns/job");
-        throughput.AddRow("database ceiling (Npgsql, 16 clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-", "-", "3");
+        throughput.AddRow($"database ceiling (JobStore, {results.Ceiling.Clients} clients)", results.Ceiling.Jobs.ToString(), $"{results.Ceiling.JobsPerSecond:F0}", "100%", "-", "-", "-",
+            $"{results.Ceiling.ClientCpuMsPerJob:F2} (client)",
+            DatabaseCeiling.StatementsPerJob.ToString());
         foreach (var t in results.Throughput)
         {
             throughput.AddRow($"{t.Workers} worker process(es)", t.Jobs.ToString(), $"{t.JobsPerSecond:F0}", $"{t.FractionOfCeiling:P0}",
