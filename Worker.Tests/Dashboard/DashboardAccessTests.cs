@@ -182,7 +182,7 @@ public sealed partial class DashboardAccessTests
 
     private static (string Messages, string Consumers)? QueueRow(string html, string queue)
     {
-        var match = Regex.Match(html, $"<td>{Regex.Escape(queue)}</td><td class=\"num\">([\\d,]+)</td><td class=\"num\">([\\d,]+)</td>");
+        var match = Regex.Match(html, $"<td>{Regex.Escape(queue)}</td>\\s*<td class=\"num\">([\\d,]+)</td>\\s*<td class=\"num\">([\\d,]+)</td>");
         return match.Success ? (match.Groups[1].Value, match.Groups[2].Value) : null;
     }
 
