@@ -29,7 +29,7 @@ internal sealed class OutboxEvent
     public JobEventKind EventKind => Enum.Parse<JobEventKind>(Kind);
 
     /// <summary>Whether the broker hears of it: history-only kinds (a release, an operator's requeue) are not published.</summary>
-    public bool IsPublished => EventKind is not (JobEventKind.Released or JobEventKind.Requeued);
+    public bool IsPublished => EventKind.IsPublished();
 
     /// <summary>Stable across re-publishes of the same event, so subscribers can drop the copies at-least-once delivery makes.</summary>
     public Guid MessageId => EventIds.For(JobId, Kind, Attempt);

@@ -21,6 +21,12 @@ internal enum JobEventKind
     Requeued,
 }
 
+internal static class JobEventKinds
+{
+    /// <summary>Whether the broker hears of an event of this kind: a release and an operator's requeue are history only.</summary>
+    public static bool IsPublished(this JobEventKind kind) => kind is not (JobEventKind.Released or JobEventKind.Requeued);
+}
+
 /// <summary>
 /// One row of <c>job_events</c>: an event a transition recorded in the same statement. Until it is published it is in
 /// the outbox; after, it stays as the job's history (its attempts, who ran them, when) until the job is purged.
