@@ -42,7 +42,14 @@ internal sealed partial class WorkerShutdown(
         LogDrained(logger, stopped, sent, flushed ? "all published" : $"{relay.Pending} left to other replicas' relays");
     }
 
-    private async Task StepAsync(string step, TimeSpan bound, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    private Task StepAsync(string step, TimeSpan bound, Func<CancellationToken, Task> run, CancellationToken cancellationToken) =>
+        RunStepAsync(step, bound, run, logger, cancellationToken);
+
+    /// <summary>
+    /// Runs one drain step within <paramref name="bound"/>; a step that throws or runs out of time is logged, and the
+    /// caller goes on with the next. Only the host's own cancellation ends the drain.
+    /// </summary>
+    internal static async Task RunStepAsync(string step, TimeSpan bound, Func<CancellationToken, Task> run, ILogger logger, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(bound);
