@@ -57,6 +57,18 @@ public sealed class JobCompleterTests
         Assert.That(await TestJobs.HistoryAsync(lapsedAndRescued.Id), Is.Empty, "a refused outcome records no event");
     }
 
+    [Test, Description("A stale outcome beside a current one for the same job, in one statement, is fenced out on its own.")]
+    public async Task Two_outcomes_for_one_job_in_one_statement_apply_only_the_one_that_passes_its_fence()
+    {
+        var claimed = await RunningAsync();
+        var current = Lifecycle.AfterRun(claimed, Success("\"current\""));
+
+        var applied = await TestJobs.Store.ApplyAsync([current with { Attempt = 2, ResultJson = "\"stale\"" }, current], CancellationToken.None);
+
+        Assert.That(applied.Select(a => a is null), Is.EqualTo(new[] { true, false }));
+        Assert.That((await TestJobs.FindAsync(claimed.Id))!.Result, Is.EqualTo("\"current\""));
+    }
+
     [Test, Description("Finding: a result jsonb refuses failed the whole batch; now only that job fails, with the reason, and the rest succeed.")]
     public async Task A_result_the_database_refuses_fails_only_its_own_job_with_the_reason()
     {

@@ -55,6 +55,21 @@ internal sealed partial class JobCompleter(
 
     private async Task FlushAsync()
     {
+        try
+        {
+            await FlushQueueAsync();
+        }
+        catch (Exception)
+        {
+            // WriteAsync answers its callers whatever happens; anything else must not leave the flag set, or no outcome
+            // would be written again. The next ApplyAsync starts a flusher.
+            Volatile.Write(ref _flushing, 0);
+            throw;
+        }
+    }
+
+    private async Task FlushQueueAsync()
+    {
         var batch = new List<Completion>(BatchLimit);
         var jobs = new HashSet<Guid>();
         var later = new List<Completion>();
@@ -139,11 +154,17 @@ internal sealed partial class JobCompleter(
             {
                 applied[i] = (await store.ApplyAsync([outcome], cancellationToken, [batch[i].Trace]))[0];
             }
-            catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+            catch (Exception e) when (DatabaseErrors.IsRowFault(e) && outcome.From == JobState.Running)
             {
+                // A run's outcome the database refuses still ends the run, Failed with the reason.
                 var reason = DatabaseErrors.Describe(e);
                 LogRefused(logger, outcome.JobId, outcome.Attempt, outcome.Kind, reason);
                 applied[i] = (await store.ApplyAsync([JobLifecycle.Unwritable(outcome, reason)], cancellationToken, [batch[i].Trace]))[0];
+            }
+            catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+            {
+                // Any other refusal (a requeue, a set-aside) is its caller's to report; the rest of the batch stands.
+                batch[i].Done.TrySetException(e);
             }
         }
 

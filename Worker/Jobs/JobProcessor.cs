@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using JobWorker.Resilience;
+using Polly.CircuitBreaker;
 using JobWorker.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,9 @@ internal sealed partial class JobProcessor(
     IOptions<ResilienceOptions> resilience,
     ILogger<JobProcessor> logger)
 {
+    /// <summary>How long resolving a lost claim may take once its delivery is cancelled (the endpoint is stopping).</summary>
+    private static readonly TimeSpan ResolveWhileStoppingBound = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stopped = new();
 
     private TimeSpan Lease => options.Value.LeaseDuration;
@@ -106,7 +110,7 @@ internal sealed partial class JobProcessor(
             return await DescribeUnclaimableAsync(jobId, cancellationToken);
         }
 
-        return Start(slot, claimed, JsonSerializer.Deserialize<JsonElement>(claimed.Payload));
+        return Start(slot, claimed, payload: null);
     }
 
     /// <summary>
@@ -254,13 +258,15 @@ internal sealed partial class JobProcessor(
         {
             return await claim(token);
         }
-        catch (Exception e) when (!DatabaseErrors.IsRowFault(e))
+        catch (Exception e) when (!DatabaseErrors.IsRowFault(e) && ExceptionChain.Find<BrokenCircuitException>(e) is null)
         {
+            // (An open circuit sent nothing: there is no claim to look for.)
             var failure = ExceptionDispatchInfo.Capture(e);
             Job? mine;
             try
             {
-                using var bound = new CancellationTokenSource(WriteBound);
+                // A cancelled delivery is a stopping endpoint: its look-up must not hold up the stop for long.
+                using var bound = new CancellationTokenSource(delivery.IsCancellationRequested ? ResolveWhileStoppingBound : WriteBound);
                 mine = await store.FindClaimAsync(jobId, token, Lease, bound.Token);
             }
             catch (Exception resolve)
@@ -293,7 +299,8 @@ internal sealed partial class JobProcessor(
         }
     }
 
-    private JobIntake Start(JobSlots.Slot slot, Job claimed, JsonElement payload)
+    /// <param name="payload">The submission's payload; null to run the ledger's (a dispatched job's), read in the slot.</param>
+    private JobIntake Start(JobSlots.Slot slot, Job claimed, JsonElement? payload)
     {
         slots.RecordProgress();
         JobWorkerTelemetry.JobsStarted.Add(1, JobWorkerTelemetry.JobType(claimed.Type));
@@ -310,7 +317,7 @@ internal sealed partial class JobProcessor(
         return JobIntake.Started;
     }
 
-    private async Task RunInSlotAsync(JobSlots.Slot slot, RunningJob running, JsonElement payload)
+    private async Task RunInSlotAsync(JobSlots.Slot slot, RunningJob running, JsonElement? payload)
     {
         await Task.Yield(); // the delivery is acknowledged while the handler runs
         var claimed = running.Claimed;
@@ -322,7 +329,8 @@ internal sealed partial class JobProcessor(
                 await using var scope = scopes.CreateAsyncScope();
                 var handler = handlers.Resolve(scope.ServiceProvider, claimed.Type)
                     ?? throw new InvalidOperationException(handlers.DescribeUnknown(claimed.Type));
-                var run = new JobRun(claimed.Id, claimed.Type, payload, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
+                var input = payload ?? JsonDocument.Parse(claimed.Payload, new JsonDocumentOptions { MaxDepth = 1_000 }).RootElement;
+                var run = new JobRun(claimed.Id, claimed.Type, input, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
                 result = await runner.RunAsync(handler, run, claimed.Timeout ?? submissions.Value.DefaultTimeout, running);
             }
             catch (Exception e)
@@ -381,6 +389,11 @@ internal sealed partial class JobProcessor(
         // Stored with no payload and no schedule (the payload may be the very thing that is wrong), then Failed: only a row
         // this message stored (still Pending at attempt 0), never a job that is further along under the same id.
         var stored = await store.AcceptAsync(job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
+        if (stored is not null)
+        {
+            JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+        }
+
         var current = stored is null ? await store.LocateAsync(job.Id, cancellationToken) : null;
         LogRejected(logger, job.Id, problem);
         if (stored is not null || current is { State: JobState.Pending, Attempt: 0 })

@@ -9,7 +9,10 @@ namespace JobWorker.Jobs;
 /// is left; a requested cancel ends it Cancelled) and <see cref="JobCompleter"/> applies it, fenced on the lease still being
 /// lapsed, so replicas racing for the same job, or an owner that renewed in between, are harmless.
 /// </summary>
-/// <remarks>Promise: after any single fault, a job whose worker is gone is back in play within <c>Jobs:LeaseDuration</c> plus one tick.</remarks>
+/// <remarks>
+/// Promise: after any single fault, a job whose worker is gone is back in play within <c>Jobs:LeaseDuration</c> plus one
+/// tick: Pending, due after the retry backoff (<c>Retries:*</c>, as after a failed run), or Failed on its last attempt.
+/// </remarks>
 internal sealed partial class JobRescuer(
     JobStore store, JobLifecycle lifecycle, JobCompleter completer, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs,
     ILogger<JobRescuer> logger) : MaintenanceService(logger)

@@ -103,16 +103,16 @@ internal static class JobSql
     /// Applies outcomes decided in code (<see cref="JobOutcome"/>), many per statement, each fenced by its row's state,
     /// attempt, owner (when given) and, for recovery, a still-lapsed lease; rows are locked in id order. A cancel requested
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
-    /// kinds are marked published at once) and returns, per applied row, the state and the event written.
+    /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
     /// </summary>
     public const string ApplyOutcomes = """
         /* jobworker:apply-outcomes */
         WITH d AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::interval[], $8::int[],
-                                 $9::text[], $10::text[], $11::text[])
-                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind)
+                                 $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
+                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ord)
         ), locked AS (
-            SELECT j.id, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
+            SELECT d.ord, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
             FROM jobs j JOIN d ON d.id = j.id
             WHERE j.state = d.from_state AND j.attempt = d.attempt AND (d.owner IS NULL OR j.owner = d.owner)
               AND (NOT d.lapsed_only OR j.lease_expires_at < now())
@@ -129,9 +129,9 @@ internal static class JobSql
                 cancel_reason = CASE WHEN d.to_state = 'Succeeded' THEN NULL ELSE j.cancel_reason END,
                 finished_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE now() END,
                 dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL, updated_at = now()
-            FROM d JOIN locked l ON l.id = d.id
+            FROM d JOIN locked l ON l.ord = d.ord
             WHERE j.id = d.id
-            RETURNING j.id, j.state, j.attempt, j.type, j.queue, j.correlation_id, j.started_at, j.updated_at,
+            RETURNING d.ord, j.id, j.state, j.attempt, j.type, j.queue, j.correlation_id, j.started_at, j.updated_at,
                       CASE WHEN l.cancel THEN 'Cancelled' ELSE d.event_kind END AS event_kind,
                       CASE WHEN l.cancel THEN j.cancel_reason WHEN d.event_kind = 'Succeeded' THEN NULL ELSE d.error END AS event_error
         ), e AS (
@@ -142,7 +142,7 @@ internal static class JobSql
             ON CONFLICT (job_id, kind, attempt) DO UPDATE
             SET error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at, relay_after = EXCLUDED.relay_after, published_at = EXCLUDED.published_at
         )
-        SELECT id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at AS occurred_at FROM t
+        SELECT ord, id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at AS occurred_at FROM t
         """;
 
     /// <summary>

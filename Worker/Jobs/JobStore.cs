@@ -132,7 +132,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.results);
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
-            }, static r => (Id: JobRows.Value<Guid>(r, "id"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
+            }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
                 Kind = JobRows.Value<string>(r, "event_kind"),
@@ -143,12 +143,12 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 Error = JobRows.Text(r, "event_error"),
                 OccurredAt = JobRows.Value<DateTime>(r, "occurred_at"),
             }), ct);
-            var byId = written.ToDictionary(w => w.Id);
+            var byPosition = written.ToDictionary(w => (int)w.Ord - 1);
             var applied = new AppliedOutcome?[outcomes.Count];
             for (var i = 0; i < applied.Length; i++)
             {
                 var outcome = outcomes[i];
-                if (byId.TryGetValue(outcome.JobId, out var row))
+                if (byPosition.TryGetValue(i, out var row))
                 {
                     row.Event.Attempt = outcome.Attempt;
                     row.Event.WillRetry = row.Event.EventKind == JobEventKind.Retrying;
