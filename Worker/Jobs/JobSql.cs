@@ -105,7 +105,7 @@ internal static class JobSql
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
     /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
     /// Each write has an id ($13), left on the rows it wrote (in <c>claim_token</c>, free once a run has ended): retried after
-    /// its reply was lost ($14), the write finds its own rows and answers as the first time, instead of finding its fences failed.
+    /// its reply was lost, the write finds its own rows and answers as the first time, instead of finding its fences failed.
     /// </summary>
     public const string ApplyOutcomes = """
         /* jobworker:apply-outcomes */
@@ -150,7 +150,6 @@ internal static class JobSql
             FROM d
             JOIN jobs j ON j.id = d.id AND j.claim_token = $13 AND j.attempt = d.attempt
             JOIN job_events ev ON ev.job_id = j.id AND ev.attempt = j.attempt AND ev.occurred_at = j.updated_at AND ev.kind IN (d.event_kind, 'Cancelled')
-            WHERE $14 -- only a retry looks: the first attempt skips this part of the plan
         )
         SELECT ord, id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at AS occurred_at FROM t
         UNION ALL

@@ -120,16 +120,13 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
         ApplyAsync(outcomes, writeId: Guid.NewGuid(), cancellationToken, traces);
 
     private Task<AppliedOutcome?[]> ApplyAsync(
-        IReadOnlyList<JobOutcome> outcomes, Guid writeId, CancellationToken cancellationToken, IReadOnlyList<ActivityContext>? traces)
-    {
-        var attempts = 0;
-        return resilience.ExecuteAsync("apply-outcomes", async ct =>
+        IReadOnlyList<JobOutcome> outcomes, Guid writeId, CancellationToken cancellationToken, IReadOnlyList<ActivityContext>? traces) =>
+        resilience.ExecuteAsync("apply-outcomes", async ct =>
         {
-            var retry = ++attempts > 1;
             var errors = outcomes.Select(o => StoredText.Clean(o.Error)).ToArray();
             var results = outcomes.Select(o => StoredText.CleanJson(o.ResultJson)).ToArray();
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var written = await db.QueryAsync(JobSql.ApplyOutcomes, (outcomes, errors, results, RelayAfter, writeId, retry), static (p, s) =>
+            var written = await db.QueryAsync(JobSql.ApplyOutcomes, (outcomes, errors, results, RelayAfter, writeId), static (p, s) =>
             {
                 p.AddValue(s.outcomes.Select(o => o.JobId).ToArray());
                 p.AddValue(s.outcomes.Select(o => o.From.ToString()).ToArray());
@@ -144,7 +141,6 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
                 p.AddValue(s.writeId);
-                p.AddValue(s.retry);
             }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
@@ -172,7 +168,6 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 
             return applied;
         }, cancellationToken, outcomes.Count == 1 ? outcomes[0].JobId : null, traces);
-    }
 
     /// <summary>
     /// A CancelJob: a Pending job (due or scheduled) → Cancelled, an unknown one gets a Cancelled tombstone in
