@@ -128,25 +128,6 @@ public sealed class LifecycleFaultTests
         Assert.That(worker.Runs.For(job.Id), Is.EqualTo(1));
     }
 
-    [Test, Description("Review finding: an outcome write retried after its reply was lost found its own fences failed and reported the jobs as moved on.")]
-    public async Task An_outcome_write_whose_reply_was_lost_is_recognised_by_its_retry()
-    {
-        var (worker, faults) = await StartAsync();
-        await using var _ = worker;
-        var lost = 0;
-        faults.FailAfter("apply-outcomes", () =>
-            Interlocked.Increment(ref lost) == 1 ? new NpgsqlException("Exception while reading from stream", new IOException("connection reset")) : null);
-        var claimed = await JobFactory.InsertAsync(JobState.Running, queue: worker.Queue, owner: "worker-a");
-
-        var applied = await worker.Services.GetRequiredService<JobCompleter>()
-            .ApplyAsync(TestJobs.Lifecycle.AfterRun(claimed, AttemptResult.Succeeded(null)), CancellationToken.None);
-
-        Assert.That(lost, Is.EqualTo(2), "the write ran twice: committed with its reply lost, then retried");
-        Assert.That(applied?.State, Is.EqualTo(JobState.Succeeded), "the retry recognised its own write");
-        Assert.That(applied!.Event.Kind, Is.EqualTo("Succeeded"));
-        Assert.That(await TestJobs.HistoryAsync(claimed.Id), Is.EqualTo(new[] { "Succeeded@1" }));
-    }
-
     [TestCase("lapsed", "rescuer")]
     [TestCase("take-due", "dispatcher")]
     [TestCase("take-events", "event-sweep")]

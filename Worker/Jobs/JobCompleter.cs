@@ -13,7 +13,7 @@ namespace JobWorker.Jobs;
 /// an operator's retry) is applied here, and nowhere else. Outcomes are written in batches, as River's completer and
 /// Oban's async acks do: every outcome handed over while a write is in flight goes into the next one, so a busy replica
 /// writes many per statement and an idle one writes each at once (no timer, no added latency). Each flush is one short
-/// context and one statement (<see cref="JobStore.ApplyAsync(IReadOnlyList{JobOutcome}, CancellationToken, IReadOnlyList{System.Diagnostics.ActivityContext})"/>), fenced per job.
+/// context and one statement (<see cref="JobStore.ApplyAsync"/>), fenced per job.
 /// </summary>
 /// <remarks>
 /// A row the database refuses (a result jsonb cannot hold, a value too large) fails alone: the batch is written again row

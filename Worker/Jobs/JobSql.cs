@@ -104,8 +104,6 @@ internal static class JobSql
     /// attempt, owner (when given) and, for recovery, a still-lapsed lease; rows are locked in id order. A cancel requested
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
     /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
-    /// Each write has an id ($13), left on the rows it wrote (in <c>claim_token</c>, free once a run has ended): retried after
-    /// its reply was lost, the write finds its own rows and answers as the first time, instead of finding its fences failed.
     /// </summary>
     public const string ApplyOutcomes = """
         /* jobworker:apply-outcomes */
@@ -130,7 +128,7 @@ internal static class JobSql
                 run_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN now() + d.retry_after ELSE j.run_at END,
                 cancel_reason = CASE WHEN d.to_state = 'Succeeded' THEN NULL ELSE j.cancel_reason END,
                 finished_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE now() END,
-                dispatched_at = NULL, lease_expires_at = NULL, claim_token = $13, updated_at = now()
+                dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL, updated_at = now()
             FROM d JOIN locked l ON l.ord = d.ord
             WHERE j.id = d.id
             RETURNING d.ord, j.id, j.state, j.attempt, j.type, j.queue, j.correlation_id, j.started_at, j.updated_at,
@@ -143,17 +141,8 @@ internal static class JobSql
             FROM t
             ON CONFLICT (job_id, kind, attempt) DO UPDATE
             SET error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at, relay_after = EXCLUDED.relay_after, published_at = EXCLUDED.published_at
-        ), done AS (
-            -- This very write, retried after its reply was lost: its rows carry its id ($13), and its events its time.
-            SELECT d.ord, j.id, j.state, j.type, j.queue, j.correlation_id, j.started_at, j.updated_at, ev.kind AS event_kind,
-                   ev.error AS event_error
-            FROM d
-            JOIN jobs j ON j.id = d.id AND j.claim_token = $13 AND j.attempt = d.attempt
-            JOIN job_events ev ON ev.job_id = j.id AND ev.attempt = j.attempt AND ev.occurred_at = j.updated_at AND ev.kind IN (d.event_kind, 'Cancelled')
         )
         SELECT ord, id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at AS occurred_at FROM t
-        UNION ALL
-        SELECT ord, id, state, type, queue, correlation_id, started_at, event_kind, event_error, updated_at FROM done
         """;
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 /// <see cref="JobSql"/> on its connection and disposes it before returning, so no connection is held between transitions
 /// or while a handler runs. Every call runs in <see cref="TransitionResilience"/>: transient errors are retried, broken
 /// pools reset. The store decides nothing: what a job becomes is decided by <see cref="JobLifecycle"/>, and outcomes
-/// are applied by <see cref="JobCompleter"/> through <see cref="ApplyAsync(IReadOnlyList{JobOutcome}, CancellationToken, IReadOnlyList{ActivityContext})"/>.
+/// are applied by <see cref="JobCompleter"/> through <see cref="ApplyAsync"/>.
 /// </summary>
 internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, TransitionResilience resilience, IOptions<DispatchOptions> dispatch)
 {
@@ -112,21 +112,13 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
     /// Applies <paramref name="outcomes"/> in one statement (at most one per job), each fenced on its own. Returns, in the
     /// order given, what each applied (the state written and its event), or null for one whose row had moved on.
     /// </summary>
-    /// <remarks>
-    /// Each call is one write with an id of its own, left on the rows it wrote: the pipeline's retry of a write whose reply
-    /// was lost finds its own rows and answers as the first attempt would have, instead of finding its fences failed.
-    /// </remarks>
     public Task<AppliedOutcome?[]> ApplyAsync(IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken, IReadOnlyList<ActivityContext>? traces = null) =>
-        ApplyAsync(outcomes, writeId: Guid.NewGuid(), cancellationToken, traces);
-
-    private Task<AppliedOutcome?[]> ApplyAsync(
-        IReadOnlyList<JobOutcome> outcomes, Guid writeId, CancellationToken cancellationToken, IReadOnlyList<ActivityContext>? traces) =>
         resilience.ExecuteAsync("apply-outcomes", async ct =>
         {
             var errors = outcomes.Select(o => StoredText.Clean(o.Error)).ToArray();
             var results = outcomes.Select(o => StoredText.CleanJson(o.ResultJson)).ToArray();
             await using var db = await contexts.CreateDbContextAsync(ct);
-            var written = await db.QueryAsync(JobSql.ApplyOutcomes, (outcomes, errors, results, RelayAfter, writeId), static (p, s) =>
+            var written = await db.QueryAsync(JobSql.ApplyOutcomes, (outcomes, errors, results, RelayAfter), static (p, s) =>
             {
                 p.AddValue(s.outcomes.Select(o => o.JobId).ToArray());
                 p.AddValue(s.outcomes.Select(o => o.From.ToString()).ToArray());
@@ -140,7 +132,6 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.results);
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
-                p.AddValue(s.writeId);
             }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
