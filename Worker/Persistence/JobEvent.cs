@@ -1,32 +1,5 @@
 namespace JobWorker.Persistence;
 
-/// <summary>What a job event tells, by kind: the ledger records one per transition that has an event.</summary>
-internal enum JobEventKind
-{
-    Started,
-    Succeeded,
-
-    /// <summary>Failed for good.</summary>
-    Failed,
-
-    Cancelled,
-
-    /// <summary>An attempt failed and another follows after a backoff; published as JobFailed with WillRetry.</summary>
-    Retrying,
-
-    /// <summary>An attempt was given back unused (drain, lost lease, a claim not run): history only, not published.</summary>
-    Released,
-
-    /// <summary>An operator's retry of a Failed job: history only, not published; the next attempt publishes JobStarted.</summary>
-    Requeued,
-}
-
-internal static class JobEventKinds
-{
-    /// <summary>Whether the broker hears of an event of this kind: a release and an operator's requeue are history only.</summary>
-    public static bool IsPublished(this JobEventKind kind) => kind is not (JobEventKind.Released or JobEventKind.Requeued);
-}
-
 /// <summary>
 /// One row of <c>job_events</c>: an event a transition recorded in the same statement. Until it is published it is in
 /// the outbox; after, it stays as the job's history (its attempts, who ran them, when) until the job is purged.
