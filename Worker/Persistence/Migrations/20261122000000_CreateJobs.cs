@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace JobWorker.Persistence.Migrations;
 
-/// <summary>The jobs table. Written by hand: the EF design-time package does not restore on our build machines.</summary>
+/// <summary>The jobs table. Written by hand, as were the migrations up to OperatorViews, before the EF design-time tools restored here.</summary>
 [DbContext(typeof(JobDbContext))]
 [Migration("20261122000000_CreateJobs")]
 internal sealed class CreateJobs : Migration
