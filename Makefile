@@ -25,6 +25,15 @@ services-down:
 migrate: services build
 	$(JOBWORKER) migrate
 
+# Fails when the EF model has changes that no migration covers; add one with
+# `dotnet ef migrations add <Name> --project Worker`. dotnet-ef comes from .config/dotnet-tools.json; it diffs the model
+# against the snapshot and needs no database. `make test` runs it before the suite.
+.PHONY: migrations-check
+migrations-check: build
+	dotnet tool restore
+	dotnet ef migrations has-pending-model-changes --project Worker --configuration $(CONFIGURATION) --no-build
+test: migrations-check
+
 demo: services build
 	deploy/demo.sh $(JOBWORKER)
 
