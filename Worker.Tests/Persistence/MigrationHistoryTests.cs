@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 // Deliberately outside JobWorker.Tests: the SetUpFixture there needs PostgreSQL and RabbitMQ, and these tests only
 // compare the EF model with the migrations compiled into the worker.
@@ -27,5 +29,15 @@ public sealed class MigrationHistoryTests
         Assert.That(
             db.Database.GetMigrations().Take(3),
             Is.EqualTo(new[] { "20261122000000_CreateJobs", "20261201000000_JobLedger", "20261202000000_OperatorViews" }));
+    }
+
+    [Test, Description("`dotnet ef migrations add` writes a public class; in the JobWorker package it would become API that hosts see and that cannot change without a major version.")]
+    public void Migrations_are_not_part_of_the_package_API()
+    {
+        var exported = typeof(JobDbContext).Assembly.GetExportedTypes()
+            .Where(t => t.IsSubclassOf(typeof(Migration)) || t.IsSubclassOf(typeof(ModelSnapshot)))
+            .Select(t => t.FullName);
+
+        Assert.That(exported, Is.Empty, "Make the migration class `internal sealed partial class` (dotnet ef writes it public).");
     }
 }
