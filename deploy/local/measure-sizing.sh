@@ -115,8 +115,8 @@ PY
             Name = fun(Info) -> proplists:get_value(name, Info, <<>>) end,
             Readers = [Mem(P) || P <- rabbit_networking:connections(), Mine(Name(rabbit_reader:info(P, [name])))],
             Channels = [Mem(P) || P <- rabbit_channel:list(), Mine(Name(rabbit_channel:info(P, [name])))],
-            io:format("rabbitmq memory: connection processes ~p bytes, channel processes ~p bytes (~p)~n",
-                      [lists:sum(Readers), lists:sum(Channels), Channels]).' 2>/dev/null | grep '^rabbitmq memory' || true
+            io:format("rabbitmq memory: connection processes ~p bytes, channel processes ~p bytes~n",
+                      [lists:sum(Readers), lists:sum(Channels)]).' 2>/dev/null | grep '^rabbitmq memory' || true
     fi
 }
 
