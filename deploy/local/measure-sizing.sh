@@ -64,6 +64,12 @@ cleanup() {
     for suffix in "" -cancel -status _error _skipped; do
         curl -s -o /dev/null -u guest:guest -X DELETE "http://127.0.0.1:$mgmt_port/api/queues/%2F/$queue$suffix" || true
     done
+    # The run's exchanges: its queue-named ones and its message-type ones ("<queue>:JobWorker.Contracts:...").
+    curl -s -u guest:guest "http://127.0.0.1:$mgmt_port/api/exchanges/%2F?columns=name" \
+        | python3 -c 'import json, sys; [print(e["name"]) for e in json.load(sys.stdin) if e["name"] == sys.argv[1] or e["name"].startswith((sys.argv[1] + "-", sys.argv[1] + ":"))]' "$queue" \
+        | while read -r exchange; do
+            curl -s -o /dev/null -u guest:guest -X DELETE "http://127.0.0.1:$mgmt_port/api/exchanges/%2F/$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$exchange")" || true
+        done
 }
 trap cleanup EXIT
 
