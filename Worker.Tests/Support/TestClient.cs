@@ -5,6 +5,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Tests;
 
@@ -23,17 +24,17 @@ internal sealed class TestClient : IAsyncDisposable
     /// <summary>Every job event published while this client runs.</summary>
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
-    /// <summary>A client of the deployment on <paramref name="queue"/>.</summary>
-    public static async Task<TestClient> StartAsync(string queue)
+    /// <summary>A client of the deployment on <paramref name="queue"/>, with <paramref name="settings"/> on top of the test ones.</summary>
+    public static async Task<TestClient> StartAsync(string queue, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
-        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(
+        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(TestWorker.Overlay(
             new Dictionary<string, string?>
             {
                 ["RabbitMq:Host"] = TestEnvironment.Host,
                 ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
                 ["Jobs:QueueName"] = queue,
-            }));
+            }, settings)));
         builder.AddJobMessaging(consumeJobs: false);
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
@@ -65,10 +66,11 @@ internal sealed class TestClient : IAsyncDisposable
     public async Task SendAsync(string queue, IEnumerable<SubmitJob> jobs)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
+        var rabbit = _host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(DurableQueues.SendAddress(queue, rabbit));
         foreach (var chunk in jobs.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, timeout.Token)));
+            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, context => DurableQueues.Mandatory(context), timeout.Token)));
         }
     }
 

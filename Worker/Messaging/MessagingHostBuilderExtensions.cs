@@ -18,6 +18,7 @@ public static class MessagingHostBuilderExtensions
     {
         var services = builder.Services;
         services.AddSettings<RabbitMqOptions>(RabbitMqOptions.Section);
+        services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
         services.AddJobOptions();
         services.AddSingleton<IJobBroker, MassTransitJobBroker>();
 
@@ -28,6 +29,9 @@ public static class MessagingHostBuilderExtensions
             services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddHostedService<LegacyBindingRemoval>();
+
+            // Registered before MassTransit's hosted service, so a queue of the wrong type stops the start before the bus runs.
+            services.AddHostedService<QueueTypeCheck>();
         }
 
         services.Configure<MassTransitHostOptions>(host =>
@@ -52,10 +56,22 @@ public static class MessagingHostBuilderExtensions
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+                var nodes = options.Nodes();
+                rabbit.Host(nodes[0].Host, (ushort)nodes[0].Port, options.VirtualHost, host =>
                 {
                     host.Username(options.Username);
                     host.Password(options.Password);
+                    if (options.Hosts.Length > 0)
+                    {
+                        // Each (re)connection takes the next node in turn, so losing one node moves the bus to another.
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var node in nodes)
+                            {
+                                cluster.Node(node.ToString());
+                            }
+                        });
+                    }
                 });
 
                 // Every message-type exchange this bus publishes to or binds is the deployment's own
