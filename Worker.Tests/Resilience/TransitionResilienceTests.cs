@@ -22,7 +22,7 @@ public sealed class TransitionResilienceTests
             BreakerMinimumThroughput = 4,
             BreakerBreakDuration = TimeSpan.FromSeconds(1),
         });
-        return (new TransitionResilience(database, circuit, options, NullLogger<TransitionResilience>.Instance), database, circuit);
+        return (new TransitionResilience(database, circuit, options, NullLoggerFactory.Instance), database, circuit);
     }
 
     [Test]
