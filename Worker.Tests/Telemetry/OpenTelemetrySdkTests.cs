@@ -178,6 +178,32 @@ public sealed class OpenTelemetrySdkTests
         }
     }
 
+    [Test, Description("A host that exports over OTLP itself turns JobWorker's export off (OpenTelemetry refuses UseOtlpExporter beside AddOtlpExporter); JobWorker's spans still reach the host's exporter.")]
+    public async Task A_host_with_its_own_otlp_exporter_takes_the_sdk_over_and_receives_the_workers_spans()
+    {
+        await using var collector = await OtlpReceiver.StartAsync();
+        var worker = await TestWorker.StartAsync(new()
+        {
+            ["Telemetry:OtlpExport"] = "false",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        }, worker => worker.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddOtlpExporter()));
+        try
+        {
+            var job = await JobFactory.InsertAsync(queue: worker.Queue);
+            await TestJobs.WaitForStateAsync(job.Id, JobState.Succeeded, Timeout);
+
+            await Eventually.WaitForAsync(() => Task.FromResult(collector.Received("/v1/traces", "jobworker.job.run")), received => received, Timeout,
+                "the worker's spans through the host's own exporter");
+            Assert.That(worker.Services.GetService<MeterProvider>(), Is.Null, "JobWorker added no SDK of its own");
+        }
+        finally
+        {
+            await StopWithinAsync(worker);
+        }
+    }
+
     private static async Task StopWithinAsync(TestWorker worker)
     {
         var stopping = Stopwatch.StartNew();

@@ -1,3 +1,4 @@
+using JobWorker.Telemetry;
 using Microsoft.Extensions.Configuration;
 
 namespace JobWorker.Hosting;
@@ -14,6 +15,10 @@ internal static class OtlpExport
         "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
         "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
     ];
+
+    /// <summary>Whether JobWorker adds the SDK and its OTLP export: an endpoint is set, and the host has not taken the SDK over.</summary>
+    public static bool IsOn(IConfiguration configuration) =>
+        Endpoint(configuration) is not null && configuration.GetValue($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.OtlpExport)}", true);
 
     /// <summary>The configured endpoint (the per-signal ones when only they are set), or null when export is off.</summary>
     public static string? Endpoint(IConfiguration configuration)

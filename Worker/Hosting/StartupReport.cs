@@ -18,9 +18,9 @@ internal sealed partial class StartupReport(
         database.Initialize();
         var settings = options.Value;
         LogStarted(logger, worker.Id, settings.QueueName, settings.ConcurrentJobs, database.PoolMax, string.Join(", ", handlers.JobTypes));
-        if (OtlpExport.Endpoint(configuration) is { } endpoint)
+        if (OtlpExport.IsOn(configuration))
         {
-            LogExportOn(logger, endpoint);
+            LogExportOn(logger, OtlpExport.Endpoint(configuration)!);
         }
         else
         {
@@ -55,7 +55,7 @@ internal sealed partial class StartupReport(
         Message = "Worker {WorkerId} consuming queue {Queue}: {Concurrency} concurrent jobs on a pool of at most {PoolMax} connections; job types: {JobTypes}")]
     private static partial void LogStarted(ILogger logger, string workerId, string queue, int concurrency, int poolMax, string jobTypes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "OpenTelemetry export is off; set OTEL_EXPORTER_OTLP_ENDPOINT to send traces, metrics and logs")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenTelemetry export by JobWorker is off; set OTEL_EXPORTER_OTLP_ENDPOINT to send traces, metrics and logs (Telemetry:OtlpExport=false leaves it to the host)")]
     private static partial void LogExportOff(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OpenTelemetry exporting traces, metrics and logs over OTLP to {Endpoint}")]

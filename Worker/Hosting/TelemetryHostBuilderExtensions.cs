@@ -26,7 +26,7 @@ public static class TelemetryHostBuilderExtensions
     /// OpenTelemetry through the hosting SDK, exporting over OTLP when an endpoint is set (the standard <c>OTEL_*</c>
     /// settings configure it), and the periodic status log. JobWorker's sources, meters and instrumentation join any
     /// OpenTelemetry SDK the host adds itself (<c>services.AddOpenTelemetry()</c> with an exporter of its choice), with
-    /// or without an OTLP endpoint.
+    /// or without an OTLP endpoint; such a host sets <c>Telemetry:OtlpExport</c> to false when it exports over OTLP itself.
     /// </summary>
     public static IHostApplicationBuilder AddJobTelemetry(this IHostApplicationBuilder builder)
     {
@@ -52,7 +52,7 @@ public static class TelemetryHostBuilderExtensions
         services.ConfigureOpenTelemetryLoggerProvider(logging => logging.ConfigureResource(WorkerResource));
         services.Configure<OpenTelemetryLoggerOptions>(logging => logging.IncludeScopes = true);
 
-        if (OtlpExport.Endpoint(builder.Configuration) is not null)
+        if (OtlpExport.IsOn(builder.Configuration))
         {
             services.AddOpenTelemetry().WithTracing().WithMetrics().WithLogging().UseOtlpExporter();
         }
