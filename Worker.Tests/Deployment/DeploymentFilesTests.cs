@@ -392,6 +392,21 @@ public sealed partial class DeploymentFilesTests
         Assert.That(problems, Is.Empty, string.Join("\n", problems));
     }
 
+    [Test, Description("The Prometheus route: JobWorker has no scrape endpoint, so the collector serves the metrics it receives.")]
+    public void Collector_serves_the_metrics_it_receives_for_prometheus_on_the_port_compose_publishes()
+    {
+        var path = Path.Combine(DeployDirectory, "otel-collector.yaml");
+        var root = (YamlMappingNode)LoadYaml(path).Single();
+
+        var endpoint = (Get(root, "exporters", "prometheus", "endpoint") as YamlScalarNode)?.Value;
+        var metricsExporters = Sequence((YamlMappingNode)Get(root, "service", "pipelines")!, "metrics", "exporters")
+            .OfType<YamlScalarNode>().Select(s => s.Value).ToList();
+
+        Assert.That(endpoint, Is.EqualTo("0.0.0.0:9464"), $"{Relative(path)}: the prometheus exporter's endpoint");
+        Assert.That(metricsExporters, Does.Contain("prometheus"), $"{Relative(path)}: the metrics pipeline exports to prometheus");
+        Assert.That(File.ReadAllText(ComposePath), Does.Contain("\"127.0.0.1:9464:9464\""), "compose publishes the scrape port on loopback");
+    }
+
     [TestCase("Dockerfile")]
     [TestCase(SampleDockerfile)]
     public void Dockerfile_runs_as_a_non_root_user_in_its_runtime_stage(string path)

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using JobWorker.Persistence;
 using JobWorker.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,7 +12,7 @@ namespace JobWorker.Tests.Resilience;
 /// <summary>Which failures the transition pipeline retries, and what it does about broken pools.</summary>
 public sealed class TransitionResilienceTests
 {
-    private static (TransitionResilience Pipeline, JobDatabase Database, DatabaseCircuit Circuit) Create()
+    private static (TransitionResilience Pipeline, JobDatabase Database, DatabaseCircuit Circuit) Create(ILoggerFactory? loggerFactory = null)
     {
         var database = new JobDatabase(
             new FixedOptionsMonitor<DatabaseOptions>(new DatabaseOptions { ConnectionString = TestEnvironment.ConnectionString() }),
@@ -22,7 +25,7 @@ public sealed class TransitionResilienceTests
             BreakerMinimumThroughput = 4,
             BreakerBreakDuration = TimeSpan.FromSeconds(1),
         });
-        return (new TransitionResilience(database, circuit, options, NullLogger<TransitionResilience>.Instance), database, circuit);
+        return (new TransitionResilience(database, circuit, options, loggerFactory ?? NullLoggerFactory.Instance), database, circuit);
     }
 
     [Test]
@@ -94,6 +97,59 @@ public sealed class TransitionResilienceTests
         Assert.That(opened.IsCompleted, Is.True, "the breaker must have opened the circuit (which pauses consumption)");
         Assert.That(circuit.Reason, Does.Contain("57P03"));
         Assert.That(circuit.IsOpen, Is.False, "the successful call closes the breaker and the circuit");
+    }
+
+    [Test, Description("Polly.Extensions reports the breaker's transitions; transitions waiting for the open breaker retry without a warning each.")]
+    public async Task The_breaker_reports_its_transitions_through_polly_and_waiting_transitions_do_not_warn()
+    {
+        var events = new ConcurrentQueue<string>();
+        using var meter = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Polly" && instrument.Name == "resilience.polly.strategy.events")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meter.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            var (name, pipeline) = ("", "");
+            foreach (var tag in tags)
+            {
+                (name, pipeline) = tag.Key switch
+                {
+                    "event.name" => ((string)tag.Value!, pipeline),
+                    "pipeline.name" => (name, (string)tag.Value!),
+                    _ => (name, pipeline),
+                };
+            }
+
+            if (pipeline == TransitionResilience.PipelineName)
+            {
+                events.Enqueue(name);
+            }
+        });
+        meter.Start();
+        var logs = new LogCapture();
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var (pipeline, database, circuit) = Create(loggerFactory);
+        await using var _database = database;
+        var healthyAfter = DateTime.UtcNow.AddSeconds(2);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        // Several transitions at once, as a worker's slots do, so some wait on the open breaker.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => pipeline.ExecuteAsync("test", _ => DateTime.UtcNow < healthyAfter
+            ? throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")
+            : Task.FromResult(42), giveUp.Token)));
+
+        Assert.That(events, Does.Contain("OnCircuitOpened").And.Contain("OnCircuitHalfOpened").And.Contain("OnCircuitClosed").And.Contain("OnRetry"));
+        Assert.That(circuit.IsOpen, Is.False);
+        var polly = logs.Entries.Where(e => e.Category == "Polly").ToList();
+        Assert.That(polly.Where(e => e.Level == LogLevel.Error).Select(e => e.Message), Has.Some.Contains("EventName: 'OnCircuitOpened'"));
+        Assert.That(polly.Where(e => e.Message.Contains("is not allowing calls", StringComparison.Ordinal)).Select(e => e.Level),
+            Is.Not.Empty.And.All.EqualTo(LogLevel.Debug), "a transition waiting for the open breaker is logged at Debug only");
     }
 
     [TestCase("25006", TestName = "A read-only database (failover in progress) is retried")]

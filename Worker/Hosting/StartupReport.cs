@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobWorker.Hosting;
 
-/// <summary>Logs, once at start, who this worker is, the connection budget it runs with, and any renamed setting it was given.</summary>
+/// <summary>Logs, once at start, who this worker is, where its telemetry goes, the connection budget it runs with, and any renamed setting it was given.</summary>
 internal sealed partial class StartupReport(
     WorkerIdentity worker, JobHandlerCatalog handlers, JobDatabase database, IOptions<JobOptions> options,
     IConfiguration configuration, ILogger<StartupReport> logger) : IHostedService
@@ -18,6 +18,15 @@ internal sealed partial class StartupReport(
         database.Initialize();
         var settings = options.Value;
         LogStarted(logger, worker.Id, settings.QueueName, settings.ConcurrentJobs, database.PoolMax, string.Join(", ", handlers.JobTypes));
+        if (OtlpExport.IsOn(configuration))
+        {
+            LogExportOn(logger, OtlpExport.Endpoint(configuration)!);
+        }
+        else
+        {
+            LogExportOff(logger);
+        }
+
         foreach (var warning in RenamedSettings.Warnings(configuration))
         {
             LogRenamedSetting(logger, warning);
@@ -45,6 +54,12 @@ internal sealed partial class StartupReport(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Worker {WorkerId} consuming queue {Queue}: {Concurrency} concurrent jobs on a pool of at most {PoolMax} connections; job types: {JobTypes}")]
     private static partial void LogStarted(ILogger logger, string workerId, string queue, int concurrency, int poolMax, string jobTypes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenTelemetry export by JobWorker is off; set OTEL_EXPORTER_OTLP_ENDPOINT to send traces, metrics and logs (Telemetry:OtlpExport=false leaves it to the host)")]
+    private static partial void LogExportOff(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OpenTelemetry exporting traces, metrics and logs over OTLP to {Endpoint}")]
+    private static partial void LogExportOn(ILogger logger, string endpoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogRenamedSetting(ILogger logger, string warning);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
+using Polly.Telemetry;
 
 namespace JobWorker.Resilience;
 
@@ -15,23 +16,28 @@ namespace JobWorker.Resilience;
 /// gives up (cancellation), and a failure that means the pool's connections are broken resets the pool
 /// before the next attempt. "Cannot write now" errors (read-only after a failover, statement timeout) are retried
 /// the same way. Inside it, a circuit breaker: when the database keeps failing it opens the
-/// <see cref="DatabaseCircuit"/> (Messaging pauses consumption on it), and closes it when a probe succeeds.
+/// <see cref="DatabaseCircuit"/> (Messaging pauses consumption on it), and closes it when a probe succeeds. Polly reports
+/// retries and breaker transitions itself (meter and log category <c>Polly</c>, pipeline <see cref="PipelineName"/>).
 /// </summary>
-internal sealed partial class TransitionResilience
+internal sealed class TransitionResilience
 {
+    /// <summary>The pipeline's name in Polly's telemetry (tag <c>pipeline.name</c>).</summary>
+    public const string PipelineName = "jobworker-transition";
+
     private static readonly ResiliencePropertyKey<int> Generation = new("jobworker.db.generation");
+    private static readonly ResiliencePropertyKey<bool> WaitingForCircuit = new("jobworker.db.waiting-for-circuit");
 
     private readonly ResiliencePipeline _pipeline;
     private readonly JobDatabase? _database;
 
-    public TransitionResilience(JobDatabase database, DatabaseCircuit circuit, IOptions<ResilienceOptions> options, ILogger<TransitionResilience> logger)
+    public TransitionResilience(JobDatabase database, DatabaseCircuit circuit, IOptions<ResilienceOptions> options, ILoggerFactory loggerFactory)
     {
         _database = database;
         var settings = options.Value;
-        _pipeline = new ResiliencePipelineBuilder()
+        _pipeline = new ResiliencePipelineBuilder { Name = PipelineName }
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<BrokenCircuitException>().Handle<Exception>(DatabaseErrors.ShouldRetry),
+                ShouldHandle = ShouldRetry,
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -40,13 +46,6 @@ internal sealed partial class TransitionResilience
                 OnRetry = args =>
                 {
                     var error = args.Outcome.Exception!;
-                    if (error is BrokenCircuitException)
-                    {
-                        return default; // the breaker already said why; wait for it to let a probe through
-                    }
-
-                    JobWorkerTelemetry.TransitionRetries.Add(1);
-                    LogRetry(logger, args.AttemptNumber + 1, args.RetryDelay, DatabaseErrors.Describe(error));
                     if (DatabaseErrors.BreaksConnections(error) || DatabaseErrors.NeedsRecreate(error))
                     {
                         database.Reset(args.Context.Properties.GetValue(Generation, database.Generation),
@@ -65,26 +64,16 @@ internal sealed partial class TransitionResilience
                 BreakDuration = settings.BreakerBreakDuration,
                 OnOpened = args =>
                 {
-                    var reason = args.Outcome.Exception is { } e ? DatabaseErrors.Describe(e) : "unknown";
-                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "open"));
-                    LogOpened(logger, args.BreakDuration, reason);
-                    circuit.Open(reason);
-                    return default;
-                },
-                OnHalfOpened = _ =>
-                {
-                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "half-open"));
-                    LogHalfOpened(logger);
+                    circuit.Open(args.Outcome.Exception is { } e ? DatabaseErrors.Describe(e) : "unknown");
                     return default;
                 },
                 OnClosed = _ =>
                 {
-                    JobWorkerTelemetry.CircuitTransitions.Add(1, new KeyValuePair<string, object?>("state", "closed"));
-                    LogClosed(logger);
                     circuit.Close();
                     return default;
                 },
             })
+            .ConfigureTelemetry(new Polly.Telemetry.TelemetryOptions { LoggerFactory = loggerFactory, SeverityProvider = Severity })
             .Build();
     }
 
@@ -172,15 +161,28 @@ internal sealed partial class TransitionResilience
         public int Attempts { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Database error in a state transition; retry {Attempt} in {Delay}: {Reason}")]
-    private static partial void LogRetry(ILogger logger, int attempt, TimeSpan delay, string reason);
+    private static ValueTask<bool> ShouldRetry(RetryPredicateArguments<object> args)
+    {
+        switch (args.Outcome.Exception)
+        {
+            case null:
+                return PredicateResult.False();
+            case BrokenCircuitException:
+                // The breaker reported why it opened; a transition waiting for it to let a probe through is no news.
+                args.Context.Properties.Set(WaitingForCircuit, true);
+                return PredicateResult.True();
+            case var error:
+                args.Context.Properties.Set(WaitingForCircuit, false);
+                return new ValueTask<bool>(DatabaseErrors.ShouldRetry(error));
+        }
+    }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Database circuit opened for {BreakDuration}: {Reason}")]
-    private static partial void LogOpened(ILogger logger, TimeSpan breakDuration, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database circuit half-open: probing")]
-    private static partial void LogHalfOpened(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database circuit closed: the database answers again")]
-    private static partial void LogClosed(ILogger logger);
+    // Polly reports every attempt and every execution, at Information when it went well: one log line per statement. Those
+    // become Debug; retries (with the error), breaker transitions and timeouts keep Polly's severities.
+    private static ResilienceEventSeverity Severity(SeverityProviderArguments args) => args.Event.EventName switch
+    {
+        "ExecutionAttempt" or "PipelineExecuted" when args.Event.Severity <= ResilienceEventSeverity.Warning => ResilienceEventSeverity.Debug,
+        "OnRetry" when args.Context.Properties.GetValue(WaitingForCircuit, false) => ResilienceEventSeverity.Debug,
+        _ => args.Event.Severity,
+    };
 }

@@ -38,14 +38,8 @@ internal static class JobWorkerTelemetry
     public static readonly Histogram<double> ConnectionHold = Meter.CreateHistogram<double>(
         "jobworker.db.connection.hold", "s", "How long a transition held a pooled connection, from open to close (pool wait excluded)");
 
-    public static readonly Counter<long> TransitionRetries = Meter.CreateCounter<long>(
-        "jobworker.db.transition.retries", "{retry}", "State transitions retried after a transient database error");
-
     public static readonly Counter<long> PoolResets = Meter.CreateCounter<long>(
         "jobworker.db.pool.resets", "{reset}", "Connection pool resets (cleared or recreated data source)");
-
-    public static readonly Counter<long> CircuitTransitions = Meter.CreateCounter<long>(
-        "jobworker.db.circuit.transitions", "{transition}", "Database circuit breaker state changes, tagged by the new state");
 
     public static readonly Counter<long> SlowStatements = Meter.CreateCounter<long>(
         "jobworker.db.slow_statements", "{statement}", "SQL statements slower than Database:SlowStatementThreshold");
