@@ -59,7 +59,8 @@ internal sealed class FaultScenario : IAsyncDisposable
             processes.Add(await TestWorker.StartProcessAsync(queue, configuration));
         }
 
-        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue), configuration);
+        // The client reaches the broker as the replicas do: the same nodes, and its events queue of the same type.
+        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue, configuration), configuration);
     }
 
     public Task SubmitAsync(IEnumerable<SubmitJob> jobs) => Client.SendAsync(Queue, jobs);

@@ -23,17 +23,29 @@ internal sealed class TestClient : IAsyncDisposable
     /// <summary>Every job event published while this client runs.</summary>
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
-    /// <summary>A client of the deployment on <paramref name="queue"/>.</summary>
-    public static async Task<TestClient> StartAsync(string queue)
+    /// <summary>
+    /// A client of the deployment on <paramref name="queue"/>. <paramref name="broker"/>'s <c>RabbitMq:Hosts</c> and
+    /// <c>RabbitMq:QueueType</c>, when given, connect both buses to a cluster and make the events queue of that type (a
+    /// quorum queue outlives the loss of a node).
+    /// </summary>
+    public static async Task<TestClient> StartAsync(string queue, IReadOnlyDictionary<string, string?>? broker = null)
     {
         var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
-        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(
-            new Dictionary<string, string?>
-            {
-                ["RabbitMq:Host"] = TestEnvironment.Host,
-                ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
-                ["Jobs:QueueName"] = queue,
-            }));
+        var cluster = (broker ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts:", StringComparison.Ordinal))
+            .OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value!).ToList();
+        var quorum = broker?.GetValueOrDefault("RabbitMq:QueueType") == "quorum";
+        var settings = new Dictionary<string, string?>
+        {
+            ["RabbitMq:Host"] = TestEnvironment.Host,
+            ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
+            ["Jobs:QueueName"] = queue,
+        };
+        foreach (var (key, value) in (broker ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts", StringComparison.Ordinal) || s.Key == "RabbitMq:QueueType"))
+        {
+            settings[key] = value;
+        }
+
+        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(settings));
         builder.AddJobMessaging(consumeJobs: false);
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
@@ -41,12 +53,23 @@ internal sealed class TestClient : IAsyncDisposable
             bus.AddConsumer<JobEvents.Recorder>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
+                rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h =>
+                {
+                    if (cluster.Count > 0)
+                    {
+                        h.UseCluster(c => cluster.ForEach(c.Node));
+                    }
+                });
 
                 // A subscriber to one deployment, as the README shows: its queue bound to that deployment's event exchanges only.
                 rabbit.ReceiveEndpoint(eventsQueue, endpoint =>
                 {
                     endpoint.ConfigureConsumeTopology = false;
+                    if (quorum)
+                    {
+                        endpoint.SetQuorumQueue();
+                    }
+
                     foreach (var type in new[] { "JobStarted", "JobSucceeded", "JobFailed", "JobCancelled" })
                     {
                         endpoint.Bind($"{queue}:JobWorker.Contracts:{type}");
