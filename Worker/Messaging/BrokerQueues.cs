@@ -77,7 +77,7 @@ internal sealed class BrokerQueues(IOptions<RabbitMqOptions> rabbit, IOptions<Jo
         }
 
         await DropConnectionAsync();
-        _connection = await rabbit.Value.CreateConnectionFactory("jobworker-dashboard").CreateConnectionAsync(cancellationToken);
+        _connection = await rabbit.Value.ConnectAsync("jobworker-dashboard", cancellationToken);
         return _connection;
     }
 

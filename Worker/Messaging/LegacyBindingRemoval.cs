@@ -62,7 +62,7 @@ internal sealed partial class LegacyBindingRemoval(
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(AttemptTimeout);
-        await using var connection = await rabbit.Value.CreateConnectionFactory("jobworker-topology").CreateConnectionAsync(bound.Token);
+        await using var connection = await rabbit.Value.ConnectAsync("jobworker-topology", bound.Token);
         foreach (var (source, destination) in Bindings(jobs.Value))
         {
             // A channel per unbind: an exchange that does not exist closes the channel it was named on.

@@ -18,6 +18,7 @@ public static class MessagingHostBuilderExtensions
     {
         var services = builder.Services;
         services.AddSettings<RabbitMqOptions>(RabbitMqOptions.Section);
+        services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
         services.AddJobOptions();
         services.AddSingleton<IJobBroker, MassTransitJobBroker>();
 
@@ -52,10 +53,22 @@ public static class MessagingHostBuilderExtensions
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+                var nodes = options.Nodes();
+                rabbit.Host(nodes[0].Host, (ushort)nodes[0].Port, options.VirtualHost, host =>
                 {
                     host.Username(options.Username);
                     host.Password(options.Password);
+                    if (options.Hosts.Length > 0)
+                    {
+                        // Each (re)connection takes the next node in turn, so losing one node moves the bus to another.
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var node in nodes)
+                            {
+                                cluster.Node(node.ToString());
+                            }
+                        });
+                    }
                 });
 
                 // Every message-type exchange this bus publishes to or binds is the deployment's own

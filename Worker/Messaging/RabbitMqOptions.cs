@@ -8,11 +8,27 @@ internal sealed class RabbitMqOptions
 {
     public const string Section = "RabbitMq";
 
+    /// <summary>The defaults of <see cref="Host"/> and <see cref="Port"/>: left at them, they do not conflict with <see cref="Hosts"/>.</summary>
+    public const string DefaultHost = "127.0.0.1";
+
+    public const int DefaultPort = 5672;
+
+    /// <summary>The one node to connect to, when <see cref="Hosts"/> is not set.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "RabbitMq:Host is required.")]
-    public string Host { get; set; } = "127.0.0.1";
+    public string Host { get; set; } = DefaultHost;
 
     [Range(1, 65535, ErrorMessage = "RabbitMq:Port must be between 1 and 65535.")]
-    public int Port { get; set; } = 5672;
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>
+    /// A cluster's nodes, each <c>host:port</c>. When set, it replaces <see cref="Host"/> and <see cref="Port"/>: every
+    /// connection (MassTransit's, through its cluster support, and the plain ones) tries the nodes in turn, and a broken
+    /// one reconnects to the next. <see cref="Host"/>:<see cref="Port"/>, when not left at their defaults, must be one of them.
+    /// </summary>
+    public string[] Hosts { get; set; } = [];
+
+    /// <summary>The type of the job, cancel and status queues (and their _error and _skipped queues): <c>classic</c> or <c>quorum</c>.</summary>
+    public RabbitMqQueueType QueueType { get; set; } = RabbitMqQueueType.Classic;
 
     [Required(AllowEmptyStrings = false, ErrorMessage = "RabbitMq:VirtualHost is required.")]
     public string VirtualHost { get; set; } = "/";
@@ -30,19 +46,44 @@ internal sealed class RabbitMqOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 100 ms and 5 min.")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The nodes to connect to, in order: <see cref="Hosts"/> when set (validated at start), else <see cref="Host"/>:<see cref="Port"/>.</summary>
+    public IReadOnlyList<BrokerNode> Nodes()
+    {
+        if (Hosts.Length == 0)
+        {
+            return [new BrokerNode(Host, Port)];
+        }
+
+        var nodes = new List<BrokerNode>(Hosts.Length);
+        foreach (var entry in Hosts)
+        {
+            if (!BrokerNode.TryParse(entry, out var node, out var error))
+            {
+                throw new InvalidOperationException($"RabbitMq:Hosts: {error}.");
+            }
+
+            nodes.Add(node!);
+        }
+
+        return nodes;
+    }
+
     /// <summary>
     /// A plain RabbitMQ.Client connection on these settings, for what MassTransit does not offer (queue depths, removing
-    /// bindings): no automatic recovery, its caller replaces it when it breaks; opening it waits at most <see cref="PublishTimeout"/>.
+    /// bindings, checking queue types): the first node of <see cref="Nodes"/> that answers; no automatic recovery, its
+    /// caller replaces it when it breaks; each node's attempt waits at most <see cref="PublishTimeout"/>.
     /// </summary>
-    public ConnectionFactory CreateConnectionFactory(string clientName) => new()
+    public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken)
     {
-        HostName = Host,
-        Port = Port,
-        VirtualHost = VirtualHost,
-        UserName = Username,
-        Password = Password,
-        ClientProvidedName = clientName,
-        RequestedConnectionTimeout = PublishTimeout,
-        AutomaticRecoveryEnabled = false,
-    };
+        var factory = new ConnectionFactory
+        {
+            VirtualHost = VirtualHost,
+            UserName = Username,
+            Password = Password,
+            ClientProvidedName = clientName,
+            RequestedConnectionTimeout = PublishTimeout,
+            AutomaticRecoveryEnabled = false,
+        };
+        return factory.CreateConnectionAsync(Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList(), cancellationToken);
+    }
 }
