@@ -60,7 +60,9 @@ internal sealed class FaultScenario : IAsyncDisposable
         }
 
         // The client reaches the broker as the replicas do: the same nodes, and its events queue of the same type.
-        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue, configuration), configuration);
+        var broker = configuration.Where(s => s.Key.StartsWith("RabbitMq:Hosts", StringComparison.Ordinal) || s.Key == "RabbitMq:QueueType")
+            .ToDictionary(s => s.Key, s => s.Value);
+        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue, broker), configuration);
     }
 
     public Task SubmitAsync(IEnumerable<SubmitJob> jobs) => Client.SendAsync(Queue, jobs);

@@ -24,28 +24,23 @@ internal sealed class TestClient : IAsyncDisposable
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
     /// <summary>
-    /// A client of the deployment on <paramref name="queue"/>. <paramref name="broker"/>'s <c>RabbitMq:Hosts</c> and
-    /// <c>RabbitMq:QueueType</c>, when given, connect both buses to a cluster and make the events queue of that type (a
-    /// quorum queue outlives the loss of a node).
+    /// A client of the deployment on <paramref name="queue"/>, with <paramref name="settings"/> on top of the test ones.
+    /// With <c>RabbitMq:Hosts</c> and <c>RabbitMq:QueueType</c> among them, the events bus reaches the same cluster and its
+    /// queue is of that type (a quorum queue outlives the loss of a node).
     /// </summary>
-    public static async Task<TestClient> StartAsync(string queue, IReadOnlyDictionary<string, string?>? broker = null)
+    public static async Task<TestClient> StartAsync(string queue, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
-        var cluster = (broker ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts:", StringComparison.Ordinal))
+        var cluster = (settings ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts:", StringComparison.Ordinal))
             .OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value!).ToList();
-        var quorum = broker?.GetValueOrDefault("RabbitMq:QueueType") == "quorum";
-        var settings = new Dictionary<string, string?>
-        {
-            ["RabbitMq:Host"] = TestEnvironment.Host,
-            ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
-            ["Jobs:QueueName"] = queue,
-        };
-        foreach (var (key, value) in (broker ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts", StringComparison.Ordinal) || s.Key == "RabbitMq:QueueType"))
-        {
-            settings[key] = value;
-        }
-
-        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(settings));
+        var quorum = settings?.GetValueOrDefault("RabbitMq:QueueType") == "quorum";
+        var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(TestWorker.Overlay(
+            new Dictionary<string, string?>
+            {
+                ["RabbitMq:Host"] = TestEnvironment.Host,
+                ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
+                ["Jobs:QueueName"] = queue,
+            }, settings)));
         builder.AddJobMessaging(consumeJobs: false);
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddMassTransit<IEventBus>(bus =>
