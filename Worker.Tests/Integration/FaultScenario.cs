@@ -157,7 +157,7 @@ internal sealed class FaultScenario : IAsyncDisposable
         Directory.CreateDirectory(logs);
         for (var i = 0; i < Workers.Count; i++)
         {
-            await File.WriteAllTextAsync(Path.Combine(logs, $"{TestContext.CurrentContext.Test.MethodName}-replica-{i + 1}.log"), Workers[i].Output);
+            await File.WriteAllTextAsync(Path.Combine(logs, $"{string.Concat(TestContext.CurrentContext.Test.Name.Split(Path.GetInvalidFileNameChars()))}-replica-{i + 1}.log"), Workers[i].Output);
         }
 
         await Client.DisposeAsync();
