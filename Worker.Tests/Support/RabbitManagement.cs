@@ -29,10 +29,6 @@ internal sealed class RabbitManagement(int managementPort) : IDisposable
             : info.GetProperty("node").GetString()!;
     }
 
-    /// <summary>The queue's type: <c>classic</c> or <c>quorum</c>.</summary>
-    public async Task<string> QueueTypeAsync(string queue) =>
-        (await _http.GetFromJsonAsync<JsonElement>($"/api/queues/%2F/{Uri.EscapeDataString(queue)}")).GetProperty("type").GetString()!;
-
     /// <summary>Publishes <paramref name="body"/> to the exchange; returns whether RabbitMQ routed it to a queue.</summary>
     public Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json", string vhost = "/") =>
         PublishAsync(exchange, body, "string", contentType, vhost);
@@ -107,12 +103,44 @@ internal sealed class RabbitManagement(int managementPort) : IDisposable
             .EnsureSuccessStatusCode();
     }
 
-    /// <summary>Declares a durable queue and the exchange of the same name bound to it, as a MassTransit endpoint does.</summary>
-    public async Task DeclareQueueAsync(string queue)
+    /// <summary>Declares a durable queue (of <paramref name="type"/>) and the exchange of the same name bound to it, as a MassTransit endpoint does.</summary>
+    public async Task DeclareQueueAsync(string queue, string type = "classic")
     {
-        (await _http.PutAsJsonAsync($"/api/queues/%2F/{queue}", new { durable = true })).EnsureSuccessStatusCode();
+        var arguments = type == "classic" ? new Dictionary<string, string>() : new() { ["x-queue-type"] = type };
+        (await _http.PutAsJsonAsync($"/api/queues/%2F/{queue}", new { durable = true, arguments })).EnsureSuccessStatusCode();
         (await _http.PutAsJsonAsync($"/api/exchanges/%2F/{queue}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
         (await _http.PostAsJsonAsync($"/api/bindings/%2F/e/{queue}/q/{queue}", new { routing_key = "" })).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A queue's type as the broker reports it (<c>classic</c>, <c>quorum</c>), or null when it does not exist.</summary>
+    public async Task<string?> QueueTypeAsync(string queue)
+    {
+        using var response = await _http.GetAsync($"/api/queues/%2F/{Uri.EscapeDataString(queue)}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString();
+    }
+
+    /// <summary>A queue as the management API describes it (type, exclusive, auto_delete, arguments...).</summary>
+    public async Task<JsonElement> QueueAsync(string queue)
+    {
+        using var response = await _http.GetAsync($"/api/queues/%2F/{Uri.EscapeDataString(queue)}");
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Deletes an exchange; one that does not exist is fine.</summary>
+    public async Task DeleteExchangeAsync(string exchange)
+    {
+        using var response = await _http.DeleteAsync($"/api/exchanges/%2F/{Uri.EscapeDataString(exchange)}");
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            response.EnsureSuccessStatusCode();
+        }
     }
 
     /// <summary>The exchanges and queues <paramref name="source"/> is bound to (none when it does not exist).</summary>

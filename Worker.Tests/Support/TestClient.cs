@@ -5,6 +5,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Tests;
 
@@ -83,10 +84,11 @@ internal sealed class TestClient : IAsyncDisposable
     public async Task SendAsync(string queue, IEnumerable<SubmitJob> jobs)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
+        var rabbit = _host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(DurableQueues.SendAddress(queue, rabbit));
         foreach (var chunk in jobs.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, timeout.Token)));
+            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, context => DurableQueues.Mandatory(context), timeout.Token)));
         }
     }
 

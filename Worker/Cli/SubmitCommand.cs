@@ -140,10 +140,11 @@ internal static class SubmitCommand
     private static async Task SendAsync(IServiceProvider services, List<SubmitJob> messages, CancellationToken cancellationToken)
     {
         var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
-        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri($"queue:{queue}"));
+        var rabbit = services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(DurableQueues.SendAddress(queue, rabbit));
         foreach (var chunk in messages.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
+            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, context => DurableQueues.Mandatory(context), cancellationToken)));
         }
     }
 }

@@ -7,12 +7,25 @@ namespace JobWorker.Messaging;
 /// <summary>The durable CancelJob queue, <c>&lt;QueueName&gt;-cancel</c>, shared by every replica.</summary>
 internal sealed class CancelJobConsumerDefinition : ConsumerDefinition<CancelJobConsumer>
 {
-    public CancelJobConsumerDefinition(IOptions<JobOptions> options) => EndpointName = QueueNames.Cancel(options.Value);
+    private readonly RabbitMqOptions _rabbit;
+
+    public CancelJobConsumerDefinition(IOptions<JobOptions> options, IOptions<RabbitMqOptions> rabbit)
+    {
+        EndpointName = QueueNames.Cancel(options.Value);
+        _rabbit = rabbit.Value;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<CancelJobConsumer> consumerConfigurator,
+        IRegistrationContext context) =>
+        DurableQueues.Configure(endpointConfigurator, _rabbit);
 }
 
 /// <summary>
 /// A temporary queue per replica (<c>&lt;QueueName&gt;-cancel-&lt;worker id&gt;</c>, deleted when the replica goes), so a
-/// CancelJob reaches the replica running the job at once.
+/// CancelJob reaches the replica running the job at once. It stays a classic, exclusive queue whatever
+/// <c>RabbitMq:QueueType</c> says: it lives and dies with its replica's connection, so there is nothing to replicate.
 /// </summary>
 internal sealed class CancelJobNoticeConsumerDefinition : ConsumerDefinition<CancelJobNoticeConsumer>
 {

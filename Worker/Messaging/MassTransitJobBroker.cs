@@ -15,8 +15,8 @@ namespace JobWorker.Messaging;
 /// </summary>
 internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
 {
-    private readonly Uri _jobQueue = new($"queue:{QueueNames.Jobs(jobs.Value)}");
-    private readonly Uri _cancelQueue = new($"queue:{QueueNames.Cancel(jobs.Value)}");
+    private readonly Uri _jobQueue = DurableQueues.SendAddress(QueueNames.Jobs(jobs.Value), rabbit.Value);
+    private readonly Uri _cancelQueue = DurableQueues.SendAddress(QueueNames.Cancel(jobs.Value), rabbit.Value);
     private readonly string _queue = jobs.Value.QueueName;
 
     public TimeSpan CallBound => rabbit.Value.PublishTimeout;
@@ -25,7 +25,11 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
     {
         using var bound = Bound(cancellationToken);
         var endpoint = await bus.GetSendEndpoint(_jobQueue).WaitAsync(bound.Token);
-        await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type }, context => context.Headers.Set(DispatchedJob.Header, true), bound.Token)
+        await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type }, context =>
+            {
+                context.Headers.Set(DispatchedJob.Header, true);
+                DurableQueues.Mandatory(context);
+            }, bound.Token)
             .WaitAsync(bound.Token);
     }
 
@@ -84,7 +88,7 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
     {
         using var bound = Bound(cancellationToken);
         var endpoint = await bus.GetSendEndpoint(_cancelQueue).WaitAsync(bound.Token);
-        await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, bound.Token).WaitAsync(bound.Token);
+        await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, context => DurableQueues.Mandatory(context), bound.Token).WaitAsync(bound.Token);
     }
 
     private Task Publish<T>(T message, OutboxEvent recorded, CancellationToken cancellationToken) where T : class =>

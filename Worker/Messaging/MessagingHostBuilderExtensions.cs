@@ -29,6 +29,9 @@ public static class MessagingHostBuilderExtensions
             services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddHostedService<LegacyBindingRemoval>();
+
+            // Registered before MassTransit's hosted service, so a queue of the wrong type stops the start before the bus runs.
+            services.AddHostedService<QueueTypeCheck>();
         }
 
         services.Configure<MassTransitHostOptions>(host =>

@@ -8,10 +8,12 @@ namespace JobWorker.Messaging;
 internal sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJobConsumer>
 {
     private readonly JobOptions _options;
+    private readonly RabbitMqOptions _rabbit;
 
-    public SubmitJobConsumerDefinition(IOptions<JobOptions> options)
+    public SubmitJobConsumerDefinition(IOptions<JobOptions> options, IOptions<RabbitMqOptions> rabbit)
     {
         _options = options.Value;
+        _rabbit = rabbit.Value;
         EndpointName = QueueNames.Jobs(_options);
 
         // A delivery holds a consume only while it waits for a job slot and is accepted and claimed; the handler runs
@@ -25,6 +27,7 @@ internal sealed class SubmitJobConsumerDefinition : ConsumerDefinition<SubmitJob
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.ConcurrentJobs;
+        DurableQueues.Configure(endpointConfigurator, _rabbit);
 
         // A publisher that is not .NET sends a bare SubmitJob JSON body with content type application/json.
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType);
