@@ -59,7 +59,10 @@ internal sealed class FaultScenario : IAsyncDisposable
             processes.Add(await TestWorker.StartProcessAsync(queue, configuration));
         }
 
-        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue), configuration);
+        // The client reaches the broker as the replicas do: the same nodes, and its events queue of the same type.
+        var broker = configuration.Where(s => s.Key.StartsWith("RabbitMq:Hosts", StringComparison.Ordinal) || s.Key == "RabbitMq:QueueType")
+            .ToDictionary(s => s.Key, s => s.Value);
+        return new FaultScenario(queue, processes, await TestClient.StartAsync(queue, broker), configuration);
     }
 
     public Task SubmitAsync(IEnumerable<SubmitJob> jobs) => Client.SendAsync(Queue, jobs);
@@ -154,7 +157,7 @@ internal sealed class FaultScenario : IAsyncDisposable
         Directory.CreateDirectory(logs);
         for (var i = 0; i < Workers.Count; i++)
         {
-            await File.WriteAllTextAsync(Path.Combine(logs, $"{TestContext.CurrentContext.Test.MethodName}-replica-{i + 1}.log"), Workers[i].Output);
+            await File.WriteAllTextAsync(Path.Combine(logs, $"{string.Concat(TestContext.CurrentContext.Test.Name.Split(Path.GetInvalidFileNameChars()))}-replica-{i + 1}.log"), Workers[i].Output);
         }
 
         await Client.DisposeAsync();

@@ -77,4 +77,17 @@ public sealed class UnreadableSubmissionRecorderTests
 
     private static TestCaseData Case(ContentType? contentType, string body, Guid? expected, string name) =>
         new TestCaseData(contentType, Encoding.UTF8.GetBytes(body), expected).SetName(name);
+
+    [Test, Description("Only a body MassTransit could not deserialize counts as unreadable; an acknowledgement that meets a dropped " +
+                       "connection (a broker node lost after the consumer ran) does not, or its job would be failed while it is redelivered.")]
+    public void IsUnreadable_is_true_only_for_a_deserialization_fault()
+    {
+        var deserialization = new System.Runtime.Serialization.SerializationException("An exception occurred while deserializing the message envelope",
+            new System.Text.Json.JsonException("'x' is an invalid start of a value."));
+        var transport = new InvalidOperationException("Channel is already closed", new IOException("Connection reset by peer."));
+
+        Assert.That(UnreadableSubmissionRecorder.IsUnreadable(deserialization), Is.True);
+        Assert.That(UnreadableSubmissionRecorder.IsUnreadable(new AggregateException(deserialization)), Is.True, "wrapped");
+        Assert.That(UnreadableSubmissionRecorder.IsUnreadable(transport), Is.False);
+    }
 }

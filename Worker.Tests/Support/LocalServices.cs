@@ -13,6 +13,15 @@ internal static class LocalServices
 
     public static Task StartAsync(string service) => RunAsync("up", service);
 
+    /// <summary>Stops RabbitMQ cluster node <paramref name="node"/> (rabbitmqctl stop).</summary>
+    public static Task StopNodeAsync(int node) => RunAsync("node-stop", node.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>SIGKILLs RabbitMQ cluster node <paramref name="node"/>'s Erlang VM, as a crash would.</summary>
+    public static Task KillNodeAsync(int node) => RunAsync("node-kill", node.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Starts RabbitMQ cluster node <paramref name="node"/> and waits (bounded) until it serves again.</summary>
+    public static Task StartNodeAsync(int node) => RunAsync("node-start", node.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>
     /// Sets the broker's <c>consumer_timeout</c> (RabbitMQ closes the channel of a delivery left unacknowledged longer);
     /// it applies to channels opened afterwards.

@@ -5,14 +5,29 @@ using System.Text.Json;
 namespace JobWorker.Tests;
 
 /// <summary>RabbitMQ's management HTTP API: publish like a non-.NET client, and look into queues.</summary>
-internal sealed class RabbitManagement : IDisposable
+internal sealed class RabbitManagement(int managementPort) : IDisposable
 {
     private readonly HttpClient _http = new()
     {
-        BaseAddress = new Uri($"http://{TestEnvironment.Host}:{TestEnvironment.RabbitManagementPort}"),
+        BaseAddress = new Uri($"http://{TestEnvironment.Host}:{managementPort}"),
         DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray())) },
         Timeout = TimeSpan.FromSeconds(15),
     };
+
+    /// <summary>The management API of the node the tests use (node 1).</summary>
+    public RabbitManagement()
+        : this(TestEnvironment.RabbitManagementPort)
+    {
+    }
+
+    /// <summary>The node that holds <paramref name="queue"/>: a quorum queue's leader, a classic queue's node.</summary>
+    public async Task<string> QueueLeaderAsync(string queue)
+    {
+        var info = await _http.GetFromJsonAsync<JsonElement>($"/api/queues/%2F/{Uri.EscapeDataString(queue)}");
+        return info.TryGetProperty("leader", out var leader) && leader.ValueKind == JsonValueKind.String
+            ? leader.GetString()!
+            : info.GetProperty("node").GetString()!;
+    }
 
     /// <summary>Publishes <paramref name="body"/> to the exchange; returns whether RabbitMQ routed it to a queue.</summary>
     public Task<bool> PublishAsync(string exchange, string body, string contentType = "application/json", string vhost = "/") =>

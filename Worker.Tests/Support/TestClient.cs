@@ -24,10 +24,17 @@ internal sealed class TestClient : IAsyncDisposable
     /// <summary>Every job event published while this client runs.</summary>
     public JobEvents Events => _host.Services.GetRequiredService<JobEvents>();
 
-    /// <summary>A client of the deployment on <paramref name="queue"/>, with <paramref name="settings"/> on top of the test ones.</summary>
+    /// <summary>
+    /// A client of the deployment on <paramref name="queue"/>, with <paramref name="settings"/> on top of the test ones.
+    /// With <c>RabbitMq:Hosts</c> and <c>RabbitMq:QueueType</c> among them, the events bus reaches the same cluster and its
+    /// queue is of that type (a quorum queue outlives the loss of a node).
+    /// </summary>
     public static async Task<TestClient> StartAsync(string queue, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var eventsQueue = $"jw-test-events-{Guid.NewGuid():N}"[..28];
+        var cluster = (settings ?? new Dictionary<string, string?>()).Where(s => s.Key.StartsWith("RabbitMq:Hosts:", StringComparison.Ordinal))
+            .OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value!).ToList();
+        var quorum = settings?.GetValueOrDefault("RabbitMq:QueueType") == "quorum";
         var builder = JobWorkerHost.CreateBuilder(quiet: true, b => b.Configuration.AddInMemoryCollection(TestWorker.Overlay(
             new Dictionary<string, string?>
             {
@@ -42,12 +49,23 @@ internal sealed class TestClient : IAsyncDisposable
             bus.AddConsumer<JobEvents.Recorder>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h => { });
+                rabbit.Host(TestEnvironment.Host, (ushort)TestEnvironment.RabbitPort, "/", h =>
+                {
+                    if (cluster.Count > 0)
+                    {
+                        h.UseCluster(c => cluster.ForEach(c.Node));
+                    }
+                });
 
                 // A subscriber to one deployment, as the README shows: its queue bound to that deployment's event exchanges only.
                 rabbit.ReceiveEndpoint(eventsQueue, endpoint =>
                 {
                     endpoint.ConfigureConsumeTopology = false;
+                    if (quorum)
+                    {
+                        endpoint.SetQuorumQueue();
+                    }
+
                     foreach (var type in new[] { "JobStarted", "JobSucceeded", "JobFailed", "JobCancelled" })
                     {
                         endpoint.Bind($"{queue}:JobWorker.Contracts:{type}");

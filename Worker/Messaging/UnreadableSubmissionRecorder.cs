@@ -18,7 +18,7 @@ internal sealed partial class UnreadableSubmissionRecorder(
 {
     public async Task ReceiveFault(ReceiveContext context, Exception exception)
     {
-        if (QueueNames.Of(context.InputAddress) != QueueNames.Jobs(options.Value))
+        if (QueueNames.Of(context.InputAddress) != QueueNames.Jobs(options.Value) || !IsUnreadable(exception))
         {
             return;
         }
@@ -41,6 +41,24 @@ internal sealed partial class UnreadableSubmissionRecorder(
         {
             LogRecordFailed(logger, e, reason);
         }
+    }
+
+    /// <summary>
+    /// Whether the fault is MassTransit failing to deserialize the body (its serializers throw SerializationException). A receive also faults when its acknowledgement
+    /// meets a channel the broker dropped (a cluster node lost mid-delivery, after the consumer ran): that message is
+    /// redelivered, and its job must not be failed as unreadable.
+    /// </summary>
+    internal static bool IsUnreadable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Runtime.Serialization.SerializationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -7,6 +7,8 @@
 #   services.sh down    [postgres|rabbitmq]   stop (idempotent)
 #   services.sh restart [postgres|rabbitmq]   stop then start (outage simulation)
 #   services.sh status                        exit non-zero if something is down
+#   services.sh up|down rabbitmq-cluster      three RabbitMQ nodes in one cluster (node 1 is the single node above)
+#   services.sh node-stop|node-start|node-kill N   one cluster node, for outage tests
 #
 # See README.md next to this file for ports and environment overrides.
 set -euo pipefail
@@ -28,6 +30,17 @@ EPMD_PORT="${JOBWORKER_EPMD_PORT:-34369}"
 RABBIT_CTL_PORT_MIN="${JOBWORKER_RABBIT_CTL_PORT_MIN:-$((RABBIT_DIST_PORT + 1))}"
 RABBIT_CTL_PORT_MAX="$((RABBIT_CTL_PORT_MIN + 9))"
 RABBIT_NODE="jobworker@localhost"
+# The cluster's nodes 2 and 3 use node 1's ports + 100 and + 200 (AMQP 35772 and 35872 by default).
+RABBIT_BASE_PORT="$RABBIT_PORT"
+RABBIT_BASE_MGMT_PORT="$RABBIT_MGMT_PORT"
+RABBIT_BASE_DIST_PORT="$RABBIT_DIST_PORT"
+RABBIT_BASE_CTL_PORT_MIN="$RABBIT_CTL_PORT_MIN"
+RABBIT_CLUSTER_SIZE=3
+RMQ_N=1
+# Nodes 2 and 3 idle through most of a test run on a 2-core machine: one scheduler each (RabbitMQ already turns the
+# schedulers' busy-waiting off). Node 1 keeps the defaults, so the single-node tests and the bench run as they always have.
+RABBIT_LIGHT_ERL_ARGS="+S 1:1"
+RABBIT_EXTRA_ERL_ARGS=""
 
 PG_WAIT=30        # seconds
 RABBIT_WAIT=60    # seconds
@@ -64,11 +77,17 @@ commands:
   start / stop                  aliases of up / down
   status                        show what runs where; exit 1 if something is down
   rabbitmqctl ARGS...           rabbitmqctl against the private node (e.g. eval for consumer_timeout)
+  up   rabbitmq-cluster         node 1 plus nodes 2 and 3 joined to it: a three-node cluster (idempotent)
+  down rabbitmq-cluster         stop nodes 3, 2, then 1
+  node-stop N | node-start N    stop (rabbitmqctl stop) or start cluster node N (1-3); start waits until it is back
+  node-kill N                   SIGKILL cluster node N's Erlang VM (a crash); node-start N brings it back
 
 state folder: $DIR   (JOBWORKER_DEV_DIR)
 postgres:     127.0.0.1:$PG_PORT  (JOBWORKER_PG_PORT)  superuser postgres, app role/db jobworker, trust auth
 rabbitmq:     amqp 127.0.0.1:$RABBIT_PORT (JOBWORKER_RABBIT_PORT), management 127.0.0.1:$RABBIT_MGMT_PORT (JOBWORKER_RABBIT_MGMT_PORT),
               dist $RABBIT_DIST_PORT (JOBWORKER_RABBIT_DIST_PORT), epmd $EPMD_PORT (JOBWORKER_EPMD_PORT), guest/guest
+cluster:      nodes 2 and 3 on amqp $((RABBIT_PORT + 100)) / $((RABBIT_PORT + 200)), management $((RABBIT_MGMT_PORT + 100)) / $((RABBIT_MGMT_PORT + 200)),
+              dist $((RABBIT_DIST_PORT + 100)) / $((RABBIT_DIST_PORT + 200)); same epmd and Erlang cookie as node 1
 EOF
 }
 
@@ -366,6 +385,33 @@ pgb_down() {
 # ==========================================================================
 # RabbitMQ
 # ==========================================================================
+# Points the rmq_* functions at cluster node $1 (1 = the single node every other command uses). Node N's ports are
+# node 1's + 100 * (N - 1); its state lives in $DIR/rabbitmq-N.
+rmq_select() {
+  local n="$1" off
+  [[ "$n" =~ ^[1-9]$ ]] && (( n <= RABBIT_CLUSTER_SIZE )) || die "no cluster node '$n' (1-$RABBIT_CLUSTER_SIZE)"
+  off=$(( (n - 1) * 100 ))
+  RMQ_N="$n"
+  RABBIT_PORT=$(( RABBIT_BASE_PORT + off ))
+  RABBIT_MGMT_PORT=$(( RABBIT_BASE_MGMT_PORT + off ))
+  RABBIT_DIST_PORT=$(( RABBIT_BASE_DIST_PORT + off ))
+  RABBIT_CTL_PORT_MIN=$(( RABBIT_BASE_CTL_PORT_MIN + off ))
+  RABBIT_CTL_PORT_MAX=$(( RABBIT_CTL_PORT_MIN + 9 ))
+  if (( n == 1 )); then
+    RABBIT_NODE="jobworker@localhost"
+    R="$DIR/rabbitmq"
+    RABBIT_EXTRA_ERL_ARGS=""
+  else
+    RABBIT_NODE="jobworker$n@localhost"
+    R="$DIR/rabbitmq-$n"
+    RABBIT_EXTRA_ERL_ARGS="$RABBIT_LIGHT_ERL_ARGS"
+  fi
+  R_LOG_DIR="$R/log"
+  R_LOG="$R_LOG_DIR/$RABBIT_NODE.log"
+  R_START_LOG="$R_LOG_DIR/startup.log"
+  R_PID="$R/$RABBIT_NODE.pid"
+}
+
 rmq_installed() { [[ -x "$RABBIT_LIB_BIN/rabbitmq-server" && -x "$RABBIT_LIB_BIN/rabbitmqctl" ]]; }
 
 # The Debian package's own node (rabbit@<host>, default ports), if running.
@@ -435,7 +481,7 @@ rmq_env() {
     "RABBITMQ_CTL_DIST_PORT_MIN=$RABBIT_CTL_PORT_MIN"
     "RABBITMQ_CTL_DIST_PORT_MAX=$RABBIT_CTL_PORT_MAX"
     "RABBITMQ_CTL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}"
-    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}"
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}${RABBIT_EXTRA_ERL_ARGS:+ $RABBIT_EXTRA_ERL_ARGS}"
   )
 }
 
@@ -484,10 +530,21 @@ management.tcp.port = $RABBIT_MGMT_PORT
 loopback_users.guest = true
 log.file.level = info
 log.console = false
+# A cluster on one machine: should a loaded machine ever make two nodes lose sight of each other, the minority side
+# restarts and rejoins by itself rather than staying split. A node alone is never in a minority.
+cluster_partition_handling = autoheal
 EOF
   echo '[rabbitmq_management].' >"$R/enabled_plugins"
   : >"$R/rabbitmq-env.conf"   # keep /etc/rabbitmq/rabbitmq-env.conf out of it
-  if [[ ! -s "$R/.erlang.cookie" ]]; then
+  if (( RMQ_N > 1 )); then
+    # Nodes of one cluster (and their rabbitmqctl) must share node 1's cookie.
+    local first="$DIR/rabbitmq/.erlang.cookie"
+    [[ -s "$first" ]] || die "node 1's cookie $first is missing: start node 1 first (services.sh up rabbitmq)"
+    if ! cmp -s "$first" "$R/.erlang.cookie" 2>/dev/null; then
+      rm -f "$R/.erlang.cookie"
+      ( umask 077; cat "$first" >"$R/.erlang.cookie" )
+    fi
+  elif [[ ! -s "$R/.erlang.cookie" ]]; then
     ( umask 077; head -c 32 /dev/urandom | sha256sum | cut -c1-40 | tr 'a-f' 'A-F' >"$R/.erlang.cookie" )
   fi
   chmod 400 "$R/.erlang.cookie"
@@ -530,25 +587,30 @@ rmq_wait_ready() {
   done
 }
 
-rmq_up() {
+# Starts the selected node without waiting for it; RMQ_LAUNCHER is the launcher's pid, empty if the node already ran.
+rmq_launch() {
   rmq_prepare
-  if rmq_running; then
-    rmq_wait_ready
-    log "rabbitmq  already running"
-    rmq_print
-    return 0
-  fi
+  RMQ_LAUNCHER=""
+  rmq_running && return 0
   rm -f "$R_PID"
   log "rabbitmq  starting node $RABBIT_NODE ..."
   # Call the real script in /usr/lib/rabbitmq/bin directly: Debian's
   # /usr/sbin/rabbitmq-server wrapper cds to /var/lib/rabbitmq, redirects output
   # to /var/log/rabbitmq and refuses to run for users other than root/rabbitmq.
-  local launcher
   # setsid: own session, so the broker survives the calling shell/job.
-  (cd "$R" && exec setsid "$SELF" __run-rabbitmq-server </dev/null >>"$R_START_LOG" 2>&1 9>&-) &
-  launcher=$!
-  disown "$launcher" 2>/dev/null || true
-  rmq_wait_ready "$launcher"
+  (cd "$R" && exec setsid "$SELF" __run-rabbitmq-server "$RMQ_N" </dev/null >>"$R_START_LOG" 2>&1 9>&-) &
+  RMQ_LAUNCHER=$!
+  disown "$RMQ_LAUNCHER" 2>/dev/null || true
+}
+
+rmq_up() {
+  rmq_launch
+  if [[ -z "$RMQ_LAUNCHER" ]]; then
+    rmq_wait_ready
+    log "rabbitmq  already running"
+  else
+    rmq_wait_ready "$RMQ_LAUNCHER"
+  fi
   rmq_print
 }
 
@@ -602,6 +664,134 @@ rmq_status() {
 }
 
 # ==========================================================================
+# RabbitMQ cluster (`services.sh up rabbitmq-cluster`): node 1 above plus nodes 2 and 3 joined to it
+# ==========================================================================
+cluster_joined() { [[ -e "$DIR/rabbitmq-$1/.joined" ]]; }
+cluster_created() { cluster_joined 2 || cluster_joined 3; }
+
+# Joins the selected node (2 or 3, running) to node 1's cluster, unless it is a member already.
+cluster_join() {
+  local member
+  member="$(rmqctl_timeout 30 -q eval "lists:member('jobworker@localhost', rabbit_mnesia:cluster_nodes(all))." 2>/dev/null || true)"
+  if [[ "$member" != true ]]; then
+    log "rabbitmq  joining $RABBIT_NODE to the cluster of jobworker@localhost ..."
+    rmqctl_timeout 60 -q stop_app >>"$R_START_LOG" 2>&1 || rmq_fail "rabbitmqctl stop_app on $RABBIT_NODE failed"
+    rmqctl_timeout 60 -q reset >>"$R_START_LOG" 2>&1 || rmq_fail "rabbitmqctl reset on $RABBIT_NODE failed"
+    rmqctl_timeout 60 -q join_cluster jobworker@localhost >>"$R_START_LOG" 2>&1 || rmq_fail "$RABBIT_NODE could not join jobworker@localhost"
+    rmqctl_timeout 60 -q start_app >>"$R_START_LOG" 2>&1 || rmq_fail "rabbitmqctl start_app on $RABBIT_NODE failed"
+    rmq_wait_ready
+  fi
+  touch "$R/.joined"
+}
+
+# Starts every node given that is not running, all before waiting for any: a node that was not the last of its cluster
+# to stop waits during boot for the peers it knows, so starting them one by one could wait for ever (or 5 minutes).
+cluster_start() {
+  local n launchers=()
+  for n in "$@"; do
+    rmq_select "$n"
+    rmq_launch
+    launchers[n]="$RMQ_LAUNCHER"
+  done
+  for n in "$@"; do
+    rmq_select "$n"
+    [[ -n "${launchers[n]}" ]] && rmq_wait_ready "${launchers[n]}"
+  done
+  return 0
+}
+
+cluster_up() {
+  local n
+  cluster_start 1 2 3
+  for n in 2 3; do
+    rmq_select "$n"
+    cluster_joined "$n" || cluster_join
+  done
+  cluster_print
+}
+
+# `up rabbitmq`: node 1, and once the cluster exists its other nodes as well, which node 1 needs to boot if it was not
+# the last to stop. Nodes already running are left as they are, so `restart rabbitmq` restarts node 1 alone.
+rabbit_up() {
+  if cluster_created; then
+    cluster_start 1 2 3
+    rmq_select 1
+    rmq_print
+  else
+    rmq_select 1
+    rmq_up
+  fi
+}
+
+# Node 1 last: the last node to stop is the one that may start alone.
+cluster_down() {
+  local n
+  for n in 3 2 1; do
+    rmq_select "$n"
+    [[ -d "$R" ]] || continue
+    rmq_down
+  done
+}
+
+cluster_print() {
+  local n
+  for n in 1 2 3; do
+    rmq_select "$n"
+    log "rabbitmq  node $n $RABBIT_NODE  amqp://127.0.0.1:$RABBIT_PORT  management http://127.0.0.1:$RABBIT_MGMT_PORT"
+  done
+  rmq_select 1
+}
+
+# One line per cluster node, and the members a running node sees; exit 1 if a node is down.
+cluster_status() {
+  local n rc=0 seen=""
+  for n in 2 3; do
+    rmq_select "$n"
+    [[ -d "$R" ]] || continue
+    if rmq_running && tcp_open 127.0.0.1 "$RABBIT_PORT" && rmq_mgmt_ok; then
+      log "rabbitmq  node $n $RABBIT_NODE  amqp://127.0.0.1:$RABBIT_PORT  management http://127.0.0.1:$RABBIT_MGMT_PORT"
+      [[ -n "$seen" ]] || seen="$RABBIT_MGMT_PORT"
+    else
+      log "rabbitmq  node $n $RABBIT_NODE  DOWN (expected amqp://127.0.0.1:$RABBIT_PORT, data $R)"
+      rc=1
+    fi
+  done
+  if [[ -n "$seen" ]]; then
+    log "          running cluster members: $(curl -sf -m 5 -u guest:guest "http://127.0.0.1:$seen/api/nodes?columns=name,running" \
+      | grep -o '"name":"[^"]*","running":true' | sed 's/"name":"\([^"]*\)".*/\1/' | tr '\n' ' ')"
+  fi
+  rmq_select 1
+  return "$rc"
+}
+
+# node-stop / node-start / node-kill N: one cluster node, for outage tests.
+node_command() {
+  local cmd="$1" n="$2" pid deadline
+  rmq_select "$n"
+  case "$cmd" in
+    node-stop) rmq_down ;;
+    node-start)
+      rmq_up
+      if (( n > 1 )) && ! cluster_joined "$n"; then cluster_join; fi ;;
+    node-kill)
+      if ! rmq_running; then
+        log "rabbitmq  node $n not running"
+        return 0
+      fi
+      pid="$(rmq_pid)"
+      log "rabbitmq  killing node $RABBIT_NODE (SIGKILL to pid $pid)"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$(( $(now) + 20 ))
+      while pid_alive "$pid"; do
+        (( $(now) < deadline )) || rmq_fail "rabbitmq (pid $pid) still alive 20 s after SIGKILL"
+        sleep 0.2
+      done
+      rm -f "$R_PID"
+      log "rabbitmq  node $RABBIT_NODE killed" ;;
+  esac
+}
+
+# ==========================================================================
 # Main
 # ==========================================================================
 with_lock() {
@@ -615,8 +805,9 @@ services_for() {
     "") echo "postgres rabbitmq" ;;
     postgres|pg|postgresql) echo postgres ;;
     rabbitmq|rabbit|rmq) echo rabbitmq ;;
+    rabbitmq-cluster|cluster) echo rabbitmq-cluster ;;
     pgbouncer) echo pgbouncer ;;
-    *) usage >&2; die "unknown service '$1' (postgres|rabbitmq|pgbouncer)" ;;
+    *) usage >&2; die "unknown service '$1' (postgres|rabbitmq|rabbitmq-cluster|pgbouncer)" ;;
   esac
 }
 
@@ -624,6 +815,7 @@ main() {
   local cmd="${1:-}" svc list rc=0
   if [[ "$cmd" == __run-rabbitmq-server ]]; then
     # internal: the detached broker process (see rmq_up)
+    rmq_select "${2:-1}"
     echo "=== $(date -Is) services.sh starting $RABBIT_NODE"
     cd "$R"
     rmq_env
@@ -639,13 +831,20 @@ main() {
     rmqctl_timeout 60 "$@"
     return
   fi
+  if [[ "$cmd" == node-stop || "$cmd" == node-start || "$cmd" == node-kill ]]; then
+    [[ $# -eq 2 ]] || { usage >&2; exit 2; }
+    cd /
+    with_lock
+    node_command "$cmd" "$2"
+    return
+  fi
   [[ $# -le 2 ]] || { usage >&2; exit 2; }
   cd /   # never leave the postgres/rabbitmq users in an unreadable cwd
   case "$cmd" in
     up|start)
       list="$(services_for "${2:-}")" || exit 2; with_lock
       for svc in $list; do
-        case "$svc" in postgres) pg_up ;; rabbitmq) rmq_up ;; pgbouncer) pgb_up ;; esac
+        case "$svc" in postgres) pg_up ;; rabbitmq) rabbit_up ;; rabbitmq-cluster) cluster_up ;; pgbouncer) pgb_up ;; esac
       done ;;
     down|stop)
       list="$(services_for "${2:-}")" || exit 2
@@ -653,17 +852,20 @@ main() {
       with_lock
       [[ -z "${2:-}" ]] && pgb_down
       for svc in $list; do
-        case "$svc" in postgres) pg_down ;; rabbitmq) rmq_down ;; pgbouncer) pgb_down ;; esac
+        # Everything down: the whole cluster, node 1 last. `down rabbitmq` stops node 1 alone (an outage).
+        if [[ "$svc" == rabbitmq && -z "${2:-}" ]]; then svc=rabbitmq-cluster; fi
+        case "$svc" in postgres) pg_down ;; rabbitmq) rmq_down ;; rabbitmq-cluster) cluster_down ;; pgbouncer) pgb_down ;; esac
       done ;;
     restart)
       list="$(services_for "${2:-}")" || exit 2; with_lock
       for svc in $list; do
-        case "$svc" in postgres) pg_down; pg_up ;; rabbitmq) rmq_down; rmq_up ;; pgbouncer) pgb_down; pgb_up ;; esac
+        case "$svc" in postgres) pg_down; pg_up ;; rabbitmq) rmq_down; rabbit_up ;; rabbitmq-cluster) cluster_down; cluster_up ;; pgbouncer) pgb_down; pgb_up ;; esac
       done ;;
     status)
       [[ $# -le 1 ]] || { usage >&2; exit 2; }
       pg_status || rc=1
       rmq_status || rc=1
+      cluster_status || rc=1
       if pgb_running; then pgb_print; fi
       return "$rc" ;;
     -h|--help|help) usage ;;
