@@ -214,10 +214,34 @@ public sealed class JobStoreTests
             """);
         try
         {
-            var (taken, rowsRead) = await ExplainTakeDueAsync(queue);
+            var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: false);
 
             Assert.That(taken, Is.EqualTo(2), $"jobs {unsent.Id} and {overdue.Id}, not the {Waiting} sent ones");
             Assert.That(rowsRead, Is.LessThan(100), $"rows of jobs read to take 2 of {Waiting + 2} Pending jobs");
+        }
+        finally
+        {
+            await TestJobs.ExecuteAsync($"DELETE FROM jobs WHERE queue = '{queue}'");
+        }
+    }
+
+    [Test, Description("Npgsql prepares take-due, so PostgreSQL may plan it once for any batch size (a generic plan); joined to its batch, that plan read the whole table.")]
+    public async Task Take_due_reads_only_what_it_takes_under_a_generic_plan()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '2 minutes',
+                   CASE WHEN i % 10 = 0 THEN NULL ELSE now() END, now(), now()
+            FROM generate_series(1, 20000) i;
+            ANALYZE jobs;
+            """);
+        try
+        {
+            var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: true);
+
+            Assert.That(taken, Is.EqualTo(500));
+            Assert.That(rowsRead, Is.LessThan(1_500), "rows of jobs read to take a batch of 500: the batch's index range, then each row by id");
         }
         finally
         {
@@ -229,17 +253,22 @@ public sealed class JobStoreTests
     /// Runs take-due under EXPLAIN ANALYZE, rolled back: the rows it updated, and the rows of <c>jobs</c> its scans read
     /// (returned, or removed by a filter or a recheck), over all loops.
     /// </summary>
-    private static async Task<(long Taken, long RowsRead)> ExplainTakeDueAsync(string queue)
+    private static async Task<(long Taken, long RowsRead)> ExplainTakeDueAsync(string queue, int batch, bool genericPlan)
     {
         await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString());
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
+        await using (var mode = new NpgsqlCommand($"SET LOCAL plan_cache_mode = {(genericPlan ? "force_generic_plan" : "force_custom_plan")}", connection, transaction))
+        {
+            await mode.ExecuteNonQueryAsync();
+        }
+
         await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + JobSql.TakeDue, connection, transaction)
         {
             Parameters =
             {
                 new NpgsqlParameter<string> { TypedValue = queue },
-                new NpgsqlParameter<int> { TypedValue = 500 },
+                new NpgsqlParameter<int> { TypedValue = batch },
                 new NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromMinutes(5) },
             },
         };

@@ -201,8 +201,10 @@ internal static class JobSql
     /// dispatching. Longest due first: overdue messages (oldest sent first; each job was due at least $3 ago), then
     /// unsent jobs in due order, in what room the batch has left. Each part reads its own partial index, which holds only
     /// the rows it may take, so neither reads past the jobs sent and waiting in the queue: their number is the backlog,
-    /// and every replica runs this every tick. (Two CTEs because FOR UPDATE is not allowed in a UNION's members.) Only
-    /// the id and type: the payload stays in the ledger, and the claim reads it.
+    /// and every replica runs this every tick. (Two CTEs because FOR UPDATE is not allowed in a UNION's members.) The
+    /// rows are updated by id from an array, not joined: a join's plan depends on the batch's estimated size, and under
+    /// a generic plan (Npgsql prepares this statement) PostgreSQL hashed the whole table to join 500 rows. Only the id
+    /// and type: the payload stays in the ledger, and the claim reads it.
     /// </summary>
     public const string TakeDue = """
         /* jobworker:take-due */
@@ -216,8 +218,7 @@ internal static class JobSql
             ORDER BY run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs j SET dispatched_at = now()
-        FROM (SELECT id FROM overdue UNION ALL SELECT id FROM unsent) due
-        WHERE j.id = due.id
+        WHERE j.id = ANY (ARRAY(SELECT id FROM overdue UNION ALL SELECT id FROM unsent))
         RETURNING j.id, j.type, j.attempt
         """;
 
