@@ -28,8 +28,9 @@ public sealed class JobDispatcherTests
         public Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static JobDispatcher Dispatcher(string queue, IJobBroker broker) => new(
-        TestJobs.Store, broker, Options.Create(new DispatchOptions()), Options.Create(new JobOptions { QueueName = queue }), NullLogger<JobDispatcher>.Instance);
+    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500) => new(
+        TestJobs.Store, broker, Options.Create(new DispatchOptions { BatchSize = batchSize }), Options.Create(new JobOptions { QueueName = queue }),
+        NullLogger<JobDispatcher>.Instance);
 
     private static async Task<DateTime?> DispatchedAtAsync(Guid id) => (await TestJobs.FindAsync(id))!.DispatchedAt;
 
@@ -46,6 +47,25 @@ public sealed class JobDispatcherTests
         Assert.That(broker.Sent, Is.EquivalentTo(jobs.Where((_, i) => i != 2).Select(j => j.Id)));
         Assert.That(await DispatchedAtAsync(jobs[2].Id), Is.Null, "marked unsent: the next tick tries it again");
         Assert.That(await DispatchedAtAsync(jobs[0].Id), Is.Not.Null);
+    }
+
+    [Test, Description("Overdue messages fill whole batches first; the tick goes on taking batches until one is short, so the unsent jobs behind them go in the same tick.")]
+    public async Task A_tick_sends_every_overdue_and_unsent_job_however_many_batches_they_fill()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '1 hour',
+                   CASE WHEN i <= 120 THEN now() - interval '10 minutes' END, now(), now()
+            FROM generate_series(1, 170) i
+            """);
+        var broker = new Broker((_, _) => Task.CompletedTask);
+
+        var sent = await Dispatcher(queue, broker, batchSize: 50).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That(sent, Is.EqualTo(170));
+        Assert.That(broker.Sent, Is.Unique);
+        Assert.That(await Dispatcher(queue, broker, batchSize: 50).DispatchDueAsync(CancellationToken.None), Is.Zero, "every message is fresh now");
     }
 
     [Test, Description("Review finding: a dispatch cut short by its bound (the drain's step) left its jobs marked sent with no message.")]

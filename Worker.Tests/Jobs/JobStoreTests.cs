@@ -1,5 +1,7 @@
+using System.Text.Json;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
+using Npgsql;
 
 namespace JobWorker.Tests.Jobs;
 
@@ -145,6 +147,145 @@ public sealed class JobStoreTests
         Assert.That(overdue.Select(j => j.Id), Is.EqualTo(new[] { due.Id }), "a message sent long ago and never claimed is sent again");
         Assert.That((await TestJobs.FindAsync(otherQueue.Id))!.DispatchedAt, Is.Null, "another deployment's job is its own dispatchers'");
         Assert.That((await TestJobs.FindAsync(scheduled.Id))!.DispatchedAt, Is.Null);
+    }
+
+    [Test, Description("Overdue messages belong to jobs due at least Dispatch:RedispatchAfter ago, so they go first; then unsent jobs in due order; never more than the batch.")]
+    public async Task Dispatch_takes_the_longest_due_jobs_first_and_at_most_its_batch()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var unsent = await Task.WhenAll(new[] { -3, -1, -2 }.Select(minutes => JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(minutes))));
+        var sentLongAgo = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-40), dispatched: true);
+        var sentAWhileAgo = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-30), dispatched: true);
+        var sentJustNow = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-50), dispatched: true);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() - interval '20 minutes' WHERE id = $1", sentLongAgo.Id);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() - interval '10 minutes' WHERE id = $1", sentAWhileAgo.Id);
+
+        var first = await Store.TakeDueAsync(queue, 3, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var second = await Store.TakeDueAsync(queue, 3, TimeSpan.FromMinutes(5), CancellationToken.None);
+        var third = await Store.TakeDueAsync(queue, 3, TimeSpan.FromMinutes(5), CancellationToken.None);
+
+        Assert.That(first.Select(j => j.Id), Is.EquivalentTo(new[] { sentLongAgo.Id, sentAWhileAgo.Id, unsent[0].Id }));
+        Assert.That(second.Select(j => j.Id), Is.EquivalentTo(new[] { unsent[2].Id, unsent[1].Id }));
+        Assert.That(third, Is.Empty, $"job {sentJustNow.Id}'s message is not overdue yet");
+    }
+
+    [Test, Description("SKIP LOCKED: replicas dispatching the same queue at once split its due jobs, sent or not, and none is taken twice.")]
+    public async Task Concurrent_dispatchers_take_each_due_job_once()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '1 hour',
+                   CASE WHEN i % 2 = 0 THEN now() - interval '10 minutes' END, now(), now()
+            FROM generate_series(1, 400) i
+            """);
+
+        var taken = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            List<DueJob> batch;
+            do
+            {
+                batch = await Store.TakeDueAsync(queue, 25, TimeSpan.FromMinutes(5), CancellationToken.None);
+                mine.AddRange(batch.Select(j => j.Id));
+            }
+            while (batch.Count > 0 && mine.Count <= 400);
+            return mine;
+        })));
+
+        var all = taken.SelectMany(ids => ids).ToList();
+        Assert.That(all, Has.Count.EqualTo(400));
+        Assert.That(all, Is.Unique);
+    }
+
+    [Test, Description("Sizing study: take-due read past every job already sent and waiting, on every replica, every tick: replicas x backlog x 0.6 us a second.")]
+    public async Task Take_due_reads_no_job_that_is_sent_and_waiting()
+    {
+        const int Waiting = 20_000;
+        var queue = TestWorker.UniqueQueue();
+        var unsent = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-1));
+        var overdue = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-30), dispatched: true);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() - interval '10 minutes' WHERE id = $1", overdue.Id);
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '2 minutes', now(), now(), now()
+            FROM generate_series(1, {Waiting});
+            ANALYZE jobs;
+            """);
+        try
+        {
+            var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: false);
+
+            Assert.That(taken, Is.EqualTo(2), $"jobs {unsent.Id} and {overdue.Id}, not the {Waiting} sent ones");
+            Assert.That(rowsRead, Is.LessThan(100), $"rows of jobs read to take 2 of {Waiting + 2} Pending jobs");
+        }
+        finally
+        {
+            await TestJobs.ExecuteAsync($"DELETE FROM jobs WHERE queue = '{queue}'");
+        }
+    }
+
+    [Test, Description("Npgsql prepares take-due, so PostgreSQL may plan it once for any batch size (a generic plan); joined to its batch, that plan read the whole table.")]
+    public async Task Take_due_reads_only_what_it_takes_under_a_generic_plan()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '2 minutes',
+                   CASE WHEN i % 10 = 0 THEN NULL ELSE now() END, now(), now()
+            FROM generate_series(1, 20000) i;
+            ANALYZE jobs;
+            """);
+        try
+        {
+            var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: true);
+
+            Assert.That(taken, Is.EqualTo(500));
+            Assert.That(rowsRead, Is.LessThan(1_500), "rows of jobs read to take a batch of 500: the batch's index range, then each row by id");
+        }
+        finally
+        {
+            await TestJobs.ExecuteAsync($"DELETE FROM jobs WHERE queue = '{queue}'");
+        }
+    }
+
+    /// <summary>
+    /// Runs take-due under EXPLAIN ANALYZE, rolled back: the rows it updated, and the rows of <c>jobs</c> its scans read
+    /// (returned, or removed by a filter or a recheck), over all loops.
+    /// </summary>
+    private static async Task<(long Taken, long RowsRead)> ExplainTakeDueAsync(string queue, int batch, bool genericPlan)
+    {
+        await using var connection = new NpgsqlConnection(TestEnvironment.ConnectionString());
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var mode = new NpgsqlCommand($"SET LOCAL plan_cache_mode = {(genericPlan ? "force_generic_plan" : "force_custom_plan")}", connection, transaction))
+        {
+            await mode.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + JobSql.TakeDue, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<string> { TypedValue = queue },
+                new NpgsqlParameter<int> { TypedValue = batch },
+                new NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromMinutes(5) },
+            },
+        };
+        var json = (string)(await command.ExecuteScalarAsync())!;
+        await transaction.RollbackAsync();
+
+        var plan = JsonDocument.Parse(json).RootElement[0].GetProperty("Plan");
+        return (plan.GetProperty("Actual Rows").GetInt64(), RowsRead(plan));
+
+        static long RowsRead(JsonElement node)
+        {
+            long Count(string name) => node.TryGetProperty(name, out var value) ? value.GetInt64() : 0;
+            var own = node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "jobs" && node.GetProperty("Node Type").GetString()!.Contains("Scan")
+                ? (Count("Actual Rows") + Count("Rows Removed by Filter") + Count("Rows Removed by Index Recheck")) * Count("Actual Loops")
+                : 0;
+            return own + (node.TryGetProperty("Plans", out var children) ? children.EnumerateArray().Sum(RowsRead) : 0);
+        }
     }
 
     [Test]

@@ -125,7 +125,9 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.AsNoTracking().TagWith("jobworker:due-soon")
-            .Where(j => j.State == JobState.Pending && j.RunAt > DateTime.UtcNow)
+            // A job is sent only once due, so every scheduled one is unsent: saying so lets this read the dispatcher's
+            // index of unsent jobs (ix_jobs_unsent_queue_run_at) instead of the jobs already sent and waiting.
+            .Where(j => j.State == JobState.Pending && j.DispatchedAt == null && j.RunAt > DateTime.UtcNow)
             .OrderBy(j => j.RunAt)
             .Take(limit)
             .Select(j => new JobSummary(

@@ -51,9 +51,18 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.HasIndex(j => new { j.Type, j.CreatedAt, j.Id }).HasDatabaseName("ix_jobs_type_created_at").IsDescending(false, true, true);
         job.HasIndex(j => j.Error).HasDatabaseName("ix_jobs_error_trgm").HasMethod("gin").HasOperators("gin_trgm_ops").HasFilter("error IS NOT NULL");
 
-        // The dispatcher's query (due Pending jobs), recovery's (lapsed Running leases), and purge's and the dashboard's
-        // (jobs finished in a time range, by state: answered from the index alone).
-        job.HasIndex(j => new { j.Queue, j.RunAt }).HasDatabaseName("ix_jobs_pending_queue_run_at").HasFilter("state = 'Pending'");
+        // The dispatcher's two queries, each through an index that holds only the rows it may take, so that neither reads
+        // past the jobs already sent and waiting in the queue (every replica runs them every tick): unsent Pending jobs by
+        // due time (also the dashboard's scheduled jobs, which are never sent before they are due), and sent ones by when
+        // they were sent, for a message overdue. Created concurrently: `jobs` holds the whole history, and a plain CREATE
+        // INDEX would stop every write to it for as long as the build takes.
+        job.HasIndex(j => new { j.Queue, j.RunAt }).HasDatabaseName("ix_jobs_unsent_queue_run_at")
+            .HasFilter("state = 'Pending' AND dispatched_at IS NULL").IsCreatedConcurrently();
+        job.HasIndex(j => new { j.Queue, j.DispatchedAt }).HasDatabaseName("ix_jobs_sent_queue_dispatched_at")
+            .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL").IsCreatedConcurrently();
+
+        // Recovery's query (lapsed Running leases), and purge's and the dashboard's (jobs finished in a time range, by
+        // state: answered from the index alone).
         job.HasIndex(j => j.LeaseExpiresAt).HasDatabaseName("ix_jobs_running_lease").HasFilter("state = 'Running'");
         job.HasIndex(j => new { j.FinishedAt, j.State }).HasDatabaseName("ix_jobs_finished_at").HasFilter("finished_at IS NOT NULL");
 

@@ -139,9 +139,15 @@ namespace JobWorker.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_finished_at")
                         .HasFilter("finished_at IS NOT NULL");
 
+                    b.HasIndex("Queue", "DispatchedAt")
+                        .HasDatabaseName("ix_jobs_sent_queue_dispatched_at")
+                        .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
                     b.HasIndex("Queue", "RunAt")
-                        .HasDatabaseName("ix_jobs_pending_queue_run_at")
-                        .HasFilter("state = 'Pending'");
+                        .HasDatabaseName("ix_jobs_unsent_queue_run_at")
+                        .HasFilter("state = 'Pending' AND dispatched_at IS NULL")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.HasIndex("State", "CreatedAt", "Id")
                         .IsDescending(false, true, true)
