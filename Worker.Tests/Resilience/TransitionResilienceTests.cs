@@ -139,13 +139,24 @@ public sealed class TransitionResilienceTests
         var healthyAfter = DateTime.UtcNow.AddSeconds(2);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
+        var failures = 0;
+
         // Several transitions at once, as a worker's slots do, so some wait on the open breaker.
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => pipeline.ExecuteAsync("test", _ => DateTime.UtcNow < healthyAfter
-            ? throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03")
-            : Task.FromResult(42), giveUp.Token)));
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => pipeline.ExecuteAsync("test", _ =>
+        {
+            if (DateTime.UtcNow < healthyAfter)
+            {
+                Interlocked.Increment(ref failures);
+                throw new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03");
+            }
+
+            return Task.FromResult(42);
+        }, giveUp.Token)));
 
         Assert.That(events, Does.Contain("OnCircuitOpened").And.Contain("OnCircuitHalfOpened").And.Contain("OnCircuitClosed").And.Contain("OnRetry"));
         Assert.That(circuit.IsOpen, Is.False);
+        Assert.That(database.Resets, Is.InRange(1, failures),
+            "only an attempt that reached the database resets the pool, not a retry waiting on the open breaker");
         var polly = logs.Entries.Where(e => e.Category == "Polly").ToList();
         Assert.That(polly.Where(e => e.Level == LogLevel.Error).Select(e => e.Message), Has.Some.Contains("EventName: 'OnCircuitOpened'"));
         Assert.That(polly.Where(e => e.Message.Contains("is not allowing calls", StringComparison.Ordinal)).Select(e => e.Level),

@@ -45,7 +45,14 @@ internal sealed class TransitionResilience
                 MaxDelay = settings.TransitionRetryMaxDelay,
                 OnRetry = args =>
                 {
+                    // A transition waiting on the open breaker never reached the database: the BrokenCircuitException
+                    // carries the error that opened it, which must not reset the pool again on every such retry.
                     var error = args.Outcome.Exception!;
+                    if (error is BrokenCircuitException)
+                    {
+                        return default;
+                    }
+
                     if (DatabaseErrors.BreaksConnections(error) || DatabaseErrors.NeedsRecreate(error))
                     {
                         database.Reset(args.Context.Properties.GetValue(Generation, database.Generation),
