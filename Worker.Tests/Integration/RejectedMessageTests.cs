@@ -39,6 +39,21 @@ public sealed class RejectedMessageTests
         Assert.That(RabbitManagement.Header(errors[0], "MT-Fault-Message"), Does.Contain("JSON"));
     }
 
+    [Test, Description("Review finding: JSON whose fields do not fit SubmitJob faults with a bare JsonException, which was left unrecorded.")]
+    public async Task A_body_whose_field_has_the_wrong_type_fails_its_job_with_the_reason()
+    {
+        await using var worker = await TestWorker.StartAsync();
+        using var rabbit = new RabbitManagement();
+        var jobId = Guid.NewGuid();
+
+        await rabbit.PublishAsync(worker.Queue, $$"""{"jobId": "{{jobId}}", "jobType": "noop", "maxAttempts": "five"}""");
+
+        var job = await TestJobs.WaitForStateAsync(jobId, JobState.Failed, Timeout);
+        var errors = await rabbit.WaitForMessagesAsync($"{worker.Queue}_error", 1, Timeout);
+        Assert.That(job.Error, Does.StartWith("Unreadable SubmitJob").And.Contain("maxAttempts").IgnoreCase);
+        Assert.That(errors, Has.Count.EqualTo(1), "the message is kept, not lost");
+    }
+
     [Test, Description("The recorder fails the job an unreadable body submits, never a job its payload names.")]
     public async Task An_unreadable_body_fails_its_own_job_and_leaves_a_job_named_in_its_payload_alone()
     {

@@ -88,6 +88,8 @@ public sealed class UnreadableSubmissionRecorderTests
 
         Assert.That(UnreadableSubmissionRecorder.IsUnreadable(deserialization), Is.True);
         Assert.That(UnreadableSubmissionRecorder.IsUnreadable(new AggregateException(deserialization)), Is.True, "wrapped");
+        Assert.That(UnreadableSubmissionRecorder.IsUnreadable(new System.Text.Json.JsonException("The JSON value could not be converted to System.Int32.")),
+            Is.True, "JSON whose fields do not fit");
         Assert.That(UnreadableSubmissionRecorder.IsUnreadable(transport), Is.False);
     }
 }

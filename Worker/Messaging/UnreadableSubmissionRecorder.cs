@@ -23,7 +23,9 @@ internal sealed partial class UnreadableSubmissionRecorder(
             return;
         }
 
-        var reason = $"Unreadable SubmitJob: {ExceptionChain.Innermost(exception).Message}";
+        // System.Text.Json's own message names the field ("Path: $.maxAttempts"); what it wraps only says what it met.
+        var cause = ExceptionChain.Find<System.Text.Json.JsonException>(exception) ?? ExceptionChain.Innermost(exception);
+        var reason = $"Unreadable SubmitJob: {cause.Message}";
         try
         {
             if (ReadJobId(Head(context.Body), context.ContentType) is { } jobId)
@@ -44,7 +46,9 @@ internal sealed partial class UnreadableSubmissionRecorder(
     }
 
     /// <summary>
-    /// Whether the fault is MassTransit failing to deserialize the body (its serializers throw SerializationException). A receive also faults when its acknowledgement
+    /// Whether the fault is MassTransit failing to deserialize the body: its serializers throw SerializationException for
+    /// a body that is not JSON, and a bare JsonException for JSON whose fields do not fit SubmitJob (a text attempt count).
+    /// A receive also faults when its acknowledgement
     /// meets a channel the broker dropped (a cluster node lost mid-delivery, after the consumer ran): that message is
     /// redelivered, and its job must not be failed as unreadable.
     /// </summary>
@@ -52,7 +56,7 @@ internal sealed partial class UnreadableSubmissionRecorder(
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is System.Runtime.Serialization.SerializationException)
+            if (e is System.Runtime.Serialization.SerializationException or System.Text.Json.JsonException)
             {
                 return true;
             }
