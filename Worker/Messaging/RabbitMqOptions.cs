@@ -71,19 +71,21 @@ internal sealed class RabbitMqOptions
     /// <summary>
     /// A plain RabbitMQ.Client connection on these settings, for what MassTransit does not offer (queue depths, removing
     /// bindings, checking queue types): the first node of <see cref="Nodes"/> that answers; no automatic recovery, its
-    /// caller replaces it when it breaks; each node's attempt waits at most <see cref="PublishTimeout"/>.
+    /// caller replaces it when it breaks. Its callers bound the whole call by <see cref="PublishTimeout"/>, so each node's
+    /// attempt gets its share: a node that does not answer at all (down, or behind a firewall) leaves time for the next.
     /// </summary>
     public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken)
     {
+        var nodes = Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList();
         var factory = new ConnectionFactory
         {
             VirtualHost = VirtualHost,
             UserName = Username,
             Password = Password,
             ClientProvidedName = clientName,
-            RequestedConnectionTimeout = PublishTimeout,
+            RequestedConnectionTimeout = PublishTimeout / nodes.Count,
             AutomaticRecoveryEnabled = false,
         };
-        return factory.CreateConnectionAsync(Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList(), cancellationToken);
+        return factory.CreateConnectionAsync(nodes, cancellationToken);
     }
 }
