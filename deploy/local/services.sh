@@ -819,10 +819,14 @@ main() {
     echo "=== $(date -Is) services.sh starting $RABBIT_NODE"
     cd "$R"
     rmq_env
+    # A node recovering after a kill opens every queue's files at once: with the suite's hundreds of durable queues on
+    # node 1 and the usual soft limit of 1,024 open files, the recovery hung (seen in CI, 932 queues). The soft limit is
+    # raised to the hard one, inside runuser, whose PAM session sets the limits afresh.
+    local raise='ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"'
     if [[ $IS_ROOT == 1 ]]; then
-      exec runuser -u rabbitmq -- env "${RMQ_ENV[@]}" "$RABBIT_LIB_BIN/rabbitmq-server"
+      exec runuser -u rabbitmq -- env "${RMQ_ENV[@]}" bash -c "$raise" rabbitmq "$RABBIT_LIB_BIN/rabbitmq-server"
     fi
-    exec env "${RMQ_ENV[@]}" "$RABBIT_LIB_BIN/rabbitmq-server"
+    exec env "${RMQ_ENV[@]}" bash -c "$raise" rabbitmq "$RABBIT_LIB_BIN/rabbitmq-server"
   fi
   if [[ "$cmd" == rabbitmqctl ]]; then
     # rabbitmqctl against the private node, e.g. to change consumer_timeout for a test
