@@ -28,14 +28,22 @@ internal static class JobSql
     /// <summary>
     /// A new job due now, accepted and claimed at once: absent → Running (attempt 1), or Pending and due → Running with
     /// attempt + 1. Records Started. The last branch finds a claim of this token that already committed (a retry after a
-    /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns.
+    /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns. While an operator has
+    /// paused queue $3, the job is accepted as Pending and unsent instead (no row returned): a delivery that raced the
+    /// pause never starts a job, and the dispatcher sends it once the queue is resumed.
     /// </summary>
     public const string AcceptAndClaim = $"""
         /* jobworker:accept-claim */
-        WITH inserted AS (
+        WITH paused AS (
+            SELECT EXISTS (SELECT FROM queues WHERE name = $3 AND paused_at IS NOT NULL) AS paused
+        ), held AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, created_at, updated_at)
+            SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, now(), now(), now() FROM paused WHERE paused
+            ON CONFLICT (id) DO NOTHING
+        ), inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, owner, claim_token,
                               lease_expires_at, run_at, started_at, created_at, updated_at)
-            VALUES ($1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now())
+            SELECT $1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now() FROM paused WHERE NOT paused
             ON CONFLICT (id) DO NOTHING
             RETURNING {ClaimedColumns}
         ), claimed AS (
@@ -43,6 +51,7 @@ internal static class JobSql
             SET state = 'Running', attempt = attempt + 1, owner = $8, claim_token = $9,
                 lease_expires_at = now() + $10, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
             WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT EXISTS (SELECT FROM inserted)
+              AND NOT (SELECT paused FROM paused)
             RETURNING {ClaimedColumns}
         ), mine AS (
             UPDATE jobs SET lease_expires_at = now() + $10
@@ -62,15 +71,21 @@ internal static class JobSql
     /// <summary>
     /// A job already in the ledger (sent by a dispatcher): Pending and due → Running with attempt + 1, owner $2, token $3,
     /// lease $4; records Started. Returns the row with its payload as stored. The last branch finds this token's own
-    /// committed claim and extends its lease.
+    /// committed claim and extends its lease. While an operator has paused the job's queue it is not claimed but marked
+    /// unsent, so the dispatcher sends it again as soon as the queue is resumed.
     /// </summary>
     public const string Claim = $"""
         /* jobworker:claim */
-        WITH claimed AS (
+        WITH paused AS (
+            SELECT EXISTS (SELECT FROM jobs j JOIN queues q ON q.name = j.queue WHERE j.id = $1 AND q.paused_at IS NOT NULL) AS paused
+        ), held AS (
+            UPDATE jobs SET dispatched_at = NULL
+            WHERE id = $1 AND state = 'Pending' AND (SELECT paused FROM paused)
+        ), claimed AS (
             UPDATE jobs
             SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
                 lease_expires_at = now() + $4, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
-            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT (SELECT paused FROM paused)
             RETURNING {ClaimedColumns}, payload::text AS payload
         ), mine AS (
             UPDATE jobs SET lease_expires_at = now() + $4
@@ -204,17 +219,21 @@ internal static class JobSql
     /// and every replica runs this every tick. (Two CTEs because FOR UPDATE is not allowed in a UNION's members.) The
     /// rows are updated by id from an array, not joined: a join's plan depends on the batch's estimated size, and under
     /// a generic plan (Npgsql prepares this statement) PostgreSQL hashed the whole table to join 500 rows. Only the id
-    /// and type: the payload stays in the ledger, and the claim reads it.
+    /// and type: the payload stays in the ledger, and the claim reads it. Nothing is taken while an operator has paused
+    /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them.
     /// </summary>
     public const string TakeDue = """
         /* jobworker:take-due */
-        WITH overdue AS (
+        WITH running AS (
+            SELECT NOT EXISTS (SELECT FROM queues WHERE name = $1 AND paused_at IS NOT NULL) AS running
+        ), overdue AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NOT NULL AND queue = $1 AND dispatched_at < now() - $3 AND run_at <= now()
+              AND (SELECT running FROM running)
             ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), unsent AS (
             SELECT id FROM jobs
-            WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND run_at <= now()
+            WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND run_at <= now() AND (SELECT running FROM running)
             ORDER BY run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs j SET dispatched_at = now()
@@ -286,6 +305,28 @@ internal static class JobSql
         VALUES ($1, $2, $3, $4, now(), now(), now() - $5, CASE WHEN $6 THEN now() END)
         ON CONFLICT (id) DO UPDATE
         SET busy = EXCLUDED.busy, last_seen_at = now(), last_progress_at = EXCLUDED.last_progress_at, stopped_at = EXCLUDED.stopped_at
+        """;
+
+    /// <summary>Queue $1 paused by $2 for reason $3 (a pause already in place keeps its time, and takes the new who and why).</summary>
+    public const string PauseQueue = """
+        /* jobworker:pause-queue */
+        INSERT INTO queues (name, paused_at, paused_by, reason) VALUES ($1, now(), $2, $3)
+        ON CONFLICT (name) DO UPDATE
+        SET paused_at = coalesce(queues.paused_at, now()), paused_by = EXCLUDED.paused_by, reason = EXCLUDED.reason
+        RETURNING paused_at
+        """;
+
+    /// <summary>Queue $1 runs again; returns the row when it was paused.</summary>
+    public const string ResumeQueue = """
+        /* jobworker:resume-queue */
+        UPDATE queues SET paused_at = NULL, paused_by = NULL, reason = NULL WHERE name = $1 AND paused_at IS NOT NULL
+        RETURNING name
+        """;
+
+    /// <summary>The operator's pause of queue $1, if any (every replica reads it every tick).</summary>
+    public const string QueuePause = """
+        /* jobworker:queue-pause */
+        SELECT paused_at, paused_by, reason FROM queues WHERE name = $1 AND paused_at IS NOT NULL
         """;
 
     /// <summary>Deletes finished jobs (and their events) that finished more than $1 ago.</summary>

@@ -33,6 +33,7 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobDispatcher>(services);
         AddMaintenance<JobEventSweeper>(services);
         AddMaintenance<ReplicaHeartbeat>(services);
+        AddMaintenance<QueuePauseWatcher>(services);
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -48,6 +49,7 @@ public static class JobsHostBuilderExtensions
         builder.Services.TryAddSingleton<JobLifecycle>();
         builder.Services.TryAddSingleton<JobCompleter>();
         builder.Services.TryAddSingleton<JobControl>();
+        builder.Services.TryAddSingleton<QueueControl>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);

@@ -16,6 +16,8 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
 
     public DbSet<WorkerHeartbeat> Workers => Set<WorkerHeartbeat>();
 
+    public DbSet<JobQueue> Queues => Set<JobQueue>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("pg_trgm");
@@ -93,5 +95,13 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         worker.Property(w => w.LastProgressAt).HasColumnName("last_progress_at");
         worker.Property(w => w.StoppedAt).HasColumnName("stopped_at");
         worker.HasIndex(w => w.LastSeenAt).HasDatabaseName("ix_workers_last_seen_at");
+
+        var queue = modelBuilder.Entity<JobQueue>();
+        queue.ToTable("queues");
+        queue.HasKey(q => q.Name).HasName("pk_queues");
+        queue.Property(q => q.Name).HasColumnName("name").HasMaxLength(JobSchema.MaxQueueLength);
+        queue.Property(q => q.PausedAt).HasColumnName("paused_at");
+        queue.Property(q => q.PausedBy).HasColumnName("paused_by").HasMaxLength(JobSchema.MaxOwnerLength);
+        queue.Property(q => q.Reason).HasColumnName("reason");
     }
 }

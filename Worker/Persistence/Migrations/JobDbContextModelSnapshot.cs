@@ -210,6 +210,32 @@ namespace JobWorker.Persistence.Migrations
                     b.ToTable("job_events", (string)null);
                 });
 
+            modelBuilder.Entity("JobWorker.Persistence.JobQueue", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paused_at");
+
+                    b.Property<string>("PausedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("paused_by");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.HasKey("Name")
+                        .HasName("pk_queues");
+
+                    b.ToTable("queues", (string)null);
+                });
+
             modelBuilder.Entity("JobWorker.Persistence.WorkerHeartbeat", b =>
                 {
                     b.Property<string>("Id")
