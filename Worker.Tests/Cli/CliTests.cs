@@ -43,6 +43,25 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Queues_pause_and_resume_the_configured_queue_and_list_shows_who_paused_it_and_why()
+    {
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+
+        var (pauseExit, pauseOutput) = await RunAsync(settings, "queues", "pause", "--reason", "nightly backup");
+        var (listExit, listOutput) = await RunAsync(settings, "queues");
+        var (resumeExit, resumeOutput) = await RunAsync(settings, "queues", "resume");
+        var (_, afterOutput) = await RunAsync(settings, "queues", "list");
+
+        Assert.That(pauseExit, Is.EqualTo(0), pauseOutput);
+        Assert.That(pauseOutput, Does.Contain($"Queue {settings["Jobs:QueueName"]} is paused"));
+        Assert.That(listExit, Is.EqualTo(0), listOutput);
+        Assert.That(listOutput, Does.Contain($"{settings["Jobs:QueueName"]}: PAUSED (paused by operator since").And.Contain("(cli) (nightly backup)"));
+        Assert.That(resumeExit, Is.EqualTo(0), resumeOutput);
+        Assert.That(resumeOutput, Does.Contain("is resumed"));
+        Assert.That(afterOutput, Does.Contain($"{settings["Jobs:QueueName"]}: running"));
+    }
+
+    [Test]
     public async Task Submit_rejects_a_payload_that_is_not_json()
     {
         var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()),

@@ -65,6 +65,7 @@ public static class JobWorkerCommand
             SubmitCommand.Create(configuration),
             StatusCommand.Create(configuration),
             JobsCommand.Create(configuration),
+            QueuesCommand.Create(configuration),
             DashboardCommand.Create(configuration),
             BenchCommand.Create(configuration),
         };

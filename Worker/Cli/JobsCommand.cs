@@ -130,7 +130,7 @@ internal static class JobsCommand
     /// Runs <paramref name="action"/> in a small host: the store, its queries and the operator actions, and with
     /// <paramref name="withBroker"/> the bus too (publishing only, consuming nothing), for the CancelJob notice.
     /// </summary>
-    private static Task<int> WithStoreAsync(IConfiguration configuration, Func<IServiceProvider, Task<int>> action, bool withBroker = false) => CliErrors.RunAsync(async () =>
+    internal static Task<int> WithStoreAsync(IConfiguration configuration, Func<IServiceProvider, Task<int>> action, bool withBroker = false) => CliErrors.RunAsync(async () =>
     {
         var builder = JobWorkerHost.CreateCommandBuilder(configuration);
         builder.AddJobPersistence(_ => "jobworker-cli");
