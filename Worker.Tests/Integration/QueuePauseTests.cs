@@ -75,6 +75,32 @@ public sealed class QueuePauseTests
     }
 
     [Test]
+    public async Task Claims_and_dispatch_refuse_a_job_of_a_paused_queue_and_take_it_once_resumed()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var store = TestJobs.Store;
+        await Queues.PauseAsync(queue, "test", null, CancellationToken.None);
+        var raced = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Queue: queue);
+        var dispatched = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Queue: queue);
+        await store.AcceptAsync(dispatched, CancellationToken.None);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() WHERE id = $1", dispatched.Id);
+
+        // A delivery that raced the pause, and a message the dispatcher sent before it.
+        var (_, acceptClaimed) = await store.AcceptAndClaimAsync(raced, "test", Guid.NewGuid(), TimeSpan.FromMinutes(1), CancellationToken.None);
+        var claimed = await store.ClaimAsync(dispatched.Id, "test", Guid.NewGuid(), TimeSpan.FromMinutes(1), CancellationToken.None);
+        var dueWhilePaused = await store.TakeDueAsync(queue, 10, TimeSpan.Zero, CancellationToken.None);
+        var heldRows = await TestJobs.LoadAsync([raced.Id, dispatched.Id]);
+        await Queues.ResumeAsync(queue, CancellationToken.None);
+        var dueAfterResume = await store.TakeDueAsync(queue, 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.That(acceptClaimed, Is.Null, "accept-claim must not start a job of a paused queue");
+        Assert.That(claimed, Is.Null, "claim must not start a job of a paused queue");
+        Assert.That(dueWhilePaused, Is.Empty, "the dispatcher sends nothing of a paused queue");
+        Assert.That(heldRows.Select(r => (r.State, r.DispatchedAt)), Is.All.EqualTo((JobState.Pending, (DateTime?)null)), "held Pending and unsent");
+        Assert.That(dueAfterResume.Select(d => d.Id), Is.EquivalentTo(new[] { raced.Id, dispatched.Id }), "resume sends the backlog");
+    }
+
+    [Test]
     public async Task Resume_of_a_queue_that_is_not_paused_changes_nothing()
     {
         var outcome = await Queues.ResumeAsync(TestWorker.UniqueQueue(), CancellationToken.None);
