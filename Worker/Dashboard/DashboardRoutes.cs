@@ -29,5 +29,7 @@ internal static class DashboardRoutes
         group.MapPost("/jobs/{id:guid}/retry", JobActionHandler.RetryAsync);
         group.MapPost("/jobs/{id:guid}/cancel", JobActionHandler.CancelAsync);
         group.MapPost("/jobs/retry-failed", JobActionHandler.RetryFailedAsync);
+        group.MapPost("/queue/pause", QueueActionHandler.PauseAsync);
+        group.MapPost("/queue/resume", QueueActionHandler.ResumeAsync);
     }
 }

@@ -9,8 +9,15 @@ public sealed class OverviewModel
 {
     internal OverviewModel(
         Dictionary<JobState, long> counts, List<MinuteCount> minutes, IReadOnlyList<QueueDepth>? queues, string? brokerError,
-        List<JobSummary> dueSoon, List<ReplicaView> replicas, DateTime now) =>
-        (Counts, Minutes, Queues, BrokerError, DueSoon, Replicas, Now) = (counts, minutes, queues, brokerError, dueSoon, replicas, now);
+        List<JobSummary> dueSoon, List<ReplicaView> replicas, DateTime now, string queueName, QueuePause? pause) =>
+        (Counts, Minutes, Queues, BrokerError, DueSoon, Replicas, Now, QueueName, Pause) =
+        (counts, minutes, queues, brokerError, dueSoon, replicas, now, queueName, pause);
+
+    /// <summary>This deployment's queue (<c>Jobs:QueueName</c>), the one the Pause button pauses.</summary>
+    internal string QueueName { get; }
+
+    /// <summary>An operator's pause of it; null while it runs.</summary>
+    internal QueuePause? Pause { get; }
 
     internal Dictionary<JobState, long> Counts { get; }
 
