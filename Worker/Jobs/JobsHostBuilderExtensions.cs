@@ -33,7 +33,6 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobDispatcher>(services);
         AddMaintenance<JobEventSweeper>(services);
         AddMaintenance<ReplicaHeartbeat>(services);
-        AddMaintenance<QueuePauseWatcher>(services);
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -56,7 +55,7 @@ public static class JobsHostBuilderExtensions
         return builder;
     }
 
-    private static void AddMaintenance<TDuty>(IServiceCollection services) where TDuty : MaintenanceService
+    internal static void AddMaintenance<TDuty>(IServiceCollection services) where TDuty : MaintenanceService
     {
         services.AddSingleton<TDuty>();
         services.AddSingleton<MaintenanceService>(sp => sp.GetRequiredService<TDuty>());

@@ -5,7 +5,7 @@ namespace JobWorker.Jobs;
 
 /// <summary>
 /// Pausing a queue across the fleet, for the CLI's <c>queues pause|resume</c> and the dashboard's button alike. The pause
-/// is a row in the ledger's <c>queues</c> table: every replica reads it each tick (<see cref="QueuePauseWatcher"/>) and
+/// is a row in the ledger's <c>queues</c> table: every replica reads it each tick (<c>QueuePauseWatcher</c> in Messaging) and
 /// stops taking the queue's jobs, and the claim statements refuse to start one while it is there, so it holds without
 /// any session state (PgBouncer in transaction mode) and outlives every restart until resumed.
 /// </summary>

@@ -28,6 +28,8 @@ public static class MessagingHostBuilderExtensions
             services.AddSingleton<ConsumptionControl>();
             services.AddHostedService(sp => sp.GetRequiredService<ConsumptionControl>());
             services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<ConsumptionControl>());
+            // The operator's pause, read each tick and handed to ConsumptionControl: a maintenance duty of its own.
+            JobsHostBuilderExtensions.AddMaintenance<QueuePauseWatcher>(services);
             services.AddHostedService<LegacyBindingRemoval>();
 
             // Registered before MassTransit's hosted service, so a queue of the wrong type stops the start before the bus runs.

@@ -1,8 +1,8 @@
-using JobWorker.Messaging;
+using JobWorker.Jobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace JobWorker.Jobs;
+namespace JobWorker.Messaging;
 
 /// <summary>
 /// Reads the operator's pause of this replica's queue every tick and hands it to <see cref="ConsumptionControl"/>, which
