@@ -127,6 +127,18 @@ public sealed class JobReaperTests
         Assert.That(retention.Limits().Select(l => l.State), Is.EqualTo(new[] { JobState.Failed, JobState.Cancelled }), "0 keeps Succeeded jobs for ever");
     }
 
+    [Test, Description("Every replica runs the reaper; readiness names it, and a failing one only degrades.")]
+    public async Task Reaper_is_a_maintenance_duty_that_only_degrades_readiness()
+    {
+        await using var services = Compose(new() { ["Database:ConnectionString"] = TestEnvironment.ConnectionString() });
+
+        var reaper = services.GetServices<MaintenanceService>().SingleOrDefault(d => d.Name == "reaper");
+
+        Assert.That(reaper, Is.InstanceOf<JobReaper>());
+        Assert.That(reaper!.Critical, Is.False);
+        Assert.That(reaper.Interval, Is.EqualTo(TimeSpan.FromSeconds(30)));
+    }
+
     private static ServiceProvider Compose(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new());
