@@ -105,6 +105,20 @@ public sealed class JobReaperTests
         Assert.That(await CountAsync(queue), Is.Zero);
     }
 
+    [Test, Description("jobs purge shares the reaper's batched delete: a purge larger than a batch goes on until nothing is left.")]
+    public async Task Purge_deletes_in_batches_until_none_is_left()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await InsertFinishedAsync(queue, JobState.Failed, 5, TimeSpan.FromDays(10));
+        var recent = await FinishedAsync(queue, JobState.Failed, TimeSpan.FromDays(1));
+
+        var deleted = await TestJobs.Store.PurgeFinishedAsync(TimeSpan.FromDays(7), CancellationToken.None, batchSize: 2);
+
+        Assert.That(deleted, Is.GreaterThanOrEqualTo(5));
+        Assert.That(await CountAsync(queue), Is.EqualTo(1));
+        Assert.That(await TestJobs.LoadAsync([recent]), Has.Count.EqualTo(1));
+    }
+
     [TestCase("Succeeded", "00:00:10")]
     [TestCase("Failed", "3651.00:00:00")]
     [TestCase("Cancelled", "-00:01:00")]

@@ -305,9 +305,18 @@ internal static class JobSql
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 
-    /// <summary>Deletes finished jobs (and their events) that finished more than $1 ago.</summary>
+    /// <summary>
+    /// One batch of an operator's purge: deletes at most $2 finished jobs of any queue (and their events) that finished
+    /// more than $1 ago, oldest first, skipping rows a reaper holds, as <see cref="ReapFinished"/> does.
+    /// </summary>
     public const string PurgeFinished = """
         /* jobworker:purge */
-        DELETE FROM jobs WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
+        WITH doomed AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
+            ORDER BY finished_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+        DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 }
