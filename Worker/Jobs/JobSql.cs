@@ -329,9 +329,35 @@ internal static class JobSql
         SELECT paused_at, paused_by, reason FROM queues WHERE name = $1 AND paused_at IS NOT NULL
         """;
 
-    /// <summary>Deletes finished jobs (and their events) that finished more than $1 ago.</summary>
+    /// <summary>
+    /// One batch of retention: deletes at most $4 jobs of queue $1 in state $2 (a terminal one) that finished more than $3
+    /// ago, oldest first; their events go with them (fk_job_events_jobs cascades). It reads ix_jobs_finished_at, and rows
+    /// another replica's reaper holds are skipped, not waited for, so replicas share the work without a leader. The batch is a materialized
+    /// CTE: as <c>id IN (subquery)</c> the planner may run the LIMITed subquery again per row and delete far more than $4.
+    /// </summary>
+    public const string ReapFinished = """
+        /* jobworker:reap */
+        WITH doomed AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE finished_at < now() - $3 AND state = $2 AND queue = $1
+            ORDER BY finished_at
+            LIMIT $4
+            FOR UPDATE SKIP LOCKED)
+        DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
+        """;
+
+    /// <summary>
+    /// One batch of an operator's purge: deletes at most $2 finished jobs of any queue (and their events) that finished
+    /// more than $1 ago, oldest first, skipping rows a reaper holds, as <see cref="ReapFinished"/> does.
+    /// </summary>
     public const string PurgeFinished = """
         /* jobworker:purge */
-        DELETE FROM jobs WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
+        WITH doomed AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
+            ORDER BY finished_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED)
+        DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 }

@@ -294,13 +294,56 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             return written.Count == 1;
         }, cancellationToken, id);
 
-    /// <summary>Deletes finished jobs (Succeeded, Failed, Cancelled) that finished more than <paramref name="olderThan"/> ago.</summary>
-    public Task<int> PurgeFinishedAsync(TimeSpan olderThan, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("purge", async ct =>
+    /// <summary>
+    /// Deletes at most <paramref name="batchSize"/> jobs of <paramref name="queue"/> in the terminal <paramref name="state"/>
+    /// that finished more than <paramref name="olderThan"/> ago, with their events; returns how many.
+    /// </summary>
+    public Task<int> ReapFinishedAsync(string queue, JobState state, TimeSpan olderThan, int batchSize, CancellationToken cancellationToken)
+    {
+        if (!state.IsTerminal())
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Only finished jobs are deleted.");
+        }
+
+        return resilience.ExecuteAsync("reap", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.ExecuteAsync(JobSql.PurgeFinished, olderThan, static (p, olderThan) => p.AddValue(olderThan), ct);
+            return await db.ExecuteAsync(JobSql.ReapFinished, (queue, state: state.ToString(), olderThan, batchSize), static (p, s) =>
+            {
+                p.AddValue(s.queue);
+                p.AddValue(s.state);
+                p.AddValue(s.olderThan);
+                p.AddValue(s.batchSize);
+            }, ct);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes finished jobs (Succeeded, Failed, Cancelled) that finished more than <paramref name="olderThan"/> ago, in
+    /// batches of <paramref name="batchSize"/>, each its own short transaction, so a large purge never holds a million
+    /// row locks or stalls the write path; returns how many.
+    /// </summary>
+    public async Task<int> PurgeFinishedAsync(TimeSpan olderThan, CancellationToken cancellationToken, int batchSize = 1000)
+    {
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await resilience.ExecuteAsync("purge", async ct =>
+            {
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                return await db.ExecuteAsync(JobSql.PurgeFinished, (olderThan, batchSize), static (p, s) =>
+                {
+                    p.AddValue(s.olderThan);
+                    p.AddValue(s.batchSize);
+                }, ct);
+            }, cancellationToken);
+            total += deleted;
+        }
+        while (deleted == batchSize);
+
+        return total;
+    }
 
     /// <summary>The whole row, for status answers and tools.</summary>
     public Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken) =>

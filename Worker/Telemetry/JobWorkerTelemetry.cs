@@ -26,6 +26,9 @@ internal static class JobWorkerTelemetry
     public static readonly Counter<long> JobsCancelled = Meter.CreateCounter<long>(
         "jobworker.jobs.cancelled", "{job}", "Jobs cancelled, by type");
 
+    public static readonly Counter<long> JobsDeleted = Meter.CreateCounter<long>(
+        "jobworker.jobs.deleted", "{job}", "Finished jobs deleted past their retention, by state");
+
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
         "jobworker.job.duration", "s", "How long one attempt's handler ran");
 
