@@ -34,7 +34,7 @@ internal sealed class MaintenanceHealthCheck(IEnumerable<MaintenanceService> dut
 
         if (failing.Count == 0)
         {
-            return Task.FromResult(HealthCheckResult.Healthy("Rescuer, dispatcher, event sweep and heartbeat are ticking.", data));
+            return Task.FromResult(HealthCheckResult.Healthy($"Ticking: {string.Join(", ", duties.Select(d => d.Name))}.", data));
         }
 
         var description = string.Join("; ", failing.Select(f => $"{f.Duty.Name}: {f.Why}"));

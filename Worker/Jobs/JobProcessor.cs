@@ -373,7 +373,14 @@ internal sealed partial class JobProcessor(
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Retry or JobOutcomeKind.Failed when applied.State is JobState.Pending or JobState.Failed:
-                LogAttemptFailed(logger, outcome.JobId, outcome.JobType, outcome.Attempt, applied.State == JobState.Pending ? outcome.RetryAfter : null, outcome.Error);
+                if (applied.State == JobState.Pending)
+                {
+                    LogAttemptFailed(logger, outcome.JobId, outcome.JobType, outcome.Attempt, outcome.RetryAfter, outcome.Error);
+                }
+                else
+                {
+                    LogJobFailed(logger, outcome.JobId, outcome.JobType, outcome.Attempt, outcome.Error);
+                }
                 break;
             case JobOutcomeKind.Released:
                 LogReleased(logger, outcome.JobId, outcome.Attempt, outcome.Error, applied.State);
@@ -439,6 +446,9 @@ internal sealed partial class JobProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} failed (retry after: {RetryAfter}): {Error}")]
     private static partial void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, TimeSpan? retryAfter, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} failed and the job is Failed, no retry: {Error}")]
+    private static partial void LogJobFailed(ILogger logger, Guid jobId, string jobType, int attempt, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not record {Outcome}, the row had moved on (its lease lapsed or it was cancelled); left as it is")]
     private static partial void LogOutcomeNotRecorded(ILogger logger, Guid jobId, int attempt, JobOutcomeKind outcome);
