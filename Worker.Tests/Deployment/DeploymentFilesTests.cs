@@ -455,7 +455,7 @@ public sealed partial class DeploymentFilesTests
     {
         if (StandardPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
             return null;
-        // Standard .NET logging levels (the README's configuration reference lists Logging__LogLevel__Default).
+        // Standard .NET logging levels (docs/configuration.md lists Logging__LogLevel__Default).
         if (LoggingLevel().IsMatch(name))
             return null;
 
