@@ -53,12 +53,7 @@ public sealed class JobDispatcherTests
     public async Task A_tick_sends_every_overdue_and_unsent_job_however_many_batches_they_fill()
     {
         var queue = TestWorker.UniqueQueue();
-        await TestJobs.ExecuteAsync($"""
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
-            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '1 hour',
-                   CASE WHEN i <= 120 THEN now() - interval '10 minutes' END, now(), now()
-            FROM generate_series(1, 170) i
-            """);
+        await JobFactory.InsertBacklogAsync(queue, 170, TimeSpan.FromHours(1), "CASE WHEN i <= 120 THEN now() - interval '10 minutes' END");
         var broker = new Broker((_, _) => Task.CompletedTask);
 
         var sent = await Dispatcher(queue, broker, batchSize: 50).DispatchDueAsync(CancellationToken.None);

@@ -173,12 +173,7 @@ public sealed class JobStoreTests
     public async Task Concurrent_dispatchers_take_each_due_job_once()
     {
         var queue = TestWorker.UniqueQueue();
-        await TestJobs.ExecuteAsync($"""
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
-            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '1 hour',
-                   CASE WHEN i % 2 = 0 THEN now() - interval '10 minutes' END, now(), now()
-            FROM generate_series(1, 400) i
-            """);
+        await JobFactory.InsertBacklogAsync(queue, 400, TimeSpan.FromHours(1), "CASE WHEN i % 2 = 0 THEN now() - interval '10 minutes' END");
 
         var taken = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
@@ -206,12 +201,7 @@ public sealed class JobStoreTests
         var unsent = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-1));
         var overdue = await JobFactory.InsertAsync(queue: queue, dueIn: TimeSpan.FromMinutes(-30), dispatched: true);
         await TestJobs.ExecuteAsync("UPDATE jobs SET dispatched_at = now() - interval '10 minutes' WHERE id = $1", overdue.Id);
-        await TestJobs.ExecuteAsync($"""
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
-            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '2 minutes', now(), now(), now()
-            FROM generate_series(1, {Waiting});
-            ANALYZE jobs;
-            """);
+        await JobFactory.InsertBacklogAsync(queue, Waiting, TimeSpan.FromMinutes(2), "now()", analyze: true);
         try
         {
             var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: false);
@@ -229,13 +219,7 @@ public sealed class JobStoreTests
     public async Task Take_due_reads_only_what_it_takes_under_a_generic_plan()
     {
         var queue = TestWorker.UniqueQueue();
-        await TestJobs.ExecuteAsync($"""
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
-            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '2 minutes',
-                   CASE WHEN i % 10 = 0 THEN NULL ELSE now() END, now(), now()
-            FROM generate_series(1, 20000) i;
-            ANALYZE jobs;
-            """);
+        await JobFactory.InsertBacklogAsync(queue, 20000, TimeSpan.FromMinutes(2), "CASE WHEN i % 10 = 0 THEN NULL ELSE now() END", analyze: true);
         try
         {
             var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: true);

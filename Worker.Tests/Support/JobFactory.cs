@@ -51,4 +51,19 @@ internal static class JobFactory
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = state.IsTerminal() });
         await command.ExecuteNonQueryAsync();
     }
+
+    /// <summary>
+    /// Inserts <paramref name="count"/> due Pending noop jobs of <paramref name="queue"/> in one statement, for tests of
+    /// the dispatcher on a backlog: <paramref name="dispatchedAt"/> is the SQL for each row's <c>dispatched_at</c>, over
+    /// the row's number <c>i</c> (e.g. <c>CASE WHEN i % 2 = 0 THEN now() END</c>); <paramref name="analyze"/> refreshes
+    /// the planner's statistics for the tests that read plans.
+    /// </summary>
+    public static Task InsertBacklogAsync(string queue, int count, TimeSpan dueAgo, string dispatchedAt, bool analyze = false) =>
+        TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - interval '{(int)dueAgo.TotalSeconds} seconds',
+                   {dispatchedAt}, now(), now()
+            FROM generate_series(1, {count}) i;
+            {(analyze ? "ANALYZE jobs;" : "")}
+            """);
 }
