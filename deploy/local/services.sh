@@ -686,16 +686,46 @@ cluster_join() {
 
 # Starts every node given that is not running, all before waiting for any: a node that was not the last of its cluster
 # to stop waits during boot for the peers it knows, so starting them one by one could wait for ever (or 5 minutes).
+# Booting together has a race of its own: RabbitMQ 3.10 syncs feature flags with a peer that may not have loaded its
+# own yet, and the node then exits with incompatible_feature_flags (seen after a reboot left all three nodes down). So
+# the nodes are watched together, and one that exits during startup is started again while the others wait for it, at
+# most CLUSTER_BOOT_ATTEMPTS times in all, within CLUSTER_BOOT_WAIT seconds.
+CLUSTER_BOOT_ATTEMPTS=3
+CLUSTER_BOOT_WAIT=180
 cluster_start() {
-  local n launchers=()
+  local n deadline launchers=() attempts=() pending=() waiting
   for n in "$@"; do
     rmq_select "$n"
     rmq_launch
     launchers[n]="$RMQ_LAUNCHER"
+    attempts[n]=1
+    [[ -n "$RMQ_LAUNCHER" ]] && pending+=("$n")
+  done
+  deadline=$(( $(now) + CLUSTER_BOOT_WAIT ))
+  while (( ${#pending[@]} > 0 )); do
+    waiting=()
+    for n in "${pending[@]}"; do
+      rmq_select "$n"
+      if tcp_open 127.0.0.1 "$RABBIT_PORT" && rmq_mgmt_ok; then
+        continue
+      fi
+      if ! pid_alive "${launchers[n]}" && ! rmq_running; then
+        (( attempts[n] < CLUSTER_BOOT_ATTEMPTS )) || rmq_fail "rabbitmq node $RABBIT_NODE exited during startup (${attempts[n]} attempts)"
+        warn "rabbitmq  node $RABBIT_NODE exited during startup (attempt ${attempts[n]} of $CLUSTER_BOOT_ATTEMPTS); starting it again"
+        attempts[n]=$(( attempts[n] + 1 ))
+        rmq_launch
+        launchers[n]="$RMQ_LAUNCHER"
+      fi
+      waiting+=("$n")
+    done
+    pending=("${waiting[@]}")
+    (( ${#pending[@]} == 0 )) && break
+    (( $(now) < deadline )) || rmq_fail "rabbitmq cluster nodes ${pending[*]} did not finish booting within ${CLUSTER_BOOT_WAIT}s"
+    sleep 1
   done
   for n in "$@"; do
     rmq_select "$n"
-    [[ -n "${launchers[n]}" ]] && rmq_wait_ready "${launchers[n]}"
+    rmq_wait_ready
   done
   return 0
 }
