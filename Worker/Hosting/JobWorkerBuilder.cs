@@ -1,3 +1,4 @@
+using System.Text.Json;
 using JobWorker.Jobs;
 using JobWorker.Jobs.Handlers;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,8 @@ namespace JobWorker.Hosting;
 /// <example>
 /// <code>
 /// builder.AddJobWorker()
-///     .AddJobHandler&lt;ResizeImageHandler&gt;("resize-image");
+///     .AddJobHandler&lt;ResizeImageHandler&gt;("resize-image")
+///     .AddRecurringJob("nightly-resize", "0 0 3 * * *", "resize-image", new { Width = 200 }, o => o.TimeZone = "Europe/Berlin");
 /// </code>
 /// </example>
 public sealed class JobWorkerBuilder
@@ -75,6 +77,38 @@ public sealed class JobWorkerBuilder
             AddJobHandler<NoopJobHandler>(NoopJobHandler.JobType);
         }
 
+        return this;
+    }
+
+    /// <summary>
+    /// Fires a job of <paramref name="jobType"/> on the schedule <paramref name="cron"/> (five fields, or six with seconds
+    /// first), from every replica of this queue with no leader: each occurrence runs once. Start-up stores it; removed
+    /// from code (and configuration), it is disabled. Configuration's <c>Recurring:&lt;key&gt;</c> of the same key takes
+    /// precedence. An invalid schedule (cron, time zone, job type without a handler) stops the worker at start.
+    /// </summary>
+    /// <param name="key">The schedule's name, unique across queues: letters, digits, '.', '_' and '-'.</param>
+    /// <param name="cron">E.g. <c>0 */5 * * * *</c> (every five minutes) or <c>0 3 * * *</c> (03:00 every day).</param>
+    /// <param name="jobType">The job type to run; this worker must have its handler.</param>
+    /// <param name="configure">Time zone, attempts, timeout, overlap and catch-up.</param>
+    public JobWorkerBuilder AddRecurringJob(string key, string cron, string jobType, Action<RecurringJobOptions>? configure = null) =>
+        AddRecurring(key, cron, jobType, "null", configure);
+
+    /// <summary>As <see cref="AddRecurringJob(string, string, string, Action{RecurringJobOptions}?)"/>, with <paramref name="payload"/> (serialized as JSON, camelCase) for every job.</summary>
+    public JobWorkerBuilder AddRecurringJob<TPayload>(string key, string cron, string jobType, TPayload payload, Action<RecurringJobOptions>? configure = null) =>
+        AddRecurring(key, cron, jobType, JsonSerializer.Serialize(payload, JsonOptions), configure);
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private JobWorkerBuilder AddRecurring(string key, string cron, string jobType, string payloadJson, Action<RecurringJobOptions>? configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentException.ThrowIfNullOrWhiteSpace(cron);
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobType);
+        var options = new RecurringJobOptions();
+        configure?.Invoke(options);
+        Services.AddSingleton(new RecurringDefinition(
+            key, cron.Trim(), jobType, payloadJson, options.TimeZone, options.MaxAttempts, options.Timeout, options.Overlap,
+            options.CatchUp, options.CatchUpWindow, RecurringSource.Code));
         return this;
     }
 }

@@ -360,4 +360,169 @@ internal static class JobSql
             FOR UPDATE SKIP LOCKED)
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
+
+    /// <summary>The database's clock, which schedules are computed from.</summary>
+    public const string Now = """
+        /* jobworker:now */
+        SELECT now() AS now
+        """;
+
+    /// <summary>The columns of a schedule as operators see it, with its last job's state.</summary>
+    private const string RecurringColumns = """
+        r.key, r.queue, r.cron, r.time_zone, r.type, r.payload::text AS payload, r.max_attempts, r.timeout, r.overlap, r.catch_up,
+        r.catch_up_window, r.source, r.enabled, r.paused_at, r.paused_by, r.next_run_at, r.last_occurrence_at, r.last_job_id,
+        r.last_skipped_at, j.state AS last_state
+        """;
+
+    /// <summary>
+    /// Start-up: upserts the schedules configuration and code define for queue $1 (arrays $2…$13, one element per
+    /// schedule; $13 is the next run computed in code from the database's clock). A schedule that keeps its queue, cron
+    /// and zone and was enabled keeps its next run (so a restart neither skips nor repeats an occurrence); any other takes
+    /// the new one. An operator's pause stays. Then disables this queue's configuration and code schedules that neither
+    /// defines any more, so none is left firing. Returns the keys disabled.
+    /// </summary>
+    public const string SyncRecurring = """
+        /* jobworker:sync-recurring */
+        WITH d AS (
+            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::interval[], $9::text[],
+                                 $10::text[], $11::interval[], $12::text[], $13::timestamptz[])
+                AS d(key, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up, catch_up_window, source, next_run_at)
+        ), upserted AS (
+            INSERT INTO recurring_jobs (key, queue, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up,
+                                        catch_up_window, source, enabled, next_run_at, created_at, updated_at)
+            SELECT key, $1, cron, time_zone, type, payload::jsonb, max_attempts, timeout, overlap, catch_up, catch_up_window, source,
+                   true, next_run_at, now(), now()
+            FROM d
+            ON CONFLICT (key) DO UPDATE
+            SET next_run_at = CASE WHEN recurring_jobs.enabled AND recurring_jobs.queue = EXCLUDED.queue AND recurring_jobs.cron = EXCLUDED.cron
+                                        AND recurring_jobs.time_zone = EXCLUDED.time_zone
+                                   THEN recurring_jobs.next_run_at ELSE EXCLUDED.next_run_at END,
+                queue = EXCLUDED.queue, cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, type = EXCLUDED.type,
+                payload = EXCLUDED.payload, max_attempts = EXCLUDED.max_attempts, timeout = EXCLUDED.timeout, overlap = EXCLUDED.overlap,
+                catch_up = EXCLUDED.catch_up, catch_up_window = EXCLUDED.catch_up_window, source = EXCLUDED.source, enabled = true,
+                updated_at = now()
+            RETURNING key
+        )
+        UPDATE recurring_jobs SET enabled = false, updated_at = now()
+        WHERE queue = $1 AND source IN ('Configuration', 'Code') AND enabled AND key <> ALL ($2::text[])
+        RETURNING key
+        """;
+
+    /// <summary>Queue $1's schedules that are due by the database's clock, most overdue first, at most $2; with that clock.</summary>
+    public const string DueRecurring = """
+        /* jobworker:due-recurring */
+        SELECT key, cron, time_zone, overlap, catch_up, catch_up_window, next_run_at, now() AS now
+        FROM recurring_jobs
+        WHERE queue = $1 AND next_run_at <= now() AND enabled AND paused_at IS NULL
+        ORDER BY next_run_at LIMIT $2
+        """;
+
+    /// <summary>
+    /// Claims occurrences of schedule $1 and inserts their jobs, in one statement. The claim is a compare-and-set: the
+    /// row moves only if its next run is still $2, so of all the replicas that read the same due row exactly one moves it
+    /// (the others' UPDATE re-reads the committed row, no longer matches, and inserts nothing). The jobs (ids $3, derived from
+    /// the key and the occurrence, so an insert repeated anyway does nothing) are accepted as any job is: Pending, due now,
+    /// unsent, for the dispatcher to send. With $6 (Overlap=Skip), while the schedule's last job is still Pending or Running
+    /// nothing is inserted, the row moves to $5 instead of $4 and records the skip of occurrence $7. $10 are the occurrences
+    /// of the jobs $3 (the last is recorded as the last occurrence). $8 and $9 are the
+    /// defaults for attempts and timeout. Returns one row when claimed, saying whether it skipped and how many jobs it inserted.
+    /// </summary>
+    public const string FireRecurring = """
+        /* jobworker:fire-recurring */
+        WITH r AS (
+            SELECT key, queue, type, payload, max_attempts, timeout, last_job_id FROM recurring_jobs
+            WHERE key = $1 AND next_run_at = $2 AND enabled AND paused_at IS NULL
+        ), busy AS (
+            SELECT $6::boolean AND EXISTS (SELECT FROM jobs j JOIN r ON j.id = r.last_job_id WHERE j.state IN ('Pending', 'Running')) AS busy
+        ), claimed AS (
+            UPDATE recurring_jobs s
+            SET next_run_at = CASE WHEN b.busy THEN $5::timestamptz ELSE $4::timestamptz END,
+                last_occurrence_at = CASE WHEN b.busy THEN $7::timestamptz
+                                          ELSE coalesce(($10::timestamptz[])[cardinality($10::timestamptz[])], s.last_occurrence_at) END,
+                last_job_id = CASE WHEN b.busy OR cardinality($3::uuid[]) = 0 THEN s.last_job_id ELSE ($3::uuid[])[cardinality($3::uuid[])] END,
+                last_skipped_at = CASE WHEN b.busy THEN now() ELSE s.last_skipped_at END,
+                updated_at = now()
+            FROM busy b
+            WHERE s.key = $1 AND s.next_run_at = $2 AND s.enabled AND s.paused_at IS NULL
+            RETURNING b.busy
+        ), inserted AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, run_at, created_at, updated_at)
+            SELECT f.id, r.type, r.queue, r.payload, 'Pending', 0, coalesce(r.max_attempts, $8), coalesce(r.timeout, $9::interval), now(), now(), now()
+            FROM r, claimed c, unnest($3::uuid[]) AS f(id)
+            WHERE NOT c.busy
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+        )
+        SELECT c.busy, (SELECT count(*) FROM inserted) AS inserted FROM claimed c
+        """;
+
+    /// <summary>Every schedule (or only key $1), by key, with its last job's state.</summary>
+    public const string ListRecurring = $"""
+        /* jobworker:list-recurring */
+        SELECT {RecurringColumns}
+        FROM recurring_jobs r LEFT JOIN jobs j ON j.id = r.last_job_id
+        WHERE $1::text IS NULL OR r.key = $1
+        ORDER BY r.key
+        """;
+
+    /// <summary>Schedule $1 paused by $2 (a pause in place keeps its time); returns the key when it exists.</summary>
+    public const string PauseRecurring = """
+        /* jobworker:pause-recurring */
+        UPDATE recurring_jobs SET paused_at = coalesce(paused_at, now()), paused_by = $2, updated_at = now()
+        WHERE key = $1
+        RETURNING key
+        """;
+
+    /// <summary>
+    /// Paused schedule $1 runs again from $2 (its next occurrence after now, computed in code): the occurrences of the
+    /// pause are not caught up. Returns the key when it was paused.
+    /// </summary>
+    public const string ResumeRecurring = """
+        /* jobworker:resume-recurring */
+        UPDATE recurring_jobs SET paused_at = NULL, paused_by = NULL, next_run_at = $2::timestamptz, updated_at = now()
+        WHERE key = $1 AND paused_at IS NOT NULL
+        RETURNING key
+        """;
+
+    /// <summary>
+    /// An operator's run of schedule $1 now, as job $2, outside its cron: its next run does not move. Records the job as
+    /// the schedule's last. $3 and $4 are the defaults for attempts and timeout. Returns the job's id.
+    /// </summary>
+    public const string TriggerRecurring = """
+        /* jobworker:trigger-recurring */
+        WITH inserted AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, run_at, created_at, updated_at)
+            SELECT $2, type, queue, payload, 'Pending', 0, coalesce(max_attempts, $3), coalesce(timeout, $4::interval), now(), now(), now()
+            FROM recurring_jobs WHERE key = $1
+            RETURNING id
+        ), recorded AS (
+            UPDATE recurring_jobs SET last_job_id = (SELECT id FROM inserted), updated_at = now()
+            WHERE key = $1 AND EXISTS (SELECT FROM inserted)
+        )
+        SELECT id FROM inserted
+        """;
+
+    /// <summary>
+    /// An operator's schedule (source Runtime) added or replaced: $1 key, $2 queue, $3 cron, $4 zone, $5 type, $6 payload,
+    /// $7 next run. A schedule that configuration or code defines is left alone (no row returned): change it there.
+    /// </summary>
+    public const string AddRecurring = """
+        /* jobworker:add-recurring */
+        INSERT INTO recurring_jobs (key, queue, cron, time_zone, type, payload, source, enabled, next_run_at, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'Runtime', true, $7::timestamptz, now(), now())
+        ON CONFLICT (key) DO UPDATE
+        SET queue = EXCLUDED.queue, cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, type = EXCLUDED.type, payload = EXCLUDED.payload,
+            next_run_at = EXCLUDED.next_run_at, enabled = true, updated_at = now()
+        WHERE recurring_jobs.source = 'Runtime'
+        RETURNING key
+        """;
+
+    /// <summary>Deletes schedule $1 when an operator added it (source Runtime); returns its source when it exists.</summary>
+    public const string RemoveRecurring = """
+        /* jobworker:remove-recurring */
+        WITH gone AS (DELETE FROM recurring_jobs WHERE key = $1 AND source = 'Runtime' RETURNING source)
+        SELECT source FROM gone
+        UNION ALL
+        SELECT source FROM recurring_jobs WHERE key = $1 AND NOT EXISTS (SELECT FROM gone)
+        """;
 }

@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper), and the
+    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, recurring scheduler), and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -34,6 +34,10 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobEventSweeper>(services);
         AddMaintenance<ReplicaHeartbeat>(services);
         AddMaintenance<JobReaper>(services);
+        AddMaintenance<RecurringScheduler>(services);
+
+        // Schedules are checked at start with the handlers known: a bad one stops the worker naming its setting.
+        services.AddSingleton<IValidateOptions<RecurringOptions>, RecurringDefinitionsValidator>();
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -50,6 +54,9 @@ public static class JobsHostBuilderExtensions
         builder.Services.TryAddSingleton<JobCompleter>();
         builder.Services.TryAddSingleton<JobControl>();
         builder.Services.TryAddSingleton<QueueControl>();
+        builder.Services.TryAddSingleton<RecurringStore>();
+        builder.Services.TryAddSingleton<RecurringControl>();
+        builder.Services.TryAddSingleton<RecurringDefinitions>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);
@@ -63,7 +70,7 @@ public static class JobsHostBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TDuty>());
     }
 
-    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c> and <c>Retention</c> sections once, however many building blocks ask for them.</summary>
+    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c> and <c>Recurring</c> sections once, however many building blocks ask for them.</summary>
     internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
@@ -75,6 +82,7 @@ public static class JobsHostBuilderExtensions
             services.AddSettings<RetryOptions>(RetryOptions.Section);
             services.AddSettings<DispatchOptions>(DispatchOptions.Section);
             services.AddSettings<RetentionOptions>(RetentionOptions.Section);
+            services.AddSettings<RecurringOptions>(RecurringOptions.Section);
         }
 
         return services;

@@ -18,6 +18,8 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
 
     public DbSet<JobQueue> Queues => Set<JobQueue>();
 
+    public DbSet<RecurringJob> RecurringJobs => Set<RecurringJob>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("pg_trgm");
@@ -103,5 +105,34 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         queue.Property(q => q.PausedAt).HasColumnName("paused_at");
         queue.Property(q => q.PausedBy).HasColumnName("paused_by").HasMaxLength(JobSchema.MaxOwnerLength);
         queue.Property(q => q.Reason).HasColumnName("reason");
+
+        var recurring = modelBuilder.Entity<RecurringJob>();
+        recurring.ToTable("recurring_jobs");
+        recurring.HasKey(r => r.Key).HasName("pk_recurring_jobs");
+        recurring.Property(r => r.Key).HasColumnName("key").HasMaxLength(JobSchema.MaxRecurringKeyLength);
+        recurring.Property(r => r.Queue).HasColumnName("queue").HasMaxLength(JobSchema.MaxQueueLength).IsRequired();
+        recurring.Property(r => r.Cron).HasColumnName("cron").HasMaxLength(200).IsRequired();
+        recurring.Property(r => r.TimeZone).HasColumnName("time_zone").HasMaxLength(100).IsRequired();
+        recurring.Property(r => r.Type).HasColumnName("type").HasMaxLength(JobSchema.MaxTypeLength).IsRequired();
+        recurring.Property(r => r.Payload).HasColumnName("payload").HasColumnType("jsonb").IsRequired();
+        recurring.Property(r => r.MaxAttempts).HasColumnName("max_attempts");
+        recurring.Property(r => r.Timeout).HasColumnName("timeout");
+        recurring.Property(r => r.Overlap).HasColumnName("overlap").HasMaxLength(16).HasDefaultValue("Skip").IsRequired();
+        recurring.Property(r => r.CatchUp).HasColumnName("catch_up").HasMaxLength(16).HasDefaultValue("None").IsRequired();
+        recurring.Property(r => r.CatchUpWindow).HasColumnName("catch_up_window");
+        recurring.Property(r => r.Source).HasColumnName("source").HasMaxLength(16).IsRequired();
+        recurring.Property(r => r.Enabled).HasColumnName("enabled");
+        recurring.Property(r => r.PausedAt).HasColumnName("paused_at");
+        recurring.Property(r => r.PausedBy).HasColumnName("paused_by").HasMaxLength(JobSchema.MaxOwnerLength);
+        recurring.Property(r => r.NextRunAt).HasColumnName("next_run_at");
+        recurring.Property(r => r.LastOccurrenceAt).HasColumnName("last_occurrence_at");
+        recurring.Property(r => r.LastJobId).HasColumnName("last_job_id");
+        recurring.Property(r => r.LastSkippedAt).HasColumnName("last_skipped_at");
+        recurring.Property(r => r.CreatedAt).HasColumnName("created_at");
+        recurring.Property(r => r.UpdatedAt).HasColumnName("updated_at");
+
+        // Every replica's scheduler asks for its queue's due schedules every tick: only those that may fire are in it.
+        recurring.HasIndex(r => new { r.Queue, r.NextRunAt }).HasDatabaseName("ix_recurring_jobs_due")
+            .HasFilter("enabled AND paused_at IS NULL");
     }
 }

@@ -6,4 +6,5 @@ internal static class JobSchema
     public const int MaxTypeLength = 100;
     public const int MaxOwnerLength = 200;
     public const int MaxQueueLength = 200;
+    public const int MaxRecurringKeyLength = 200;
 }

@@ -29,6 +29,10 @@ internal static class JobWorkerTelemetry
     public static readonly Counter<long> JobsDeleted = Meter.CreateCounter<long>(
         "jobworker.jobs.deleted", "{job}", "Finished jobs deleted past their retention, by state");
 
+    public static readonly Counter<long> RecurringOccurrences = Meter.CreateCounter<long>(
+        "jobworker.recurring.occurrences", "{occurrence}",
+        "Occurrences of recurring schedules claimed by this replica, by schedule and outcome (fired, skipped while the previous ran, missed and not caught up)");
+
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
         "jobworker.job.duration", "s", "How long one attempt's handler ran");
 
