@@ -66,6 +66,7 @@ public static class JobWorkerCommand
             StatusCommand.Create(configuration),
             JobsCommand.Create(configuration),
             QueuesCommand.Create(configuration),
+            RecurringCommand.Create(configuration),
             DashboardCommand.Create(configuration),
             BenchCommand.Create(configuration),
         };

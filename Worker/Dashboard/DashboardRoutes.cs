@@ -22,6 +22,7 @@ internal static class DashboardRoutes
         group.MapGet("/", OverviewHandler.HandleAsync);
         group.MapGet("/jobs", JobsHandler.HandleAsync);
         group.MapGet("/jobs/{id:guid}", JobHandler.HandleAsync);
+        group.MapGet("/recurring", RecurringHandler.HandleAsync);
         group.MapGet("/login", SignInHandler.Show);
         group.MapGet("/assets/{name}", AssetHandler.Handle);
         group.MapPost("/login", SignInHandler.HandleAsync);
@@ -31,5 +32,8 @@ internal static class DashboardRoutes
         group.MapPost("/jobs/retry-failed", JobActionHandler.RetryFailedAsync);
         group.MapPost("/queue/pause", QueueActionHandler.PauseAsync);
         group.MapPost("/queue/resume", QueueActionHandler.ResumeAsync);
+        group.MapPost("/recurring/{key}/pause", RecurringActionHandler.PauseAsync);
+        group.MapPost("/recurring/{key}/resume", RecurringActionHandler.ResumeAsync);
+        group.MapPost("/recurring/{key}/trigger", RecurringActionHandler.TriggerAsync);
     }
 }
