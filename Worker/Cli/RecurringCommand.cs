@@ -49,13 +49,13 @@ internal static class RecurringCommand
                 return CliErrors.Ok;
             }
 
-            var table = new Table().AddColumns("key", "queue", "cron", "zone", "type", "status", "next run (UTC)", "last occurrence (UTC)", "last job", "outcome", "source");
+            var table = new Table().AddColumns("key", "queue", "cron", "zone", "status", "next run (UTC)", "last occurrence (UTC)", "last job", "source");
             foreach (var s in schedules)
             {
                 table.AddRow(
-                    Markup.Escape(s.Key), Markup.Escape(s.Queue), Markup.Escape(s.Cron), Markup.Escape(s.TimeZone), Markup.Escape(s.Type),
+                    Markup.Escape(s.Key), Markup.Escape(s.Queue), Markup.Escape(s.Cron), Markup.Escape(s.TimeZone),
                     s.Status + (s.LastSkippedAt is { } skipped ? $" (skipped {skipped:HH:mm:ss})" : ""), Time(s.NextRunAt), Time(s.LastOccurrenceAt),
-                    s.LastJobId?.ToString() ?? "-", s.LastState?.ToString() ?? "-", s.Source.ToString());
+                    s.LastState?.ToString() ?? "-", s.Source.ToString());
             }
 
             AnsiConsole.Write(table);
