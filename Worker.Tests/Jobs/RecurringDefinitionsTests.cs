@@ -1,0 +1,84 @@
+using JobWorker.Jobs;
+using Microsoft.Extensions.Configuration;
+
+namespace JobWorker.Tests.Jobs;
+
+/// <summary>Schedules read from <c>Recurring:&lt;key&gt;</c> and from code, before any worker starts.</summary>
+public sealed class RecurringDefinitionsTests
+{
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+    private static RecurringDefinition Code(string key, string cron) =>
+        new(key, cron, "noop", "null", "UTC", null, null, RecurringOverlap.Skip, RecurringCatchUp.None, null, RecurringSource.Code);
+
+    [Test]
+    public void Configuration_wins_over_code_for_the_same_key()
+    {
+        var definitions = new RecurringDefinitions(
+            Configuration(new() { ["Recurring:nightly:Cron"] = "0 0 3 * * *", ["Recurring:nightly:Type"] = "noop" }),
+            [Code("nightly", "0 0 4 * * *"), Code("hourly", "0 0 * * * *")]);
+
+        Assert.That(definitions.Problems, Is.Empty);
+        Assert.That(definitions.All.Select(d => (d.Key, d.Cron, d.Source)), Is.EquivalentTo(new[]
+        {
+            ("nightly", "0 0 3 * * *", RecurringSource.Configuration), ("hourly", "0 0 * * * *", RecurringSource.Code),
+        }));
+        Assert.That(definitions.Overridden, Is.EqualTo(new[] { "nightly" }));
+    }
+
+    [Test]
+    public void Settings_of_the_section_are_not_schedules_and_every_field_is_read()
+    {
+        var definitions = new RecurringDefinitions(Configuration(new()
+        {
+            ["Recurring:PollInterval"] = "00:00:02",
+            ["Recurring:report:Cron"] = "0 9 * * MON-FRI", ["Recurring:report:Type"] = "noop", ["Recurring:report:Payload"] = """{"to": "ops"}""",
+            ["Recurring:report:TimeZone"] = "Europe/Berlin", ["Recurring:report:MaxAttempts"] = "5", ["Recurring:report:Timeout"] = "00:10:00",
+            ["Recurring:report:Overlap"] = "allow", ["Recurring:report:CatchUp"] = "All", ["Recurring:report:CatchUpWindow"] = "02:00:00",
+        }), []);
+
+        Assert.That(definitions.Problems, Is.Empty);
+        Assert.That(definitions.All, Is.EqualTo(new[]
+        {
+            new RecurringDefinition("report", "0 9 * * MON-FRI", "noop", """{"to": "ops"}""", "Europe/Berlin", 5, TimeSpan.FromMinutes(10),
+                RecurringOverlap.Allow, RecurringCatchUp.All, TimeSpan.FromHours(2), RecurringSource.Configuration),
+        }));
+    }
+
+    [Test]
+    public void Each_bad_field_is_named()
+    {
+        var definitions = new RecurringDefinitions(Configuration(new()
+        {
+            ["Recurring:a:Cron"] = "* * * * * *", ["Recurring:a:Type"] = "noop", ["Recurring:a:Crom"] = "typo",
+            ["Recurring:a:Overlap"] = "Sometimes", ["Recurring:a:CatchUp"] = "1", ["Recurring:a:MaxAttempts"] = "0",
+            ["Recurring:b:Type"] = "noop",
+        }), [Code("c", "not cron"), Code("c", "* * * * *")]);
+
+        Assert.That(definitions.Problems, Is.EquivalentTo(new[]
+        {
+            "Recurring:a:Crom is not a setting of a schedule; it has Cron, Type, Payload, TimeZone, MaxAttempts, Timeout, Overlap, CatchUp, CatchUpWindow.",
+            "Recurring:a:MaxAttempts is 0; it must be between 1 and 100.",
+            "Recurring:a:Overlap is 'Sometimes'; it must be Skip or Allow.",
+            "Recurring:a:CatchUp is '1'; it must be None, Latest or All.",
+            "Recurring:b:Cron is required (five fields, or six with seconds first, e.g. '0 */5 * * * *').",
+            "AddRecurringJob(\"c\"): the cron expression 'not cron' is not a valid cron expression: " + CronosMessage("not cron") + ".",
+            "AddRecurringJob(\"c\"): the key is added twice in code; add each schedule once.",
+        }));
+        Assert.That(definitions.All, Is.Empty);
+    }
+
+    private static string CronosMessage(string expression)
+    {
+        try
+        {
+            RecurringCron.Parse(expression);
+            return "";
+        }
+        catch (Cronos.CronFormatException e)
+        {
+            return e.Message;
+        }
+    }
+}
