@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
+using JobWorker.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace JobWorker.Tests.Integration;
@@ -147,10 +150,42 @@ public sealed class RecurringTests
             [$"Recurring:{allow}:Cron"] = EverySecond, [$"Recurring:{allow}:Type"] = "delay", [$"Recurring:{allow}:Payload"] = """{"ms": 2500}""",
             [$"Recurring:{allow}:Overlap"] = "Allow",
         });
-        await using var first = await TestWorker.StartAsync(settings);
-        await using var second = await TestWorker.StartAsync(settings);
+        var counted = new ConcurrentDictionary<(string? Key, string? Outcome), long>();
+        using var metrics = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == JobWorkerTelemetry.Name && instrument.Name == "jobworker.recurring.occurrences")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        metrics.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? key = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                key = tag.Key == "jobworker.recurring.key" ? tag.Value as string : key;
+                outcome = tag.Key == "jobworker.recurring.outcome" ? tag.Value as string : outcome;
+            }
 
-        await Task.Delay(TimeSpan.FromSeconds(8));
+            counted.AddOrUpdate((key, outcome), value, (_, n) => n + value);
+        });
+        metrics.Start();
+        var first = await TestWorker.StartAsync(settings);
+        var second = await TestWorker.StartAsync(settings);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(8));
+        }
+        finally
+        {
+            // Stopped (running jobs drain) before reading, so the ledger and the counters are final.
+            await first.DisposeAsync();
+            await second.DisposeAsync();
+        }
+
         var runs = await RecurringLedger.RunsAsync(queue);
         var skipSchedule = await RecurringLedger.Control.FindAsync(skip, CancellationToken.None);
 
@@ -159,6 +194,9 @@ public sealed class RecurringTests
         Assert.That(Overlapping(skipRuns), Is.Zero, "Skip: no run starts before the previous one finished");
         Assert.That(skipSchedule?.LastSkippedAt, Is.Not.Null, "Skip records the occurrences it skipped");
         Assert.That(Overlapping(Fired(allow, runs).Select(f => f.Run).ToList()), Is.GreaterThan(0), "Allow lets runs overlap");
+        Assert.That(counted.GetValueOrDefault((skip, "skipped")), Is.GreaterThan(0), "skips are counted");
+        Assert.That(counted.GetValueOrDefault((skip, "fired")), Is.EqualTo(skipRuns.Count), "each fired occurrence is counted once");
+        Assert.That(counted.GetValueOrDefault((allow, "skipped")), Is.Zero);
     }
 
     [Test]

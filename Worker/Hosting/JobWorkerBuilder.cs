@@ -18,6 +18,9 @@ namespace JobWorker.Hosting;
 /// </example>
 public sealed class JobWorkerBuilder
 {
+    /// <summary>Payloads of schedules defined in code: camelCase, as handlers read JSON.</summary>
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
     private bool _builtInHandlersAdded;
 
     internal JobWorkerBuilder(IHostApplicationBuilder host) => Host = host;
@@ -96,8 +99,6 @@ public sealed class JobWorkerBuilder
     /// <summary>As <see cref="AddRecurringJob(string, string, string, Action{RecurringJobOptions}?)"/>, with <paramref name="payload"/> (serialized as JSON, camelCase) for every job.</summary>
     public JobWorkerBuilder AddRecurringJob<TPayload>(string key, string cron, string jobType, TPayload payload, Action<RecurringJobOptions>? configure = null) =>
         AddRecurring(key, cron, jobType, JsonSerializer.Serialize(payload, JsonOptions), configure);
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     private JobWorkerBuilder AddRecurring(string key, string cron, string jobType, string payloadJson, Action<RecurringJobOptions>? configure)
     {
