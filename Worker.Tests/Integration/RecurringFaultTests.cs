@@ -53,21 +53,21 @@ public sealed class RecurringFaultTests
         }
 
         await using var scenario = await FaultScenario.StartAsync(workers: 3, settings);
-        await Task.Delay(TimeSpan.FromSeconds(15));
+        await Task.Delay(TimeSpan.FromSeconds(12));
 
         var killed = scenario.Workers[0];
         scenario.StoppedOnPurpose.Add(killed);
         killed.Kill();
         await scenario.AddWorkerAsync();
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromSeconds(8));
 
         var terminated = scenario.Workers[1];
         scenario.StoppedOnPurpose.Add(terminated);
         terminated.Terminate();
         var exitCode = await terminated.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromSeconds(8));
         await scenario.AddWorkerAsync();
-        await Task.Delay(TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(22));
 
         var runs = await Eventually.WaitForAsync(() => RecurringLedger.RunsAsync(scenario.Queue),
             r => r.All(j => j.State == JobState.Succeeded), TimeSpan.FromSeconds(60), $"{name}: every job to finish");
