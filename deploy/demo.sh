@@ -2,7 +2,9 @@
 # The end-to-end demo: two worker processes on one queue, 1,000 delay jobs of 50-500 ms,
 # live progress, and a summary. Exits 0 only when every job Succeeded. Worker 1 serves the dashboard
 # (http://127.0.0.1:8090/dashboard/) with actions on, behind a token made up for this run; beside the main
-# batch, 60 jobs that fail a third of the time and 10 scheduled for later give it something to show.
+# batch, 60 jobs that fail a third of the time and 10 scheduled for later give it something to show. Both workers
+# define the recurring schedule `heartbeat` (a short job every 5 s) from environment variables alone; whichever replica
+# claims an occurrence first fires it; `jobworker recurring list` at the end shows its last run.
 set -euo pipefail
 jobworker=${1:?usage: demo.sh PATH_TO_JOBWORKER}
 logs=${JOBWORKER_DEV_DIR:-/tmp/jobworker-dev}/demo
@@ -29,7 +31,9 @@ for n in 1 2; do
   else
     unset Dashboard__Enabled Dashboard__ActionsEnabled Dashboard__Token
   fi
-  Health__Port=$((8080 + n)) Telemetry__StatusInterval=00:00:02 "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
+  Health__Port=$((8080 + n)) Telemetry__StatusInterval=00:00:02 \
+    Recurring__heartbeat__Cron='*/5 * * * * *' Recurring__heartbeat__Type=delay Recurring__heartbeat__Payload='{"ms": 100}' \
+    "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
   pids+=($!)
 done
 unset Dashboard__Enabled Dashboard__ActionsEnabled Dashboard__Token
@@ -76,6 +80,11 @@ observer=$!
 status=0
 "$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00 || status=$?
 wait "$observer" 2>/dev/null || true
+echo
+echo "Recurring schedules (both workers define heartbeat; one of them fires each occurrence):"
+"$jobworker" recurring list
+echo "The Recurring page: ${dashboard}recurring"
+echo
 echo "Worker logs: $logs/worker-1.log, $logs/worker-2.log"
 echo "The jobs that failed on purpose (failPercent): ${dashboard}jobs?state=Failed&error=simulated"
 
