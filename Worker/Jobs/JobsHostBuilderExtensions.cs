@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper), and the
+    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, continuation releaser), and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -34,6 +34,7 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobEventSweeper>(services);
         AddMaintenance<ReplicaHeartbeat>(services);
         AddMaintenance<JobReaper>(services);
+        AddMaintenance<ContinuationReleaser>(services);
 
         // The host waits for the drain (slots, then the completer and the relay) before it gives up on a stop.
         services.AddOptions<HostOptions>().Configure<IOptions<JobOptions>>((host, jobs) => host.ShutdownTimeout = jobs.Value.DrainTimeout + TimeSpan.FromSeconds(90));
@@ -63,7 +64,7 @@ public static class JobsHostBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TDuty>());
     }
 
-    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c> and <c>Retention</c> sections once, however many building blocks ask for them.</summary>
+    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c> and <c>Continuations</c> sections once, however many building blocks ask for them.</summary>
     internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
@@ -75,6 +76,7 @@ public static class JobsHostBuilderExtensions
             services.AddSettings<RetryOptions>(RetryOptions.Section);
             services.AddSettings<DispatchOptions>(DispatchOptions.Section);
             services.AddSettings<RetentionOptions>(RetentionOptions.Section);
+            services.AddSettings<ContinuationOptions>(ContinuationOptions.Section);
         }
 
         return services;
