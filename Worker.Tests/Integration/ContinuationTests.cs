@@ -151,7 +151,7 @@ public sealed class ContinuationTests
         await client.SendAsync(worker.Queue, [parent]);
         await TestJobs.WaitForStateAsync(child.JobId, JobState.Succeeded, Timeout);
 
-        Assert.That(parentsHeld.Select(p => p.ParentId), Is.EqualTo(new[] { parent.JobId }), "the first submission's parents stand");
+        Assert.That(parentsHeld.Select(p => p.Id), Is.EqualTo(new[] { parent.JobId }), "the first submission's parents stand");
         Assert.That(worker.Runs.For(child.JobId), Is.EqualTo(1));
     }
 

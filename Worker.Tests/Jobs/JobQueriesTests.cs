@@ -45,7 +45,7 @@ public sealed class JobQueriesTests
     }
 
     [SetUp]
-    public Task EmptyTables() => ExecuteAsync("TRUNCATE jobs, job_events, workers");
+    public Task EmptyTables() => ExecuteAsync("TRUNCATE jobs, job_events, job_parents, workers");
 
     [Test]
     public async Task The_list_is_newest_first_and_its_pages_follow_on_without_gaps_or_repeats()
@@ -134,12 +134,13 @@ public sealed class JobQueriesTests
         await InsertAsync("noop", JobState.Succeeded, createdAt: DateTime.UtcNow.AddDays(-2));
         await InsertAsync("noop", JobState.Failed, createdAt: DateTime.UtcNow.AddDays(-2));
         await InsertAsync("noop", JobState.Failed);
+        await InsertAsync("noop", JobState.Awaiting);
 
         var counts = await _queries.CountByStateAsync(TimeSpan.FromHours(24), CancellationToken.None);
 
         Assert.That(counts, Is.EqualTo(new Dictionary<JobState, long>
         {
-            [JobState.Pending] = 0, [JobState.Running] = 0, [JobState.Succeeded] = 2, [JobState.Failed] = 2, [JobState.Cancelled] = 0,
+            [JobState.Awaiting] = 1, [JobState.Pending] = 0, [JobState.Running] = 0, [JobState.Succeeded] = 2, [JobState.Failed] = 2, [JobState.Cancelled] = 0,
         }), "the Succeeded job that finished two days ago is outside the window; Failed counts all of them");
     }
 

@@ -22,7 +22,7 @@ internal static class JobsCommand
 
     private static Command List(IConfiguration configuration)
     {
-        var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Pending, Running, Succeeded, Failed, Cancelled)." };
+        var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Awaiting, Pending, Running, Succeeded, Failed, Cancelled)." };
         var type = new Option<string?>("--type") { Description = "Only jobs of this type." };
         var error = new Option<string?>("--error") { Description = "Only jobs whose error contains this text (case-insensitive)." };
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 50, Description = "At most this many, newest first." };
@@ -48,13 +48,14 @@ internal static class JobsCommand
     /// <summary>One job as the store records it; <c>jobs show</c> and <c>status</c> both answer with it.</summary>
     public static Task<int> ShowAsync(IConfiguration configuration, Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(configuration, async services =>
     {
-        var job = await services.GetRequiredService<JobQueries>().FindAsync(jobId, cancellationToken);
+        var queries = services.GetRequiredService<JobQueries>();
+        var job = await queries.FindAsync(jobId, cancellationToken);
         if (job is null)
         {
             return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
         }
 
-        JobView.Show(job);
+        JobView.Show(job, await queries.ParentsAsync(jobId, cancellationToken));
         return CliErrors.Ok;
     });
 

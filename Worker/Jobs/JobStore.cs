@@ -80,11 +80,11 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
         }, cancellationToken);
 
     /// <summary>A continuation's parents, each with its state (null for one not yet submitted), by id; empty for any other job.</summary>
-    public Task<List<JobParentState>> ParentsAsync(Guid id, CancellationToken cancellationToken) =>
+    public Task<List<JobRelative>> ParentsAsync(Guid id, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("parents", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.Parents, id, static (p, id) => p.AddValue(id), static r => new JobParentState(
+            return await db.QueryAsync(JobSql.Parents, id, static (p, id) => p.AddValue(id), static r => new JobRelative(
                 JobRows.Value<Guid>(r, "parent_id"),
                 JobRows.Text(r, "state") is { } state ? Enum.Parse<JobState>(state) : null), ct);
         }, cancellationToken, id);
@@ -444,8 +444,8 @@ internal sealed record JobLocation(Guid Id, string Type, JobState State, int Att
 /// </summary>
 internal sealed record AwaitingJob(Guid Id, string Type, bool AfterAny, int Unfinished, Guid? EndedParent, JobState? EndedParentState);
 
-/// <summary>A continuation's parent and its state; null while no job with that id exists.</summary>
-internal sealed record JobParentState(Guid ParentId, JobState? State)
+/// <summary>A continuation's parent, or a parent's continuation, and its state; null while no job with that id exists.</summary>
+internal sealed record JobRelative(Guid Id, JobState? State)
 {
     public bool IsFinished => State?.IsTerminal() == true;
 }

@@ -17,7 +17,7 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
     }
 
     /// <param name="parents">An Awaiting job's parents with their states; only the unfinished ones are reported.</param>
-    internal static JobStatus ToStatus(Guid jobId, Job? job, IReadOnlyList<JobParentState>? parents = null) => job is null
+    internal static JobStatus ToStatus(Guid jobId, Job? job, IReadOnlyList<JobRelative>? parents = null) => job is null
         ? new JobStatus { JobId = jobId, Found = false }
         : new JobStatus
         {
@@ -32,7 +32,7 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
             Result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result),
             CreatedAt = job.CreatedAt,
             RunAt = job.State == JobState.Pending ? job.RunAt : null,
-            WaitingFor = job.State == JobState.Awaiting ? [.. (parents ?? []).Where(p => !p.IsFinished).Select(p => p.ParentId)] : null,
+            WaitingFor = job.State == JobState.Awaiting ? [.. (parents ?? []).Where(p => !p.IsFinished).Select(p => p.Id)] : null,
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             UpdatedAt = job.UpdatedAt,
