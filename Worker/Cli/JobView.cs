@@ -27,10 +27,12 @@ internal static class JobView
         });
         if (parents is { Count: > 0 })
         {
-            var waiting = parents.Where(p => !p.IsFinished).ToList();
-            Row("waiting for", job.State == JobState.Awaiting
-                ? string.Join(Environment.NewLine, waiting.Select(p => $"{p.Id} ({p.State?.ToString() ?? "not yet submitted"})"))
-                : null);
+            if (job.State == JobState.Awaiting)
+            {
+                var waiting = parents.Where(p => !p.IsFinished).Select(p => $"{p.Id} ({p.State?.ToString() ?? "not yet submitted"})");
+                Row("waiting for", string.Join(Environment.NewLine, waiting));
+            }
+
             Row("after", $"{parents.Count} parent job(s): {parents.Count(p => p.IsFinished)} finished");
         }
 
