@@ -11,7 +11,7 @@ public sealed record JobStatus
     /// <summary>False when the worker has never seen the job; the other fields are then empty.</summary>
     public bool Found { get; init; }
 
-    /// <summary>Pending, Running, Succeeded, Failed or Cancelled.</summary>
+    /// <summary>Awaiting (a continuation held for its parents), Pending, Running, Succeeded, Failed or Cancelled.</summary>
     public string State { get; init; } = "";
 
     /// <summary>The job's type.</summary>
@@ -29,8 +29,11 @@ public sealed record JobStatus
     /// <summary>When the job was accepted (UTC).</summary>
     public DateTime? CreatedAt { get; init; }
 
-    /// <summary>While Pending: when the job is due (scheduled, or waiting out a retry's backoff).</summary>
+    /// <summary>While Pending: when the job is due (scheduled, or waiting out a retry's backoff); null in any other state.</summary>
     public DateTime? RunAt { get; init; }
+
+    /// <summary>While Awaiting: the parent jobs (<see cref="SubmitJob.After"/>) that have not finished yet, or not arrived.</summary>
+    public IReadOnlyList<Guid>? WaitingFor { get; init; }
     /// <summary>When the current or last attempt started (UTC).</summary>
     public DateTime? StartedAt { get; init; }
     /// <summary>When the job reached its terminal state (UTC).</summary>

@@ -32,6 +32,17 @@ public sealed record SubmitJob
     /// <summary>Run the job no earlier than this long after it is accepted.</summary>
     public TimeSpan? Delay { get; init; }
 
+    /// <summary>
+    /// Parent jobs this one waits for (a continuation; JSON <c>"after": [...]</c>): the job is accepted as Awaiting and held
+    /// until every parent has Succeeded, then runs; if a parent ends Failed or Cancelled, this job ends Cancelled with a
+    /// reason naming it (unless <see cref="AfterAny"/>). A parent not yet submitted holds the job until it arrives and
+    /// ends. Parents are looked up by id, in any queue. At most 1000; not with <see cref="RunAt"/> or <see cref="Delay"/>.
+    /// </summary>
+    public IReadOnlyList<Guid>? After { get; init; }
+
+    /// <summary>With <see cref="After"/>: run once every parent has finished, however each ended (Succeeded, Failed or Cancelled).</summary>
+    public bool AfterAny { get; init; }
+
     /// <summary>Ties the job to the publisher's own workflow; copied onto every event of the job.</summary>
     public Guid? CorrelationId { get; init; }
 }

@@ -89,6 +89,52 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Status_of_an_Awaiting_job_shows_the_parents_it_waits_for()
+    {
+        var parent = await JobFactory.InsertAsync(JobState.Running);
+        var missing = Guid.NewGuid();
+        var done = await JobFactory.InsertAsync(JobState.Succeeded);
+        var child = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, After: [parent.Id, missing, done.Id]);
+        await TestJobs.Store.AcceptAwaitingAsync(child, CancellationToken.None);
+
+        var (exitCode, shown) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "status", child.Id.ToString());
+
+        Assert.That(exitCode, Is.EqualTo(0), shown);
+        Assert.That(shown, Does.Contain("Awaiting").And.Contain("once every parent job has Succeeded"));
+        Assert.That(shown, Does.Contain($"{parent.Id} (Running)").And.Contain($"{missing} (not yet submitted)"));
+        Assert.That(shown, Does.Not.Contain($"{done.Id} (Succeeded)"), "a finished parent is no longer waited for");
+        Assert.That(shown, Does.Contain("3 parent job(s): 1 finished"));
+    }
+
+    [Test]
+    public async Task Submit_rejects_after_with_a_schedule()
+    {
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            "submit", "--type", "noop", "--after", Guid.NewGuid().ToString(), "--in", "10m");
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("give --after or --at/--in, not both"));
+    }
+
+    [Test]
+    public async Task Submit_with_after_holds_the_job_until_its_parent_succeeds()
+    {
+        await using var worker = await TestWorker.StartAsync(new() { ["Continuations:Interval"] = "00:00:00.100" });
+        var settings = TestWorker.TestSettings(worker.Queue);
+
+        var (parentExit, parentOutput) = await RunAsync(settings, "submit", "--type", "delay", "--payload", """{"ms": 500}""");
+        var parentId = Guid.Parse(System.Text.RegularExpressions.Regex.Match(parentOutput, "Submitted job ([0-9a-f-]{36})").Groups[1].Value);
+        var (exitCode, output) = await RunAsync(settings,
+            "submit", "--type", "noop", "--after", parentId.ToString(), "--wait", "--wait-timeout", "00:00:45");
+        var parent = (await TestJobs.FindAsync(parentId))!;
+
+        Assert.That(parentExit, Is.EqualTo(0), parentOutput);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("held until all 1 parent job(s) Succeeded").And.Contain("All 1 jobs Succeeded."));
+        Assert.That(parent.State, Is.EqualTo(JobState.Succeeded));
+    }
+
+    [Test]
     public async Task Jobs_list_shows_the_jobs_in_a_state_and_of_a_type()
     {
         var type = $"list-{Guid.NewGuid():N}"[..16];
@@ -208,7 +254,7 @@ public sealed class CliTests
             var (second, secondOutput) = await RunAsync(settings, "migrate");
 
             Assert.That(first, Is.EqualTo(0), firstOutput);
-            Assert.That(firstOutput, Does.Contain("Applied 5 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger, 20261202000000_OperatorViews, 20261203111154_DispatcherIndexes, 20261203121930_QueuePauses."));
+            Assert.That(firstOutput, Does.Contain("Applied 7 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger, 20261202000000_OperatorViews, 20261203111154_DispatcherIndexes, 20261203121930_QueuePauses, 20261203132118_Continuations, 20261203140228_RecurringJobs."));
             Assert.That(firstOutput, Does.Not.Contain("fail:"), "a fresh database must not log failed commands");
             Assert.That(second, Is.EqualTo(0), secondOutput);
             Assert.That(secondOutput, Does.Contain("nothing to apply"));

@@ -49,4 +49,26 @@ public sealed class RawJsonPublisherTests
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"routed\":true"));
         await TestJobs.WaitForStateAsync(jobId, JobState.Succeeded, TimeSpan.FromSeconds(30));
     }
+
+    [Test, Description("The README's continuation in plain JSON: \"after\" lists the parents, \"afterAny\" the policy.")]
+    public async Task A_plain_json_continuation_waits_for_its_parent()
+    {
+        await using var worker = await TestWorker.StartAsync(new() { ["Continuations:Interval"] = "00:00:00.100" });
+        var parentId = Guid.NewGuid();
+        var childId = Guid.NewGuid();
+        var child = $$"""{"jobId": "{{childId}}", "jobType": "noop", "payload": {}, "after": ["{{parentId}}"], "afterAny": true}""";
+        var parent = $$$"""{"jobId": "{{{parentId}}}", "jobType": "delay", "payload": {"ms": 10}}""";
+
+        var factory = new ConnectionFactory { HostName = TestEnvironment.Host, Port = TestEnvironment.RabbitPort };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+        await channel.BasicPublishAsync(worker.Queue, routingKey: "", mandatory: true, properties, Encoding.UTF8.GetBytes(child));
+        var held = await TestJobs.WaitForStateAsync(childId, JobState.Awaiting, TimeSpan.FromSeconds(30));
+        await channel.BasicPublishAsync(worker.Queue, routingKey: "", mandatory: true, properties, Encoding.UTF8.GetBytes(parent));
+        await TestJobs.WaitForStateAsync(childId, JobState.Succeeded, TimeSpan.FromSeconds(30));
+
+        Assert.That(held.AfterAny, Is.True);
+        Assert.That((await TestJobs.Store.ParentsAsync(childId, CancellationToken.None)).Select(p => p.Id), Is.EqualTo(new[] { parentId }));
+    }
 }

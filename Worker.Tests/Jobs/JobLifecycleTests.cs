@@ -73,4 +73,36 @@ public sealed class JobLifecycleTests
         Assert.That((failed.Kind, failed.ResultJson, failed.Attempt, failed.Owner), Is.EqualTo((JobOutcomeKind.Failed, (string?)null, 1, (string?)"worker-a")));
         Assert.That(failed.Error, Does.Contain("22003"));
     }
+
+    [Test]
+    public void A_continuation_whose_parents_all_succeeded_becomes_Pending_due_now()
+    {
+        var outcome = JobLifecycle.Continue(new AwaitingJob(Guid.NewGuid(), "noop", AfterAny: false, Unfinished: 0, null, null));
+
+        Assert.That(outcome, Is.Not.Null);
+        Assert.That((outcome!.Kind, outcome.From, outcome.To, outcome.Attempt, outcome.RetryAfter, outcome.Event),
+            Is.EqualTo((JobOutcomeKind.Continued, JobState.Awaiting, JobState.Pending, 0, TimeSpan.Zero, JobEventKind.Continued)));
+    }
+
+    [Test, Description("Only success will do by default: one failed parent cancels the child at once, even while other parents run.")]
+    public void A_continuation_is_cancelled_naming_a_parent_that_failed()
+    {
+        var parent = Guid.NewGuid();
+
+        var outcome = JobLifecycle.Continue(new AwaitingJob(Guid.NewGuid(), "noop", AfterAny: false, Unfinished: 3, parent, JobState.Failed));
+
+        Assert.That((outcome!.Kind, outcome.To, outcome.Error), Is.EqualTo((JobOutcomeKind.Cancelled, JobState.Cancelled, (string?)$"Parent job {parent} ended Failed.")));
+    }
+
+    [Test]
+    public void A_continuation_on_any_outcome_waits_for_every_parent_then_runs_whatever_they_became()
+    {
+        var failedParent = Guid.NewGuid();
+
+        var waiting = JobLifecycle.Continue(new AwaitingJob(Guid.NewGuid(), "noop", AfterAny: true, Unfinished: 1, failedParent, JobState.Failed));
+        var released = JobLifecycle.Continue(new AwaitingJob(Guid.NewGuid(), "noop", AfterAny: true, Unfinished: 0, failedParent, JobState.Cancelled));
+
+        Assert.That(waiting, Is.Null);
+        Assert.That(released?.Kind, Is.EqualTo(JobOutcomeKind.Continued));
+    }
 }

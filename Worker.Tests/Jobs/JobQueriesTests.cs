@@ -45,7 +45,7 @@ public sealed class JobQueriesTests
     }
 
     [SetUp]
-    public Task EmptyTables() => ExecuteAsync("TRUNCATE jobs, job_events, workers");
+    public Task EmptyTables() => ExecuteAsync("TRUNCATE jobs, job_events, job_parents, workers");
 
     [Test]
     public async Task The_list_is_newest_first_and_its_pages_follow_on_without_gaps_or_repeats()
@@ -70,6 +70,34 @@ public sealed class JobQueriesTests
         var expected = ids.OrderByDescending(j => j.At).ThenByDescending(j => j.Id).Select(j => j.Id).ToList();
         Assert.That(pages.Select(p => p.Count), Is.EqualTo(new[] { 10, 10, 3 }));
         Assert.That(pages.SelectMany(p => p).Select(j => j.Id), Is.EqualTo(expected));
+    }
+
+    [Test, Description("Three jobs share a due time, so the id breaks ties; a Running job has no due time and is left out.")]
+    public async Task The_list_by_due_time_holds_Pending_jobs_soonest_first_and_its_pages_follow_on_without_gaps_or_repeats()
+    {
+        var ids = new List<(DateTime At, Guid Id)>();
+        for (var i = 0; i < 23; i++)
+        {
+            var at = i < 3 ? Base : Base.AddSeconds(-i);
+            ids.Add((at.AddDays(1), await InsertAsync("noop", JobState.Pending, createdAt: at, attempt: 0)));
+        }
+
+        await InsertAsync("noop", JobState.Running, createdAt: Base);
+        await ExecuteAsync("UPDATE jobs SET run_at = created_at + interval '1 day' WHERE state = 'Pending'");
+
+        var pages = new List<List<JobSummary>>();
+        JobCursor? after = null;
+        do
+        {
+            pages.Add(await _queries.ListAsync(JobFilter.All, after, 10, CancellationToken.None, JobOrder.DueSoonest));
+            after = pages[^1].Count == 10 ? pages[^1][^1].CursorIn(JobOrder.DueSoonest) : null;
+        }
+        while (after is not null);
+
+        var expected = ids.OrderBy(j => j.At).ThenBy(j => j.Id).Select(j => j.Id).ToList();
+        Assert.That(pages.Select(p => p.Count), Is.EqualTo(new[] { 10, 10, 3 }));
+        Assert.That(pages.SelectMany(p => p).Select(j => j.Id), Is.EqualTo(expected));
+        Assert.That(await _queries.ListAsync(new JobFilter { State = JobState.Failed }, null, 10, CancellationToken.None, JobOrder.DueSoonest), Is.Empty);
     }
 
     [Test]
@@ -134,12 +162,13 @@ public sealed class JobQueriesTests
         await InsertAsync("noop", JobState.Succeeded, createdAt: DateTime.UtcNow.AddDays(-2));
         await InsertAsync("noop", JobState.Failed, createdAt: DateTime.UtcNow.AddDays(-2));
         await InsertAsync("noop", JobState.Failed);
+        await InsertAsync("noop", JobState.Awaiting);
 
         var counts = await _queries.CountByStateAsync(TimeSpan.FromHours(24), CancellationToken.None);
 
         Assert.That(counts, Is.EqualTo(new Dictionary<JobState, long>
         {
-            [JobState.Pending] = 0, [JobState.Running] = 0, [JobState.Succeeded] = 2, [JobState.Failed] = 2, [JobState.Cancelled] = 0,
+            [JobState.Awaiting] = 1, [JobState.Pending] = 0, [JobState.Running] = 0, [JobState.Succeeded] = 2, [JobState.Failed] = 2, [JobState.Cancelled] = 0,
         }), "the Succeeded job that finished two days ago is outside the window; Failed counts all of them");
     }
 

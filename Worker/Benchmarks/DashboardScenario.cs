@@ -84,7 +84,7 @@ internal static class DashboardScenario
         await connection.OpenAsync(cancellationToken);
         foreach (var sql in new[]
         {
-            "TRUNCATE jobs, job_events, workers",
+            "TRUNCATE jobs, job_events, job_parents, workers",
             $$"""
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, owner, error, result, run_at, created_at, started_at, finished_at, updated_at)
             SELECT gen_random_uuid(),

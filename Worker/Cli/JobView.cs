@@ -7,7 +7,8 @@ namespace JobWorker.Cli;
 /// <summary>How the CLI shows jobs: one job as a field/value table, many as one row each.</summary>
 internal static class JobView
 {
-    public static void Show(Job job)
+    /// <param name="parents">The jobs it was submitted to wait for (<c>After</c>), with their states.</param>
+    public static void Show(Job job, IReadOnlyList<JobRelative>? parents = null)
     {
         var table = new Table().HideHeaders().AddColumn("field").AddColumn("value");
         void Row(string field, object? value) => table.AddRow(field, Markup.Escape(value?.ToString() ?? "-"));
@@ -18,7 +19,23 @@ internal static class JobView
         Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
         Row("owner", job.Owner);
         Row("created", job.CreatedAt.ToString("O"));
-        Row("due", job.State == JobState.Pending ? job.RunAt.ToString("O") : null);
+        Row("due", job.State switch
+        {
+            JobState.Pending => job.RunAt.ToString("O"),
+            JobState.Awaiting => job.AfterAny ? "once every parent job has finished" : "once every parent job has Succeeded",
+            _ => null,
+        });
+        if (parents is { Count: > 0 })
+        {
+            if (job.State == JobState.Awaiting)
+            {
+                var waiting = parents.Where(p => !p.IsFinished).Select(p => $"{p.Id} ({p.State?.ToString() ?? "not yet submitted"})");
+                Row("waiting for", string.Join(Environment.NewLine, waiting));
+            }
+
+            Row("after", $"{parents.Count} parent job(s): {parents.Count(p => p.IsFinished)} finished");
+        }
+
         Row("cancel requested", job.CancelReason);
         Row("started", job.StartedAt?.ToString("O"));
         Row("finished", job.FinishedAt?.ToString("O"));

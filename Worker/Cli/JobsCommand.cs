@@ -22,15 +22,17 @@ internal static class JobsCommand
 
     private static Command List(IConfiguration configuration)
     {
-        var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Pending, Running, Succeeded, Failed, Cancelled)." };
+        var state = new Option<JobState?>("--state") { Description = "Only jobs in this state (Awaiting, Pending, Running, Succeeded, Failed, Cancelled)." };
         var type = new Option<string?>("--type") { Description = "Only jobs of this type." };
         var error = new Option<string?>("--error") { Description = "Only jobs whose error contains this text (case-insensitive)." };
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 50, Description = "At most this many, newest first." };
-        var command = new Command("list", "List jobs, newest first (as the dashboard's jobs page does).") { state, type, error, limit };
+        var due = new Option<bool>("--due") { Description = "Pending jobs only (scheduled, retrying, waiting to run), due soonest first." };
+        var command = new Command("list", "List jobs, newest first (as the dashboard's jobs page does).") { state, type, error, limit, due };
         command.SetAction((parse, cancellationToken) => WithStoreAsync(configuration, async services =>
         {
             var filter = new JobFilter { State = parse.GetValue(state), Type = parse.GetValue(type), ErrorContains = parse.GetValue(error) };
-            var jobs = await services.GetRequiredService<JobQueries>().ListAsync(filter, null, Math.Clamp(parse.GetValue(limit), 1, 10_000), cancellationToken);
+            var order = parse.GetValue(due) ? JobOrder.DueSoonest : JobOrder.Newest;
+            var jobs = await services.GetRequiredService<JobQueries>().ListAsync(filter, null, Math.Clamp(parse.GetValue(limit), 1, 10_000), cancellationToken, order);
             JobView.List(jobs);
             return CliErrors.Ok;
         }));
@@ -48,13 +50,14 @@ internal static class JobsCommand
     /// <summary>One job as the store records it; <c>jobs show</c> and <c>status</c> both answer with it.</summary>
     public static Task<int> ShowAsync(IConfiguration configuration, Guid jobId, CancellationToken cancellationToken) => WithStoreAsync(configuration, async services =>
     {
-        var job = await services.GetRequiredService<JobQueries>().FindAsync(jobId, cancellationToken);
+        var queries = services.GetRequiredService<JobQueries>();
+        var job = await queries.FindAsync(jobId, cancellationToken);
         if (job is null)
         {
             return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
         }
 
-        JobView.Show(job);
+        JobView.Show(job, await queries.ParentsAsync(jobId, cancellationToken));
         return CliErrors.Ok;
     });
 

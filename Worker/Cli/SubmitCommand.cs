@@ -26,6 +26,8 @@ internal static class SubmitCommand
         var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Submissions:DefaultTimeout when absent)." };
         var at = new Option<DateTimeOffset?>("--at") { Description = "Run the job no earlier than this time, e.g. 2026-12-01T08:00:00Z (UTC unless an offset is given)." };
         var @in = new Option<string?>("--in") { Description = "Run the job no earlier than this long from now: 90s, 10m, 2h, 1d, or hh:mm:ss." };
+        var after = new Option<Guid[]>("--after") { Description = "Run the job only after this job has Succeeded (repeat for several parents); it is held Awaiting until then.", AllowMultipleArgumentsPerToken = false };
+        var afterAny = new Option<bool>("--after-any") { Description = "With --after: run once every parent has finished, however it ended (not only after all Succeeded)." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
         count.Validators.Add(r =>
         {
@@ -35,7 +37,7 @@ internal static class SubmitCommand
             }
         });
 
-        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, waitTimeout };
+        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, after, afterAny, waitTimeout };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             JsonElement payloadJson;
@@ -64,6 +66,17 @@ internal static class SubmitCommand
                 delay = parsed;
             }
 
+            var parents = parse.GetValue(after) ?? [];
+            if (parents.Length > 0 && (parse.GetValue(at) is not null || parse.GetValue(@in) is not null))
+            {
+                return CliErrors.Report("give --after or --at/--in, not both: a continuation is due as soon as its parents finish", CliErrors.BadInput);
+            }
+
+            if (parse.GetValue(afterAny) && parents.Length == 0)
+            {
+                return CliErrors.Report("--after-any needs at least one --after ID", CliErrors.BadInput);
+            }
+
             var runAt = parse.GetValue(at)?.UtcDateTime;
             var builder = JobWorkerHost.CreateCommandBuilder(configuration);
             builder.AddJobPersistence(_ => "jobworker-cli");
@@ -82,6 +95,8 @@ internal static class SubmitCommand
                     Timeout = parse.GetValue(timeout),
                     RunAt = runAt,
                     Delay = delay,
+                    After = parents.Length > 0 ? parents : null,
+                    AfterAny = parse.GetValue(afterAny),
                 }).ToList();
 
                 var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;
@@ -96,7 +111,8 @@ internal static class SubmitCommand
                     var clock = Stopwatch.StartNew();
                     await SendAsync(host.Services, messages, cancellationToken);
                     var queue = host.Services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
-                    var due = runAt is { } when ? $", due at {when:u}" : delay is { } after ? $", due {after} after it is accepted" : "";
+                    var due = parents.Length > 0 ? $", held until {(parse.GetValue(afterAny) ? "its" : "all")} {parents.Length} parent job(s) {(parse.GetValue(afterAny) ? "finish" : "Succeeded")}"
+                        : runAt is { } when ? $", due at {when:u}" : delay is { } wait ? $", due {wait} after it is accepted" : "";
                     Console.WriteLine(messages.Count == 1
                         ? $"Submitted job {messages[0].JobId} ({messages[0].JobType}) to queue {queue}{due}."
                         : $"Submitted {messages.Count} {messages[0].JobType} jobs to queue {queue} in {clock.Elapsed.TotalSeconds:F1} s{due}.");

@@ -39,8 +39,8 @@ internal static class DashboardFormat
         }
     }
 
-    /// <summary>The jobs list for <paramref name="filter"/>, older than <paramref name="before"/> when given.</summary>
-    public static string JobsUrl(string basePath, JobFilter filter, JobCursor? before)
+    /// <summary>The jobs list for <paramref name="filter"/> in <paramref name="order"/>, after the page that ended at <paramref name="before"/> when given.</summary>
+    public static string JobsUrl(string basePath, JobFilter filter, JobCursor? before, JobOrder order = JobOrder.Newest)
     {
         var query = new List<string>();
         void Add(string name, string? value)
@@ -57,6 +57,7 @@ internal static class DashboardFormat
         Add("owner", filter.Owner);
         Add("from", filter.CreatedFrom?.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
         Add("to", filter.CreatedTo?.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
+        Add("sort", order == JobOrder.DueSoonest ? JobFilterForm.DueSort : null);
         Add("before", before?.ToString());
         return query.Count == 0 ? $"{basePath}/jobs" : $"{basePath}/jobs?{string.Join('&', query)}";
     }

@@ -8,6 +8,9 @@ namespace JobWorker.Dashboard;
 /// <summary>Reads a jobs filter from query or form fields; each value that cannot be read is a problem, named, and left out.</summary>
 internal static class JobFilterForm
 {
+    /// <summary>The value of <c>sort</c> that lists Pending jobs due soonest first.</summary>
+    public const string DueSort = "due";
+
     /// <summary>The longest text a filter field keeps.</summary>
     private const int MaxLength = 500;
 
@@ -45,6 +48,21 @@ internal static class JobFilterForm
 
             problems.Add($"{name} '{text}' is not a date and time (use 2026-12-02T14:30, in UTC).");
             return null;
+        }
+    }
+
+    /// <summary>The list's order from the <c>sort</c> field: newest first unless <c>due</c>; anything else is a problem, named.</summary>
+    public static JobOrder Order(StringValues raw, List<string> problems)
+    {
+        switch (Value(raw))
+        {
+            case null or "newest":
+                return JobOrder.Newest;
+            case DueSort:
+                return JobOrder.DueSoonest;
+            case var other:
+                problems.Add($"Sort '{other}' is not 'newest' or '{DueSort}'; showing the newest jobs first.");
+                return JobOrder.Newest;
         }
     }
 

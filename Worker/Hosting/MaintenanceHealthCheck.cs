@@ -4,9 +4,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace JobWorker.Hosting;
 
 /// <summary>
-/// Readiness: every maintenance duty (rescuer, dispatcher, event sweep, heartbeat, reaper) is ticking: its last ticks did not
-/// fail <see cref="FailuresToReport"/> times in a row, and one succeeded within its bound. Names the ones that are failing,
-/// with the reason; a failing heartbeat or reaper only degrades (nothing but the dashboard reads the one, and the other only lets finished jobs stay longer).
+/// Readiness: every maintenance duty (rescuer, dispatcher, event sweep, heartbeat, reaper, continuation releaser) is ticking:
+/// its last ticks did not fail <see cref="FailuresToReport"/> times in a row, and one succeeded within its bound. Names the
+/// ones that are failing, with the reason; a failing heartbeat, reaper or releaser only degrades (nothing but the dashboard
+/// reads the first, the second only lets finished jobs stay longer, the third only holds continuations longer).
 /// </summary>
 internal sealed class MaintenanceHealthCheck(IEnumerable<MaintenanceService> duties) : IHealthCheck
 {

@@ -9,6 +9,9 @@ namespace JobWorker.Jobs;
 /// </summary>
 /// <remarks>
 /// <code>
+///  (new, After) ──accept──▶ Awaiting ──Continue: parents Succeeded (or all ended, AfterAny)──▶ Pending (due now)
+///                              │ ├────Continue: a parent Failed or Cancelled ─────────────────▶ Cancelled
+///                              │ └────CancelJob (JobStore.RequestCancelAsync) ─────────────────▶ Cancelled
 ///  (new) ──accept──▶ Pending ──claim──▶ Running ──AfterRun: success──────────▶ Succeeded
 ///                      ▲  │                │ ├─AfterRun: failure, attempts left─▶ Pending (Retry, after the backoff)
 ///                      │  │                │ ├─AfterRun: failure, none left ────▶ Failed
@@ -20,7 +23,9 @@ namespace JobWorker.Jobs;
 ///                      │  └─CancelJob (JobStore.RequestCancelAsync) ────────────▶ Cancelled
 ///                      └──────────Requeue: an operator's retry ◀──────────────── Failed
 /// </code>
-/// A cancel requested while a job runs wins over any outcome of that run but success (applied by the writer).
+/// A cancel requested while a job runs wins over any outcome of that run but success (applied by the writer). An Awaiting
+/// job is never claimed or sent: <see cref="ContinuationReleaser"/> finds the ones whose parents finished and hands each to
+/// <see cref="Continue"/>; the write is fenced by state Awaiting, so however many replicas decide it, it applies once.
 /// <para>
 /// Where does Running become Succeeded? <see cref="JobProcessor"/> runs the handler in a slot and hands how it ended to
 /// <see cref="AfterRun"/>, which decides <see cref="JobOutcomeKind.Succeeded"/>; <see cref="JobCompleter.ApplyAsync"/>
@@ -67,6 +72,29 @@ internal sealed class JobLifecycle(IOptions<RetryOptions> retries)
             ? AfterFailure(outcome, lapsed.Attempt, lapsed.MaxAttempts,
                 $"Worker {owner} stopped during attempt {lapsed.Attempt} (no lease renewal for {lease}); the job runs again.", retryable: true)
             : outcome with { Error = $"Gave up after {lapsed.Attempt} of {lapsed.MaxAttempts} attempts: worker {owner} stopped during the last one (no lease renewal for {lease})." };
+    }
+
+    /// <summary>
+    /// A continuation whose parents may decide it: Cancelled, naming the parent, when one ended Failed or Cancelled and only
+    /// success will do; Pending, due now, once every parent has finished (all Succeeded, or any outcome with AfterAny);
+    /// null while a parent has not finished or arrived.
+    /// </summary>
+    public static JobOutcome? Continue(AwaitingJob waiting)
+    {
+        var outcome = new JobOutcome
+        {
+            JobId = waiting.Id,
+            Kind = JobOutcomeKind.Continued,
+            From = JobState.Awaiting,
+            Attempt = 0,
+            JobType = waiting.Type,
+        };
+        if (!waiting.AfterAny && waiting.EndedParent is { } parent)
+        {
+            return outcome with { Kind = JobOutcomeKind.Cancelled, Error = $"Parent job {parent} ended {waiting.EndedParentState}." };
+        }
+
+        return waiting.Unfinished == 0 ? outcome : null;
     }
 
     /// <summary>An operator's retry: Failed → Pending, due now, with <paramref name="extraAttempts"/> more attempts.</summary>

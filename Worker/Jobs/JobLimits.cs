@@ -6,6 +6,9 @@ internal static class JobLimits
     public const int MinAttempts = 1;
     public const int MaxAttempts = 100;
 
+    /// <summary>Parent jobs one continuation may wait for (<c>SubmitJob.After</c>): a fan-in larger than this is a batch, not a job.</summary>
+    public const int MaxParents = 1000;
+
     /// <summary>The reason <paramref name="job"/> cannot be accepted as asked, naming the limit; null when it can.</summary>
     public static string? Check(NewJob job, SubmissionOptions options, DateTime utcNow)
     {

@@ -14,7 +14,7 @@ internal enum JobOutcomeKind
     /// <summary>→ Failed for good, with the reason: from Running (no attempt left, or not worth retrying) or from Pending (set aside, rejected).</summary>
     Failed,
 
-    /// <summary>Running → Cancelled: a CancelJob stopped the handler.</summary>
+    /// <summary>Running → Cancelled: a CancelJob stopped the handler; or Awaiting → Cancelled: a parent of a continuation ended Failed or Cancelled.</summary>
     Cancelled,
 
     /// <summary>Running → Pending, due now, without using the attempt: the worker is stopping, lost the lease, or could not start the run.</summary>
@@ -22,6 +22,9 @@ internal enum JobOutcomeKind
 
     /// <summary>Failed → Pending, due now, with more attempts: an operator's retry.</summary>
     Requeued,
+
+    /// <summary>Awaiting → Pending, due now: a continuation whose parents finished as its policy asks.</summary>
+    Continued,
 }
 
 /// <summary>
@@ -82,6 +85,7 @@ internal sealed record JobOutcome
         JobOutcomeKind.Failed => JobEventKind.Failed,
         JobOutcomeKind.Cancelled => JobEventKind.Cancelled,
         JobOutcomeKind.Released => JobEventKind.Released,
+        JobOutcomeKind.Continued => JobEventKind.Continued,
         _ => JobEventKind.Requeued,
     };
 

@@ -59,8 +59,8 @@ internal sealed partial class JobProcessor(
         {
             try
             {
-                return job is { RunAt: null, Delay: null }
-                    ? await AcceptDueAsync(job, payload, cancellationToken)
+                return job.IsContinuation ? await AcceptAwaitingAsync(job, cancellationToken)
+                    : job is { RunAt: null, Delay: null } ? await AcceptDueAsync(job, payload, cancellationToken)
                     : await AcceptLaterAsync(job, cancellationToken);
             }
             catch (Exception e) when (DatabaseErrors.IsRowFault(e))
@@ -225,6 +225,20 @@ internal sealed partial class JobProcessor(
         }
 
         return Start(slot, claimed, payload);
+    }
+
+    private async Task<JobIntake> AcceptAwaitingAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        // A continuation: recorded with its parents and held; the releaser makes it Pending once they finish, and the
+        // dispatcher sends it then. A redelivery finds the row and only says why it does nothing.
+        if (!await store.AcceptAwaitingAsync(job, cancellationToken))
+        {
+            return await DescribeUnclaimableAsync(job.Id, cancellationToken);
+        }
+
+        JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
+        LogAwaiting(logger, job.Id, job.After!.Count, job.AfterAny ? "every parent has finished" : "every parent has Succeeded");
+        return JobIntake.Awaiting;
     }
 
     private async Task<JobIntake> AcceptLaterAsync(NewJob job, CancellationToken cancellationToken)
@@ -395,7 +409,7 @@ internal sealed partial class JobProcessor(
     {
         // Stored with no payload and no schedule (the payload may be the very thing that is wrong), then Failed: only a row
         // this message stored (still Pending at attempt 0), never a job that is further along under the same id.
-        var stored = await store.AcceptAsync(job with { PayloadJson = "null", RunAt = null, Delay = null }, cancellationToken);
+        var stored = await store.AcceptAsync(job with { PayloadJson = "null", RunAt = null, Delay = null, After = null }, cancellationToken);
         if (stored is not null)
         {
             JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
@@ -431,6 +445,7 @@ internal sealed partial class JobProcessor(
         {
             null => "the job no longer exists",
             { State: JobState.Pending } => $"it is not due until {current.RunAt:O}",
+            { State: JobState.Awaiting } => "it is Awaiting its parent jobs (After); it becomes due once they finish",
             { State: JobState.Running } => $"worker {current.Owner} is running attempt {current.Attempt}",
             _ => $"it is already {current.State}",
         };
@@ -440,6 +455,9 @@ internal sealed partial class JobProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: delivery acknowledged without running the job, because {Reason}")]
     private static partial void LogNotClaimed(ILogger logger, Guid jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} accepted as Awaiting {Parents} parent job(s); it runs once {Condition}")]
+    private static partial void LogAwaiting(ILogger logger, Guid jobId, int parents, string condition);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} rejected: {Reason}")]
     private static partial void LogRejected(ILogger logger, Guid jobId, string reason);
@@ -494,6 +512,8 @@ internal readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = n
 
     public static JobIntake Scheduled => new(JobIntakeKind.Scheduled);
 
+    public static JobIntake Awaiting => new(JobIntakeKind.Awaiting);
+
     public static JobIntake NotClaimable(string reason) => new(JobIntakeKind.NotClaimable, reason);
 
     public static JobIntake Rejected(string reason) => new(JobIntakeKind.Rejected, reason);
@@ -508,6 +528,9 @@ internal enum JobIntakeKind
 
     /// <summary>Accepted as Pending, due later; the dispatcher sends it when it is due.</summary>
     Scheduled,
+
+    /// <summary>Accepted as Awaiting, a continuation held until its parents finish.</summary>
+    Awaiting,
 
     /// <summary>The ledger says this delivery has nothing to do: a duplicate, or a job running or finished elsewhere.</summary>
     NotClaimable,

@@ -20,15 +20,22 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
     /// ix_jobs_state_created_at): every transition changes a job's state, so each index on the table costs every
     /// transition a write, and this spares the table one more.
     /// </summary>
-    public async Task<List<JobSummary>> ListAsync(JobFilter filter, JobCursor? before, int limit, CancellationToken cancellationToken)
+    /// <param name="order">Newest first, or due soonest first (Pending jobs only; the cursor is then the due time and id).</param>
+    public async Task<List<JobSummary>> ListAsync(
+        JobFilter filter, JobCursor? before, int limit, CancellationToken cancellationToken, JobOrder order = JobOrder.Newest)
     {
+        if (order == JobOrder.DueSoonest)
+        {
+            return await ListDueAsync(filter, before, limit, cancellationToken);
+        }
+
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         IQueryable<Job> Page(JobState state)
         {
             var jobs = filter.Apply(db.Jobs.AsNoTracking().Where(j => j.State == state));
             if (before is { } cursor)
             {
-                jobs = jobs.Where(j => EF.Functions.LessThan(ValueTuple.Create(j.CreatedAt, j.Id), ValueTuple.Create(cursor.CreatedAt, cursor.Id)));
+                jobs = jobs.Where(j => EF.Functions.LessThan(ValueTuple.Create(j.CreatedAt, j.Id), ValueTuple.Create(cursor.At, cursor.Id)));
             }
 
             return jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Take(limit);
@@ -52,10 +59,69 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .ToListAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A page of Pending jobs due soonest first (run_at, then id), after <paramref name="after"/> when given: scheduled jobs
+    /// and retries waiting out their backoff show when they run. Pending is the backlog, never the history, so the range is small.
+    /// </summary>
+    private async Task<List<JobSummary>> ListDueAsync(JobFilter filter, JobCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        if (!filter.CanMatch(JobState.Pending))
+        {
+            return [];
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var jobs = filter.Apply(db.Jobs.AsNoTracking().Where(j => j.State == JobState.Pending));
+        if (after is { } cursor)
+        {
+            jobs = jobs.Where(j => EF.Functions.GreaterThan(ValueTuple.Create(j.RunAt, j.Id), ValueTuple.Create(cursor.At, cursor.Id)));
+        }
+
+        return await jobs
+            .TagWith("jobworker:list-jobs-due")
+            .OrderBy(j => j.RunAt).ThenBy(j => j.Id)
+            .Take(limit)
+            .Select(j => new JobSummary(
+                j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner,
+                j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
+                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+            .ToListAsync(cancellationToken);
+    }
+
     public async Task<Job?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.AsNoTracking().TagWith("jobworker:find-job").SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
+    }
+
+    /// <summary>A continuation's parents (its <c>After</c>), by id, each with its state; null for one not yet submitted.</summary>
+    public async Task<List<JobRelative>> ParentsAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await (
+                from p in db.Parents.AsNoTracking()
+                where p.JobId == id
+                join j in db.Jobs on p.ParentId equals j.Id into found
+                from j in found.DefaultIfEmpty()
+                orderby p.ParentId
+                select new JobRelative(p.ParentId, j == null ? null : j.State))
+            .TagWith("jobworker:job-parents")
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The continuations that wait, or waited, for job <paramref name="id"/>, oldest first, at most <paramref name="limit"/> (read through ix_job_parents_parent_id).</summary>
+    public async Task<List<JobRelative>> ContinuationsAsync(Guid id, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await (
+                from p in db.Parents.AsNoTracking()
+                where p.ParentId == id
+                join j in db.Jobs on p.JobId equals j.Id
+                orderby j.CreatedAt, j.Id
+                select new JobRelative(j.Id, j.State))
+            .Take(limit)
+            .TagWith("jobworker:job-continuations")
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>The job's recorded events, published or not, in the order they happened: its attempts, who ran them, how each ended.</summary>
@@ -79,7 +145,8 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var counts = await db.Database.SqlQuery<StateCounts>($"""
             /* jobworker:count-by-state */
-            SELECT (SELECT count(*) FROM jobs WHERE state = 'Pending') AS "Pending",
+            SELECT (SELECT count(*) FROM jobs WHERE state = 'Awaiting') AS "Awaiting",
+                   (SELECT count(*) FROM jobs WHERE state = 'Pending') AS "Pending",
                    (SELECT count(*) FROM jobs WHERE state = 'Running') AS "Running",
                    (SELECT count(*) FROM jobs WHERE finished_at >= now() - {succeededWithin} AND state = 'Succeeded') AS "Succeeded",
                    (SELECT count(*) FROM jobs WHERE state = 'Failed') AS "Failed",
@@ -87,6 +154,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             """).SingleAsync(cancellationToken);
         return new()
         {
+            [JobState.Awaiting] = counts.Awaiting,
             [JobState.Pending] = counts.Pending,
             [JobState.Running] = counts.Running,
             [JobState.Succeeded] = counts.Succeeded,
@@ -155,10 +223,13 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
     }
 }
 
-/// <summary>Where a page of the newest-first jobs list ended: the next page starts after it.</summary>
-internal readonly record struct JobCursor(DateTime CreatedAt, Guid Id)
+/// <summary>
+/// Where a page of a jobs list ended: the next page starts after it. <see cref="At"/> is the time the list is ordered by:
+/// created (newest first) or due (soonest first).
+/// </summary>
+internal readonly record struct JobCursor(DateTime At, Guid Id)
 {
-    public override string ToString() => $"{CreatedAt.Ticks}_{Id:N}";
+    public override string ToString() => $"{At.Ticks}_{Id:N}";
 
     public static bool TryParse(string? text, out JobCursor cursor)
     {
@@ -180,10 +251,14 @@ internal sealed record JobSummary(
     DateTime CreatedAt, DateTime RunAt, DateTime? StartedAt, DateTime? FinishedAt)
 {
     public JobCursor Cursor => new(CreatedAt, Id);
+
+    /// <summary>Where a page ending with this job ended, in <paramref name="order"/>.</summary>
+    public JobCursor CursorIn(JobOrder order) => order == JobOrder.DueSoonest ? new(RunAt, Id) : Cursor;
 }
 
 internal sealed class StateCounts
 {
+    public long Awaiting { get; set; }
     public long Pending { get; set; }
     public long Running { get; set; }
     public long Succeeded { get; set; }

@@ -26,6 +26,65 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), its parents in
+    /// <c>job_parents</c>; never sent or claimed before <see cref="AwaitingReady"/> finds its parents finished. Returns
+    /// the id when it was new; no row when the job existed (a redelivery adds nothing).
+    /// </summary>
+    public const string AcceptAwaiting = """
+        /* jobworker:accept-awaiting */
+        WITH inserted AS (
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at)
+            VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now())
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+        ), parents AS (
+            INSERT INTO job_parents (job_id, parent_id)
+            SELECT i.id, p.parent_id FROM inserted i CROSS JOIN unnest($8::uuid[]) AS p(parent_id)
+            ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM inserted
+        """;
+
+    /// <summary>
+    /// The continuation releaser's batch: Awaiting jobs of queue $1 that may be decided now (no parent unfinished or
+    /// missing, or, unless any outcome will do, a parent that ended Failed or Cancelled), oldest first, at most $2,
+    /// skipping rows another replica's release holds. Returns each with its policy, how many parents are unfinished, and
+    /// the first parent that ended Failed or Cancelled. It reads ix_jobs_awaiting_queue_created_at, which holds only
+    /// Awaiting jobs: with none, the statement reads nothing. Decisions are <see cref="JobLifecycle.Continue"/>'s.
+    /// </summary>
+    public const string AwaitingReady = """
+        /* jobworker:awaiting-ready */
+        WITH ready AS MATERIALIZED (
+            SELECT c.id, c.type, c.after_any FROM jobs c
+            WHERE c.state = 'Awaiting' AND c.queue = $1
+              AND (NOT EXISTS (SELECT FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+                               WHERE p.job_id = c.id AND (pj.state IS NULL OR pj.state NOT IN ('Succeeded', 'Failed', 'Cancelled')))
+                   OR (NOT c.after_any AND EXISTS (SELECT FROM job_parents p JOIN jobs pj ON pj.id = p.parent_id
+                                                   WHERE p.job_id = c.id AND pj.state IN ('Failed', 'Cancelled'))))
+            ORDER BY c.created_at
+            LIMIT $2
+            FOR UPDATE OF c SKIP LOCKED
+        )
+        SELECT r.id, r.type, r.after_any,
+               (SELECT count(*) FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+                WHERE p.job_id = r.id AND (pj.state IS NULL OR pj.state NOT IN ('Succeeded', 'Failed', 'Cancelled')))::int AS unfinished,
+               f.parent_id AS ended_parent, f.state AS ended_state
+        FROM ready r
+        LEFT JOIN LATERAL (
+            SELECT p.parent_id, pj.state FROM job_parents p JOIN jobs pj ON pj.id = p.parent_id
+            WHERE p.job_id = r.id AND pj.state IN ('Failed', 'Cancelled')
+            ORDER BY pj.finished_at, p.parent_id LIMIT 1) f ON true
+        """;
+
+    /// <summary>Job $1's parents (a continuation's <c>After</c>) and each one's state; null for one not yet submitted.</summary>
+    public const string Parents = """
+        /* jobworker:parents */
+        SELECT p.parent_id, pj.state FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+        WHERE p.job_id = $1
+        ORDER BY p.parent_id
+        """;
+
+    /// <summary>
     /// A new job due now, accepted and claimed at once: absent → Running (attempt 1), or Pending and due → Running with
     /// attempt + 1. Records Started. The last branch finds a claim of this token that already committed (a retry after a
     /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns. While an operator has
@@ -136,7 +195,7 @@ internal static class JobSql
             UPDATE jobs j
             SET state = CASE WHEN l.cancel THEN 'Cancelled' ELSE d.to_state END,
                 result = CASE WHEN d.to_state = 'Succeeded' THEN d.result::jsonb ELSE j.result END,
-                error = CASE WHEN l.cancel THEN j.cancel_reason WHEN d.event_kind IN ('Succeeded', 'Requeued') THEN NULL
+                error = CASE WHEN l.cancel THEN j.cancel_reason WHEN d.event_kind IN ('Succeeded', 'Requeued', 'Continued') THEN NULL
                              WHEN d.event_kind = 'Released' THEN j.error ELSE d.error END,
                 max_attempts = CASE WHEN l.cancel THEN j.max_attempts ELSE coalesce(d.max_attempts, j.max_attempts) END,
                 owner = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE j.owner END,
@@ -152,7 +211,7 @@ internal static class JobSql
         ), e AS (
             INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after, published_at)
             SELECT id, event_kind, attempt, event_kind = 'Retrying', event_error, updated_at,
-                   now() + $12, CASE WHEN event_kind IN ('Released', 'Requeued') THEN now() END
+                   now() + $12, CASE WHEN event_kind IN ('Released', 'Requeued', 'Continued') THEN now() END
             FROM t
             ON CONFLICT (job_id, kind, attempt) DO UPDATE
             SET error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at, relay_after = EXCLUDED.relay_after, published_at = EXCLUDED.published_at
@@ -161,9 +220,9 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// A CancelJob for job $1 with reason $2, from the deployment of queue $3: Pending → Cancelled, an unknown job gets a
-    /// Cancelled tombstone (so a SubmitJob that arrives later never runs), a Running one gets the request for its owner.
-    /// Returns the state afterwards; no row when the job had already finished.
+    /// A CancelJob for job $1 with reason $2, from the deployment of queue $3: Pending or Awaiting → Cancelled, an unknown
+    /// job gets a Cancelled tombstone (so a SubmitJob that arrives later never runs), a Running one gets the request for
+    /// its owner. Returns the state afterwards; no row when the job had already finished.
     /// </summary>
     public const string RequestCancel = """
         /* jobworker:request-cancel */
@@ -171,12 +230,12 @@ internal static class JobSql
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, error, run_at, created_at, finished_at, updated_at)
             VALUES ($1, '(not yet submitted)', $3, 'null'::jsonb, 'Cancelled', 0, 1, $2, now(), now(), now(), now())
             ON CONFLICT (id) DO UPDATE
-            SET state = CASE WHEN jobs.state = 'Pending' THEN 'Cancelled' ELSE jobs.state END,
-                error = CASE WHEN jobs.state = 'Pending' THEN EXCLUDED.error ELSE jobs.error END,
+            SET state = CASE WHEN jobs.state IN ('Pending', 'Awaiting') THEN 'Cancelled' ELSE jobs.state END,
+                error = CASE WHEN jobs.state IN ('Pending', 'Awaiting') THEN EXCLUDED.error ELSE jobs.error END,
                 cancel_reason = CASE WHEN jobs.state = 'Running' THEN coalesce(jobs.cancel_reason, EXCLUDED.error) END,
                 dispatched_at = CASE WHEN jobs.state = 'Pending' THEN NULL ELSE jobs.dispatched_at END,
-                finished_at = CASE WHEN jobs.state = 'Pending' THEN now() END, updated_at = now()
-            WHERE jobs.state IN ('Pending', 'Running')
+                finished_at = CASE WHEN jobs.state IN ('Pending', 'Awaiting') THEN now() END, updated_at = now()
+            WHERE jobs.state IN ('Pending', 'Awaiting', 'Running')
             RETURNING id, state, attempt, error, updated_at
         ), cancelled AS (
             INSERT INTO job_events (job_id, kind, attempt, will_retry, error, occurred_at, relay_after)

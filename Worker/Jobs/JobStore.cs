@@ -39,6 +39,57 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
         }, cancellationToken, job.Id);
 
     /// <summary>
+    /// Absent → Awaiting: a continuation held for its parents (<see cref="NewJob.After"/>), stored with them in one
+    /// statement. Idempotent on the job id: false when the row already existed (its parents are left as they were).
+    /// </summary>
+    public Task<bool> AcceptAwaitingAsync(NewJob job, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("accept-awaiting", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var inserted = await db.QueryAsync(JobSql.AcceptAwaiting, job, static (p, job) =>
+            {
+                p.AddValue(job.Id);
+                p.AddValue(job.Type);
+                p.AddValue(job.Queue);
+                p.AddValue(job.PayloadJson);
+                p.AddValue(job.MaxAttempts);
+                p.AddValue(job.Timeout);
+                p.AddValue(job.CorrelationId);
+                p.AddValue((job.After ?? []).Distinct().ToArray());
+                p.AddValue(job.AfterAny);
+            }, static r => JobRows.Value<Guid>(r, "id"), ct);
+            return inserted.Count == 1;
+        }, cancellationToken, job.Id);
+
+    /// <summary>
+    /// Awaiting jobs of <paramref name="queue"/> whose parents may decide them now, oldest first, at most
+    /// <paramref name="batch"/>: the continuation releaser's candidates (see <see cref="JobLifecycle.Continue"/>).
+    /// </summary>
+    public Task<List<AwaitingJob>> AwaitingReadyAsync(string queue, int batch, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("awaiting-ready", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.AwaitingReady, (queue, batch), static (p, s) =>
+            {
+                p.AddValue(s.queue);
+                p.AddValue(s.batch);
+            }, static r => new AwaitingJob(
+                JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<bool>(r, "after_any"),
+                JobRows.Value<int>(r, "unfinished"), JobRows.Nullable<Guid>(r, "ended_parent"),
+                JobRows.Text(r, "ended_state") is { } ended ? Enum.Parse<JobState>(ended) : null), ct);
+        }, cancellationToken);
+
+    /// <summary>A continuation's parents, each with its state (null for one not yet submitted), by id; empty for any other job.</summary>
+    public Task<List<JobRelative>> ParentsAsync(Guid id, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("parents", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.Parents, id, static (p, id) => p.AddValue(id), static r => new JobRelative(
+                JobRows.Value<Guid>(r, "parent_id"),
+                JobRows.Text(r, "state") is { } state ? Enum.Parse<JobState>(state) : null), ct);
+        }, cancellationToken, id);
+
+    /// <summary>
     /// A new job due now, accepted and claimed in one statement with <paramref name="owner"/>, a lease and
     /// <paramref name="token"/>. Returns whether the row was new, and the claimed row (without its payload: the caller
     /// has it), or null when the job is not claimable. A retry whose reply was lost finds its own token.
@@ -386,6 +437,18 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 
 /// <summary>Where a job is, without its payload or result.</summary>
 internal sealed record JobLocation(Guid Id, string Type, JobState State, int Attempt, int MaxAttempts, string? Owner, DateTime RunAt);
+
+/// <summary>
+/// An Awaiting continuation the releaser may decide: its policy, how many of its parents have not finished (or not
+/// arrived), and the first parent that ended Failed or Cancelled, if any.
+/// </summary>
+internal sealed record AwaitingJob(Guid Id, string Type, bool AfterAny, int Unfinished, Guid? EndedParent, JobState? EndedParentState);
+
+/// <summary>A continuation's parent, or a parent's continuation, and its state; null while no job with that id exists.</summary>
+internal sealed record JobRelative(Guid Id, JobState? State)
+{
+    public bool IsFinished => State?.IsTerminal() == true;
+}
 
 /// <summary>A Running job whose lease lapsed, as the rescuer sees it.</summary>
 internal sealed record LapsedJob(Guid Id, string Type, int Attempt, int MaxAttempts, string? Owner, string? CancelReason);

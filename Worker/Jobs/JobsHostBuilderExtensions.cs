@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, recurring scheduler), and the
+    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, recurring scheduler, continuation releaser), and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -34,6 +34,7 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobEventSweeper>(services);
         AddMaintenance<ReplicaHeartbeat>(services);
         AddMaintenance<JobReaper>(services);
+        AddMaintenance<ContinuationReleaser>(services);
         AddMaintenance<RecurringScheduler>(services);
 
         // Schedules are checked at start with the handlers known: a bad one stops the worker naming its setting.
@@ -70,7 +71,7 @@ public static class JobsHostBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TDuty>());
     }
 
-    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c> and <c>Recurring</c> sections once, however many building blocks ask for them.</summary>
+    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c>, <c>Recurring</c> and <c>Continuations</c> sections once, however many building blocks ask for them.</summary>
     internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
@@ -83,6 +84,7 @@ public static class JobsHostBuilderExtensions
             services.AddSettings<DispatchOptions>(DispatchOptions.Section);
             services.AddSettings<RetentionOptions>(RetentionOptions.Section);
             services.AddSettings<RecurringOptions>(RecurringOptions.Section);
+            services.AddSettings<ContinuationOptions>(ContinuationOptions.Section);
         }
 
         return services;

@@ -12,10 +12,12 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
     public async Task Consume(ConsumeContext<GetJobStatus> context)
     {
         var job = await store.FindAsync(context.Message.JobId, context.CancellationToken);
-        await context.RespondAsync(ToStatus(context.Message.JobId, job));
+        var parents = job is { State: JobState.Awaiting } ? await store.ParentsAsync(job.Id, context.CancellationToken) : null;
+        await context.RespondAsync(ToStatus(context.Message.JobId, job, parents));
     }
 
-    internal static JobStatus ToStatus(Guid jobId, Job? job) => job is null
+    /// <param name="parents">An Awaiting job's parents with their states; only the unfinished ones are reported.</param>
+    internal static JobStatus ToStatus(Guid jobId, Job? job, IReadOnlyList<JobRelative>? parents = null) => job is null
         ? new JobStatus { JobId = jobId, Found = false }
         : new JobStatus
         {
@@ -30,6 +32,7 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
             Result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result),
             CreatedAt = job.CreatedAt,
             RunAt = job.State == JobState.Pending ? job.RunAt : null,
+            WaitingFor = job.State == JobState.Awaiting ? [.. (parents ?? []).Where(p => !p.IsFinished).Select(p => p.Id)] : null,
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             UpdatedAt = job.UpdatedAt,

@@ -34,6 +34,11 @@ internal static class SubmitJobValidator
             return "JobType contains a control character.";
         }
 
+        if (After(message) is { } afterProblem)
+        {
+            return afterProblem;
+        }
+
         string payload;
         try
         {
@@ -57,6 +62,38 @@ internal static class SubmitJobValidator
         }
 
         storedPayload = payload;
+        return null;
+    }
+
+    /// <summary>What is wrong with the message's continuation fields (<c>After</c>, <c>AfterAny</c>), or null.</summary>
+    private static string? After(SubmitJob message)
+    {
+        if (message.After is not { Count: > 0 } after)
+        {
+            return message.AfterAny ? "AfterAny is set, but After lists no parent job." : null;
+        }
+
+        if (after.Contains(Guid.Empty))
+        {
+            return "After contains an empty job id (00000000-0000-0000-0000-000000000000).";
+        }
+
+        if (after.Contains(message.JobId))
+        {
+            return $"After names the job itself ({message.JobId}); a job cannot wait for itself.";
+        }
+
+        var parents = after.Distinct().Count();
+        if (parents > JobLimits.MaxParents)
+        {
+            return $"After lists {parents} parent jobs; the limit is {JobLimits.MaxParents}.";
+        }
+
+        if (message.RunAt is not null || message.Delay is not null)
+        {
+            return "Give After or RunAt/Delay, not both: a continuation is due as soon as its parents finish.";
+        }
+
         return null;
     }
 
@@ -98,7 +135,9 @@ internal static class SubmitJobValidator
         message.CorrelationId,
         message.RunAt is { } runAt ? AsUtc(runAt) : null,
         message.Delay,
-        queue);
+        queue,
+        message.After is { Count: > 0 } after ? [.. after.Distinct()] : null,
+        message.AfterAny);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

@@ -47,6 +47,9 @@ internal sealed class Job
     /// <summary>The handler's result as JSON text (jsonb).</summary>
     public string? Result { get; set; }
 
+    /// <summary>For a continuation: it runs once every parent has finished, however each ended, instead of only after all Succeeded.</summary>
+    public bool AfterAny { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

@@ -19,6 +19,7 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
     public DbSet<JobQueue> Queues => Set<JobQueue>();
 
     public DbSet<RecurringJob> RecurringJobs => Set<RecurringJob>();
+    public DbSet<JobParent> Parents => Set<JobParent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -48,6 +49,7 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         job.Property(j => j.CancelReason).HasColumnName("cancel_reason");
         job.Property(j => j.ClaimToken).HasColumnName("claim_token");
+        job.Property(j => j.AfterAny).HasColumnName("after_any").HasDefaultValue(false);
 
         // The jobs list, newest first, by any filter (the dashboard, `jobs list`; without a state, one range per state);
         // errors searched by trigram.
@@ -70,6 +72,11 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.HasIndex(j => j.LeaseExpiresAt).HasDatabaseName("ix_jobs_running_lease").HasFilter("state = 'Running'");
         job.HasIndex(j => new { j.FinishedAt, j.State }).HasDatabaseName("ix_jobs_finished_at").HasFilter("finished_at IS NOT NULL");
 
+        // The continuation releaser's query (every replica, every tick): only held continuations, so it reads nothing at
+        // all while there are none, and no transition of any other job writes to it.
+        job.HasIndex(j => new { j.Queue, j.CreatedAt }).HasDatabaseName("ix_jobs_awaiting_queue_created_at")
+            .HasFilter("state = 'Awaiting'").IsCreatedConcurrently();
+
         var jobEvent = modelBuilder.Entity<JobEvent>();
         jobEvent.ToTable("job_events");
         jobEvent.HasKey(e => new { e.JobId, e.Kind, e.Attempt }).HasName("pk_job_events");
@@ -84,6 +91,15 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         jobEvent.Property(e => e.PublishedAt).HasColumnName("published_at");
         jobEvent.HasIndex(e => e.RelayAfter).HasDatabaseName("ix_job_events_unpublished").HasFilter("published_at IS NULL");
         jobEvent.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).HasConstraintName("fk_job_events_jobs").OnDelete(DeleteBehavior.Cascade);
+
+        // A continuation's parents; by parent too, for a parent's page ("Continuations") and its children's release.
+        var parent = modelBuilder.Entity<JobParent>();
+        parent.ToTable("job_parents");
+        parent.HasKey(p => new { p.JobId, p.ParentId }).HasName("pk_job_parents");
+        parent.Property(p => p.JobId).HasColumnName("job_id");
+        parent.Property(p => p.ParentId).HasColumnName("parent_id");
+        parent.HasIndex(p => p.ParentId).HasDatabaseName("ix_job_parents_parent_id");
+        parent.HasOne<Job>().WithMany().HasForeignKey(p => p.JobId).HasConstraintName("fk_job_parents_jobs").OnDelete(DeleteBehavior.Cascade);
 
         var worker = modelBuilder.Entity<WorkerHeartbeat>();
         worker.ToTable("workers");

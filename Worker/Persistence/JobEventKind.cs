@@ -19,10 +19,13 @@ internal enum JobEventKind
 
     /// <summary>An operator's retry of a Failed job: history only, not published; the next attempt publishes JobStarted.</summary>
     Requeued,
+
+    /// <summary>A continuation's parents finished and it became Pending: history only, not published; its run publishes JobStarted.</summary>
+    Continued,
 }
 
 internal static class JobEventKinds
 {
-    /// <summary>Whether the broker hears of an event of this kind: a release and an operator's requeue are history only.</summary>
-    public static bool IsPublished(this JobEventKind kind) => kind is not (JobEventKind.Released or JobEventKind.Requeued);
+    /// <summary>Whether the broker hears of an event of this kind: a release, an operator's requeue and a continuation's release are history only.</summary>
+    public static bool IsPublished(this JobEventKind kind) => kind is not (JobEventKind.Released or JobEventKind.Requeued or JobEventKind.Continued);
 }

@@ -8,6 +8,9 @@ internal enum JobState
     Succeeded,
     Failed,
     Cancelled,
+
+    /// <summary>A continuation held until its parent jobs finish (<c>job_parents</c>); never claimed or sent before it is Pending.</summary>
+    Awaiting,
 }
 
 internal static class JobStateExtensions

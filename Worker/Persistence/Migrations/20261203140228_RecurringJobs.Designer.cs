@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace JobWorker.Persistence.Migrations
 {
     [DbContext(typeof(JobDbContext))]
-    [Migration("20261203132123_RecurringJobs")]
+    [Migration("20261203140228_RecurringJobs")]
     partial class RecurringJobs
     {
         /// <inheritdoc />
@@ -31,6 +31,12 @@ namespace JobWorker.Persistence.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<bool>("AfterAny")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("after_any");
 
                     b.Property<int>("Attempt")
                         .HasColumnType("integer")
@@ -142,6 +148,11 @@ namespace JobWorker.Persistence.Migrations
                         .HasDatabaseName("ix_jobs_finished_at")
                         .HasFilter("finished_at IS NOT NULL");
 
+                    b.HasIndex("Queue", "CreatedAt")
+                        .HasDatabaseName("ix_jobs_awaiting_queue_created_at")
+                        .HasFilter("state = 'Awaiting'")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
                     b.HasIndex("Queue", "DispatchedAt")
                         .HasDatabaseName("ix_jobs_sent_queue_dispatched_at")
                         .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL")
@@ -211,6 +222,25 @@ namespace JobWorker.Persistence.Migrations
                         .HasFilter("published_at IS NULL");
 
                     b.ToTable("job_events", (string)null);
+                });
+
+            modelBuilder.Entity("JobWorker.Persistence.JobParent", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid>("ParentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_id");
+
+                    b.HasKey("JobId", "ParentId")
+                        .HasName("pk_job_parents");
+
+                    b.HasIndex("ParentId")
+                        .HasDatabaseName("ix_job_parents_parent_id");
+
+                    b.ToTable("job_parents", (string)null);
                 });
 
             modelBuilder.Entity("JobWorker.Persistence.JobQueue", b =>
@@ -410,6 +440,16 @@ namespace JobWorker.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_events_jobs");
+                });
+
+            modelBuilder.Entity("JobWorker.Persistence.JobParent", b =>
+                {
+                    b.HasOne("JobWorker.Persistence.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_parents_jobs");
                 });
 #pragma warning restore 612, 618
         }
