@@ -110,6 +110,22 @@ public sealed class RecurringPlannerTests
         Assert.That(plan.NextIfSkipped, Is.EqualTo(Utc("2026-12-03 12:00:03")), "a skip passes every due occurrence");
     }
 
+    [Test, Description("Nine days down with an hourly schedule and a 30-day window: 216 missed occurrences, 100 per claim; the claim must go on from the last fired, not jump to now.")]
+    public void Planner_goes_on_from_the_last_fired_when_a_catch_up_fills_the_claim_with_missed_occurrences_only()
+    {
+        var due = Due("0 * * * *", "12:00:00", now: "12:30:00", RecurringCatchUp.All, RecurringOverlap.Allow) with
+        {
+            NextRunAt = Utc("2026-11-24 12:00:00"), CatchUpWindow = TimeSpan.FromDays(30),
+        };
+
+        var plan = RecurringPlanner.Decide(due, Threshold, 100);
+
+        Assert.That(plan.Fire, Has.Count.EqualTo(100));
+        Assert.That(plan.Fire[0], Is.EqualTo(Utc("2026-11-24 12:00:00")));
+        Assert.That(plan.NextIfFired, Is.EqualTo(Utc("2026-11-28 16:00:00")), "the 101st missed occurrence, claimed next tick");
+        Assert.That(plan.Dropped, Is.Zero);
+    }
+
     private static DueSchedule Due(string cron, string next, string now, RecurringCatchUp catchUp, RecurringOverlap overlap) =>
         new("k", cron, "UTC", overlap, catchUp, null, Utc($"2026-12-03 {next}"), Utc($"2026-12-03 {now}"));
 }

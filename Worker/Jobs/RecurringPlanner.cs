@@ -47,7 +47,9 @@ internal static class RecurringPlanner
                         dropped = RecurringCron.Between(cron, zone, next, from.AddTicks(-1), CountLimit).Count;
                     }
 
-                    fire.AddRange(RecurringCron.Between(cron, zone, from, lastMissed, maxPerClaim));
+                    // One more than a claim holds, so a full claim of missed occurrences is seen as truncated and the
+                    // schedule goes on from the last fired rather than jumping past the rest.
+                    fire.AddRange(RecurringCron.Between(cron, zone, from, lastMissed, maxPerClaim + 1));
                     break;
             }
         }
