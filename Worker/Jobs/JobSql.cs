@@ -482,7 +482,8 @@ internal static class JobSql
     /// (the others' UPDATE re-reads the committed row, no longer matches, and inserts nothing). The jobs (ids $3, derived from
     /// the key and the occurrence, so an insert repeated anyway does nothing) are accepted as any job is: Pending, due now,
     /// unsent, for the dispatcher to send. With $6 (Overlap=Skip), while the schedule's last job is still Pending or Running
-    /// nothing is inserted, the row moves to $5 instead of $4 and records the skip of occurrence $7. $10 are the occurrences
+    /// nothing is inserted, the row moves to $5 instead of $4 and records the skip of occurrence $7 (with $7 null it only
+    /// waits: a catch-up held until the previous job finished, nothing skipped). $10 are the occurrences
     /// of the jobs $3 (the last is recorded as the last occurrence). $8 and $9 are the
     /// defaults for attempts and timeout. Returns one row when claimed, saying whether it skipped and how many jobs it inserted.
     /// </summary>
@@ -496,10 +497,10 @@ internal static class JobSql
         ), claimed AS (
             UPDATE recurring_jobs s
             SET next_run_at = CASE WHEN b.busy THEN $5::timestamptz ELSE $4::timestamptz END,
-                last_occurrence_at = CASE WHEN b.busy THEN $7::timestamptz
+                last_occurrence_at = CASE WHEN b.busy THEN coalesce($7::timestamptz, s.last_occurrence_at)
                                           ELSE coalesce(($10::timestamptz[])[cardinality($10::timestamptz[])], s.last_occurrence_at) END,
                 last_job_id = CASE WHEN b.busy OR cardinality($3::uuid[]) = 0 THEN s.last_job_id ELSE ($3::uuid[])[cardinality($3::uuid[])] END,
-                last_skipped_at = CASE WHEN b.busy THEN now() ELSE s.last_skipped_at END,
+                last_skipped_at = CASE WHEN b.busy AND $7::timestamptz IS NOT NULL THEN now() ELSE s.last_skipped_at END,
                 updated_at = now()
             FROM busy b
             WHERE s.key = $1 AND s.next_run_at = $2 AND s.enabled AND s.paused_at IS NULL

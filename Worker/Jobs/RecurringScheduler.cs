@@ -97,8 +97,11 @@ internal sealed partial class RecurringScheduler(
 
             if (result.Skipped)
             {
-                JobWorkerTelemetry.RecurringOccurrences.Add(1, schedule, Outcome("skipped"));
-                LogSkipped(logger, due.Key, plan.LastIfSkipped ?? due.NextRunAt);
+                if (plan.Skipped > 0)
+                {
+                    JobWorkerTelemetry.RecurringOccurrences.Add(plan.Skipped, schedule, Outcome("skipped"));
+                    LogSkipped(logger, due.Key, plan.Skipped, plan.LastIfSkipped ?? due.NextRunAt);
+                }
             }
             else if (plan.Fire.Count > 0)
             {
@@ -116,8 +119,8 @@ internal sealed partial class RecurringScheduler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Recurring: {Key} fired {Count} occurrence(s), the last at {Occurrence:o} ({Inserted} job(s) inserted)")]
     private static partial void LogFired(ILogger logger, string key, int count, DateTime occurrence, long inserted);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recurring: {Key} skipped its occurrence at {Occurrence:o}: the previous one is still Pending or Running (Overlap=Skip)")]
-    private static partial void LogSkipped(ILogger logger, string key, DateTime occurrence);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recurring: {Key} skipped {Count} occurrence(s), the last at {Occurrence:o}: the previous one is still Pending or Running (Overlap=Skip)")]
+    private static partial void LogSkipped(ILogger logger, string key, int count, DateTime occurrence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring: {Key} missed {Count} occurrence(s) from {From:o} while no replica ran; its CatchUp policy did not fire them")]
     private static partial void LogMissed(ILogger logger, string key, int count, DateTime from);
