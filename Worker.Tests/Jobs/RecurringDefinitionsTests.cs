@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using JobWorker.Jobs;
 using Microsoft.Extensions.Configuration;
 
@@ -66,6 +67,38 @@ public sealed class RecurringDefinitionsTests
             "AddRecurringJob(\"c\"): the cron expression 'not cron' is not a valid cron expression: " + CronosMessage("not cron") + ".",
             "AddRecurringJob(\"c\"): the key is added twice in code; add each schedule once.",
         }));
+        Assert.That(definitions.All, Is.Empty);
+    }
+
+    [Test]
+    public void Misfire_threshold_under_two_poll_intervals_fails_validation_naming_both_settings()
+    {
+        var options = new RecurringOptions { PollInterval = TimeSpan.FromSeconds(1), MisfireThreshold = TimeSpan.FromMilliseconds(1500) };
+        var results = new List<ValidationResult>();
+
+        var valid = Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+
+        Assert.That(valid, Is.False);
+        Assert.That(results, Has.Count.EqualTo(1));
+        Assert.That(results[0].ErrorMessage, Does.Contain("Recurring:MisfireThreshold").And.Contain("Recurring:PollInterval"));
+        var defaults = new RecurringOptions();
+        Assert.That(Validator.TryValidateObject(defaults, new ValidationContext(defaults), [], validateAllProperties: true), Is.True, "the defaults are valid");
+    }
+
+    [Test, Description("Values the recurring_jobs columns cannot hold fail at start, naming the setting, instead of failing the start-up sync for ever.")]
+    public void Values_the_ledger_cannot_store_are_named()
+    {
+        var longZone = new string('Z', 101);
+        var definitions = new RecurringDefinitions(Configuration(new()
+        {
+            ["Recurring:a:Cron"] = "* * * * * *", ["Recurring:a:Type"] = new string('t', 101),
+            ["Recurring:a:Payload"] = """{"text": "nul \u0000 here"}""",
+        }), [Code("b", "* * * * * *") with { TimeZone = longZone, PayloadJson = """["\u0000"]""" }]);
+
+        Assert.That(definitions.Problems, Has.Some.StartsWith("Recurring:a:Type is 101 characters long; at most 100 are stored"));
+        Assert.That(definitions.Problems, Has.Some.StartsWith("Recurring:a:Payload holds the character \\u0000"));
+        Assert.That(definitions.Problems, Has.Some.StartsWith("AddRecurringJob(\"b\"): TimeZone"));
+        Assert.That(definitions.Problems, Has.Some.StartsWith("AddRecurringJob(\"b\"): the payload holds the character \\u0000"));
         Assert.That(definitions.All, Is.Empty);
     }
 

@@ -467,12 +467,15 @@ internal static class JobSql
         RETURNING key
         """;
 
-    /// <summary>Queue $1's schedules that are due by the database's clock, most overdue first, at most $2; with that clock.</summary>
+    /// <summary>
+    /// Queue $1's schedules that are due by the database's clock, most overdue first, at most $2, but not keys $3 (parked by
+    /// this replica after they failed); with that clock.
+    /// </summary>
     public const string DueRecurring = """
         /* jobworker:due-recurring */
         SELECT key, cron, time_zone, overlap, catch_up, catch_up_window, next_run_at, now() AS now
         FROM recurring_jobs
-        WHERE queue = $1 AND next_run_at <= now() AND enabled AND paused_at IS NULL
+        WHERE queue = $1 AND next_run_at <= now() AND enabled AND paused_at IS NULL AND key <> ALL ($3::text[])
         ORDER BY next_run_at LIMIT $2
         """;
 

@@ -15,6 +15,12 @@ internal sealed partial class RecurringDefinitions
     private static readonly string[] Fields =
         ["Cron", "Type", "Payload", "TimeZone", "MaxAttempts", "Timeout", "Overlap", "CatchUp", "CatchUpWindow"];
 
+    // The widths of the recurring_jobs columns: a longer value would fail the start-up sync on every start, so it fails
+    // validation instead, naming the setting.
+    private const int CronLength = 200;
+    private const int ZoneLength = 100;
+    private const int TypeLength = 100;
+
     private readonly List<RecurringDefinition> _definitions = [];
     private readonly List<string> _problems = [];
 
@@ -54,8 +60,9 @@ internal sealed partial class RecurringDefinitions
 
             var problems = _problems.Count;
             Check(KeyProblem(definition.Key), $"{name}: the key");
-            Check(RecurringCron.Problem(definition.Cron), $"{name}: the cron expression");
-            Check(RecurringCron.ZoneProblem(definition.TimeZone), $"{name}: TimeZone");
+            Check(RecurringCron.Problem(definition.Cron) ?? LengthProblem(definition.Cron, CronLength), $"{name}: the cron expression");
+            Check(RecurringCron.ZoneProblem(definition.TimeZone) ?? LengthProblem(definition.TimeZone, ZoneLength), $"{name}: TimeZone");
+            Check(LengthProblem(definition.Type, TypeLength), $"{name}: the job type");
             Check(PayloadProblem(definition.PayloadJson), $"{name}: the payload");
             Check(AttemptsProblem(definition.MaxAttempts), $"{name}: MaxAttempts");
             Check(TimeoutProblem(definition.Timeout), $"{name}: Timeout");
@@ -95,13 +102,26 @@ internal sealed partial class RecurringDefinitions
         try
         {
             using var document = JsonDocument.Parse(json);
-            return null;
+            return HasNul(document.RootElement)
+                ? "holds the character \\u0000, which PostgreSQL's jsonb cannot store"
+                : null;
         }
         catch (JsonException e)
         {
             return $"is not valid JSON text ({e.Message})";
         }
     }
+
+    private static bool HasNul(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString()!.Contains('\0', StringComparison.Ordinal),
+        JsonValueKind.Array => element.EnumerateArray().Any(HasNul),
+        JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HasNul(p.Value)),
+        _ => false,
+    };
+
+    private static string? LengthProblem(string? value, int limit) =>
+        value is not null && value.Trim().Length > limit ? $"is {value.Trim().Length} characters long; at most {limit} are stored" : null;
 
     private static string? AttemptsProblem(int? attempts) =>
         attempts is null or (>= JobLimits.MinAttempts and <= JobLimits.MaxAttempts) ? null
@@ -131,17 +151,19 @@ internal sealed partial class RecurringDefinitions
         }
 
         var cron = section["Cron"];
-        Check(RecurringCron.Problem(cron), Name("Cron"));
+        Check(RecurringCron.Problem(cron) ?? LengthProblem(cron, CronLength), Name("Cron"));
         var type = section["Type"];
         if (string.IsNullOrWhiteSpace(type))
         {
             _problems.Add($"{Name("Type")} is required (the job type to run).");
         }
 
+        Check(LengthProblem(type, TypeLength), Name("Type"));
+
         var payload = section["Payload"];
         Check(PayloadProblem(payload), Name("Payload"));
         var zone = section["TimeZone"] ?? "UTC";
-        Check(RecurringCron.ZoneProblem(zone), Name("TimeZone"));
+        Check(RecurringCron.ZoneProblem(zone) ?? LengthProblem(zone, ZoneLength), Name("TimeZone"));
         var attempts = Parse(section["MaxAttempts"], Name("MaxAttempts"), s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null, "a whole number");
         Check(AttemptsProblem(attempts), Name("MaxAttempts"));
         var timeout = Parse(section["Timeout"], Name("Timeout"), ParseSpan, "a time span such as 00:05:00");
