@@ -26,11 +26,24 @@ internal sealed partial class RecurringDefinitions
 
     public RecurringDefinitions(IConfiguration configuration, IEnumerable<RecurringDefinition> code)
     {
-        var fromConfiguration = new HashSet<string>(StringComparer.Ordinal);
+        // Keys compare without case, as configuration's do: code's "Nightly" and configuration's "nightly" are one
+        // schedule, never two rows firing twice.
+        var fromConfiguration = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var section in configuration.GetSection(RecurringOptions.Section).GetChildren())
         {
-            if (RecurringOptions.SettingNames.Contains(section.Key) || !section.GetChildren().Any())
+            if (RecurringOptions.SettingNames.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
             {
+                continue;
+            }
+
+            if (!section.GetChildren().Any())
+            {
+                if (section.Value is not null)
+                {
+                    _problems.Add($"{RecurringOptions.Section}:{section.Key} is neither a setting ({string.Join(", ", RecurringOptions.SettingNames)}) "
+                        + "nor a schedule (a section with Cron and Type).");
+                }
+
                 continue;
             }
 
@@ -42,13 +55,13 @@ internal sealed partial class RecurringDefinitions
             fromConfiguration.Add(section.Key);
         }
 
-        var fromCode = new HashSet<string>(StringComparer.Ordinal);
+        var fromCode = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var definition in code)
         {
             var name = $"AddRecurringJob(\"{definition.Key}\")";
             if (!fromCode.Add(definition.Key))
             {
-                _problems.Add($"{name}: the key is added twice in code; add each schedule once.");
+                _problems.Add($"{name}: the key is added twice in code (keys do not differ by case alone); add each schedule once.");
                 continue;
             }
 

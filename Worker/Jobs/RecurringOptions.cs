@@ -11,10 +11,7 @@ internal sealed class RecurringOptions : IValidatableObject
     public const string Section = "Recurring";
 
     /// <summary>The setting names of the section, which no schedule may take as its key.</summary>
-    public static readonly IReadOnlySet<string> SettingNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        nameof(PollInterval), nameof(MisfireThreshold), nameof(MaxJobsPerClaim),
-    };
+    public static readonly IReadOnlyList<string> SettingNames = [nameof(PollInterval), nameof(MisfireThreshold), nameof(MaxJobsPerClaim)];
 
     /// <summary>How often each replica looks for due schedules of its queue; an occurrence fires at most this late.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Recurring:PollInterval must be between 50 ms and 1 min.")]
