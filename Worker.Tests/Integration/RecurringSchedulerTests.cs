@@ -1,6 +1,7 @@
 using JobWorker.Jobs;
 using JobWorker.Resilience;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -71,11 +72,33 @@ public sealed class RecurringSchedulerTests
         Assert.That(runs, Has.Count.EqualTo(RecurringLedger.Match(good, EverySecond, runs).Fired.Count), "no job of a bad row");
     }
 
-    private static RecurringScheduler Scheduler(string queue, RecurringDefinition[] code) => new(
+    [Test, Description("Two queues' deployments define one key: the second start leaves it with the first queue and says so; a Runtime schedule of a key code defines is replaced, with a warning.")]
+    public async Task Sync_leaves_a_key_another_queue_has_enabled_and_replaces_a_runtime_schedule_with_a_warning()
+    {
+        string first = TestWorker.UniqueQueue(), second = TestWorker.UniqueQueue();
+        string shared = $"{first}-shared", runtime = $"{first}-runtime";
+        await RecurringLedger.Control.AddAsync(first, runtime, EverySecond, "noop", null, "UTC", CancellationToken.None);
+        using var capture = new LogCapture();
+
+        await Scheduler(first, [Code(shared), Code(runtime)], capture).SyncAsync(CancellationToken.None);
+        await Scheduler(second, [Code(shared)], capture).SyncAsync(CancellationToken.None);
+        var sharedRow = await RecurringLedger.Control.FindAsync(shared, CancellationToken.None);
+        var runtimeRow = await RecurringLedger.Control.FindAsync(runtime, CancellationToken.None);
+        var warnings = capture.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+
+        Assert.That(sharedRow?.Queue, Is.EqualTo(first), "an enabled schedule of another queue is not taken over");
+        Assert.That(sharedRow?.Enabled, Is.True);
+        Assert.That(warnings, Has.One.Contains($"{shared} is defined here for queue {second}, but queue {first} has it enabled"));
+        Assert.That(runtimeRow?.Source, Is.EqualTo(RecurringSource.Code));
+        Assert.That(warnings, Has.One.Contains($"{runtime} was added by an operator (Runtime)"));
+    }
+
+    private static RecurringScheduler Scheduler(string queue, RecurringDefinition[] code, ILoggerProvider? logs = null) => new(
         new RecurringStore(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None),
         new RecurringDefinitions(new ConfigurationBuilder().Build(), code),
         Options.Create(new RecurringOptions { PollInterval = TimeSpan.FromMilliseconds(200), MisfireThreshold = TimeSpan.FromSeconds(2) }),
-        Options.Create(new JobOptions { QueueName = queue }), Options.Create(new SubmissionOptions()), NullLogger<RecurringScheduler>.Instance);
+        Options.Create(new JobOptions { QueueName = queue }), Options.Create(new SubmissionOptions()),
+        logs is null ? NullLogger<RecurringScheduler>.Instance : new Logger<RecurringScheduler>(LoggerFactory.Create(b => b.AddProvider(logs))));
 
     private static RecurringDefinition Code(string key) =>
         new(key, EverySecond, "noop", "null", "UTC", null, null, RecurringOverlap.Skip, RecurringCatchUp.None, null, RecurringSource.Code);

@@ -437,8 +437,11 @@ internal static class JobSql
     /// Start-up: upserts the schedules configuration and code define for queue $1 (arrays $2…$13, one element per
     /// schedule; $13 is the next run computed in code from the database's clock). A schedule that keeps its queue, cron
     /// and zone and was enabled keeps its next run (so a restart neither skips nor repeats an occurrence); any other takes
-    /// the new one. An operator's pause stays. Then disables this queue's configuration and code schedules that neither
-    /// defines any more, so none is left firing. Returns the keys disabled.
+    /// the new one. An operator's pause stays. A key another queue holds enabled is not taken over (two deployments
+    /// defining one key would otherwise move it to whichever started last); an operator's (Runtime) schedule of the same
+    /// key is replaced: configuration and code win. Then disables this queue's configuration and code schedules that
+    /// neither defines any more, so none is left firing. Returns one row per key to report: 'disabled', 'owned' (left
+    /// with the other queue, named) or 'replaced' (was Runtime).
     /// </summary>
     public const string SyncRecurring = """
         /* jobworker:sync-recurring */
@@ -446,6 +449,8 @@ internal static class JobSql
             SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::interval[], $9::text[],
                                  $10::text[], $11::interval[], $12::text[], $13::timestamptz[])
                 AS d(key, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up, catch_up_window, source, next_run_at)
+        ), before AS (
+            SELECT key, queue, source FROM recurring_jobs WHERE key = ANY ($2::text[])
         ), upserted AS (
             INSERT INTO recurring_jobs (key, queue, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up,
                                         catch_up_window, source, enabled, next_run_at, created_at, updated_at)
@@ -460,11 +465,18 @@ internal static class JobSql
                 payload = EXCLUDED.payload, max_attempts = EXCLUDED.max_attempts, timeout = EXCLUDED.timeout, overlap = EXCLUDED.overlap,
                 catch_up = EXCLUDED.catch_up, catch_up_window = EXCLUDED.catch_up_window, source = EXCLUDED.source, enabled = true,
                 updated_at = now()
+            WHERE recurring_jobs.queue = EXCLUDED.queue OR NOT recurring_jobs.enabled
+            RETURNING key
+        ), disabled AS (
+            UPDATE recurring_jobs SET enabled = false, updated_at = now()
+            WHERE queue = $1 AND source IN ('Configuration', 'Code') AND enabled AND key <> ALL ($2::text[])
             RETURNING key
         )
-        UPDATE recurring_jobs SET enabled = false, updated_at = now()
-        WHERE queue = $1 AND source IN ('Configuration', 'Code') AND enabled AND key <> ALL ($2::text[])
-        RETURNING key
+        SELECT key, 'disabled' AS outcome, $1 AS queue FROM disabled
+        UNION ALL
+        SELECT b.key, 'owned', b.queue FROM before b WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.key = b.key)
+        UNION ALL
+        SELECT b.key, 'replaced', b.queue FROM before b JOIN upserted u ON u.key = b.key WHERE b.source = 'Runtime'
         """;
 
     /// <summary>

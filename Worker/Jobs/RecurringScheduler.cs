@@ -71,20 +71,32 @@ internal sealed partial class RecurringScheduler(
         var all = definitions.All
             .Select(d => (d, RecurringCron.Next(RecurringCron.Parse(d.Cron), RecurringCron.Zone(d.TimeZone), now)))
             .ToList();
-        var disabled = await store.SyncAsync(queue, all, cancellationToken);
+        var reported = await store.SyncAsync(queue, all, cancellationToken);
         foreach (var key in definitions.Overridden)
         {
             LogOverridden(logger, key);
         }
 
-        foreach (var key in disabled)
+        foreach (var (key, outcome, owner) in reported)
         {
-            LogDisabled(logger, key, queue);
+            switch (outcome)
+            {
+                case "disabled":
+                    LogDisabled(logger, key, queue);
+                    break;
+                case "owned":
+                    LogOwnedElsewhere(logger, key, queue, owner);
+                    break;
+                case "replaced":
+                    LogReplacedRuntime(logger, key);
+                    break;
+            }
         }
 
-        if (all.Count > 0)
+        var owned = reported.Count(r => r.Outcome == "owned");
+        if (all.Count > owned)
         {
-            LogSynced(logger, all.Count, queue);
+            LogSynced(logger, all.Count - owned, queue);
         }
     }
 
@@ -185,6 +197,12 @@ internal sealed partial class RecurringScheduler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring: {Key} is no longer defined in configuration or code for queue {Queue}, so it is disabled and fires no more")]
     private static partial void LogDisabled(ILogger logger, string key, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring: {Key} is defined here for queue {Queue}, but queue {Owner} has it enabled, so it stays there and fires on {Owner}'s replicas; give it another key, or remove it from {Owner}'s configuration or code")]
+    private static partial void LogOwnedElsewhere(ILogger logger, string key, string queue, string owner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring: {Key} was added by an operator (Runtime) and configuration or code defines it too; their definition replaces the operator's")]
+    private static partial void LogReplacedRuntime(ILogger logger, string key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recurring: {Key} is defined in configuration and in code; the configuration's definition is used")]
     private static partial void LogOverridden(ILogger logger, string key);

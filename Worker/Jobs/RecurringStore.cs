@@ -21,9 +21,10 @@ internal sealed class RecurringStore(IDbContextFactory<JobDbContext> contexts, T
 
     /// <summary>
     /// Upserts <paramref name="definitions"/> for <paramref name="queue"/> (each with its next run from now, used when the
-    /// stored one cannot be kept) and disables this queue's configuration and code schedules not among them. Returns the keys disabled.
+    /// stored one cannot be kept) and disables this queue's configuration and code schedules not among them. Returns the
+    /// keys to report, each with what became of it (see <see cref="JobSql.SyncRecurring"/>) and the queue that has it.
     /// </summary>
-    public Task<List<string>> SyncAsync(string queue, IReadOnlyList<(RecurringDefinition Definition, DateTime? NextRunAt)> definitions, CancellationToken cancellationToken) =>
+    public Task<List<(string Key, string Outcome, string Queue)>> SyncAsync(string queue, IReadOnlyList<(RecurringDefinition Definition, DateTime? NextRunAt)> definitions, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("sync-recurring", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -43,7 +44,7 @@ internal sealed class RecurringStore(IDbContextFactory<JobDbContext> contexts, T
                 p.AddValue(d.Select(x => x.Definition.CatchUpWindow).ToArray());
                 p.AddValue(d.Select(x => x.Definition.Source.ToString()).ToArray());
                 p.AddValue(d.Select(x => x.NextRunAt).ToArray());
-            }, static r => JobRows.Value<string>(r, "key"), ct);
+            }, static r => (JobRows.Value<string>(r, "key"), JobRows.Value<string>(r, "outcome"), JobRows.Value<string>(r, "queue")), ct);
         }, cancellationToken);
 
     /// <summary>
