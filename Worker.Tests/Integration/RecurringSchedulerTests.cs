@@ -93,6 +93,22 @@ public sealed class RecurringSchedulerTests
         Assert.That(warnings, Has.One.Contains($"{runtime} was added by an operator (Runtime)"));
     }
 
+    [Test, Description("A schedule no longer defined is disabled: an operator's trigger would run a job nothing defines any more, so it is refused.")]
+    public async Task Trigger_is_refused_when_the_schedule_is_disabled()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var key = $"{queue}-gone";
+        await Scheduler(queue, [Code(key) with { Cron = "0 0 0 1 1 *" }]).SyncAsync(CancellationToken.None);
+        await Scheduler(queue, []).SyncAsync(CancellationToken.None);
+
+        var triggered = await RecurringLedger.Control.TriggerAsync(key, CancellationToken.None);
+
+        Assert.That((await RecurringLedger.Control.FindAsync(key, CancellationToken.None))?.Enabled, Is.False);
+        Assert.That(triggered.Applied, Is.False);
+        Assert.That(triggered.Message, Does.Contain("disabled"));
+        Assert.That(await RecurringLedger.RunsAsync(queue), Is.Empty, "no job inserted");
+    }
+
     private static RecurringScheduler Scheduler(string queue, RecurringDefinition[] code, ILoggerProvider? logs = null) => new(
         new RecurringStore(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None),
         new RecurringDefinitions(new ConfigurationBuilder().Build(), code),

@@ -549,18 +549,20 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Paused schedule $1 runs again from $2 (its next occurrence after now, computed in code): the occurrences of the
-    /// pause are not caught up. Returns the key when it was paused.
+    /// Paused schedule $1 runs again from $2 (its next occurrence after now, computed in code from cron $3 and zone $4):
+    /// the occurrences of the pause are not caught up. Only while the cron and zone are still those $2 came from (a start
+    /// may have changed them meanwhile). Returns the key when it was resumed.
     /// </summary>
     public const string ResumeRecurring = """
         /* jobworker:resume-recurring */
         UPDATE recurring_jobs SET paused_at = NULL, paused_by = NULL, next_run_at = $2::timestamptz, updated_at = now()
-        WHERE key = $1 AND paused_at IS NOT NULL
+        WHERE key = $1 AND paused_at IS NOT NULL AND cron = $3 AND time_zone = $4
         RETURNING key
         """;
 
     /// <summary>
-    /// An operator's run of schedule $1 now, as job $2, outside its cron: its next run does not move. Records the job as
+    /// An operator's run of enabled schedule $1 now, as job $2, outside its cron: its next run does not move (a disabled
+    /// one is no longer defined, so it does not run). Records the job as
     /// the schedule's last. $3 and $4 are the defaults for attempts and timeout. Returns the job's id.
     /// </summary>
     public const string TriggerRecurring = """
@@ -568,7 +570,7 @@ internal static class JobSql
         WITH inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, run_at, created_at, updated_at)
             SELECT $2, type, queue, payload, 'Pending', 0, coalesce(max_attempts, $3), coalesce(timeout, $4::interval), now(), now(), now()
-            FROM recurring_jobs WHERE key = $1
+            FROM recurring_jobs WHERE key = $1 AND enabled
             RETURNING id
         ), recorded AS (
             UPDATE recurring_jobs SET last_job_id = (SELECT id FROM inserted), updated_at = now()
