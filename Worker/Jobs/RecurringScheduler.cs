@@ -101,8 +101,8 @@ internal sealed partial class RecurringScheduler(
     }
 
     /// <summary>
-    /// Claims and fires every due schedule of this queue once; returns the jobs inserted. A schedule that cannot be read or
-    /// fired is logged and parked (<see cref="ParkFor"/>), and the others go on.
+    /// Claims and fires every due schedule of this queue once; returns the jobs inserted. A schedule that cannot be read,
+    /// computed or fired for its own data is logged and parked (<see cref="ParkFor"/>), and the others go on.
     /// </summary>
     public async Task<long> FireDueAsync(CancellationToken cancellationToken)
     {
@@ -122,12 +122,25 @@ internal sealed partial class RecurringScheduler(
                 continue;
             }
 
+            RecurringPlan plan;
             try
             {
-                inserted += await FireAsync(due, settings, cancellationToken);
+                plan = RecurringPlanner.Decide(due, settings.MisfireThreshold, settings.MaxJobsPerClaim);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                Park(key, e.Message);
+                continue;
+            }
+
+            try
+            {
+                inserted += await FireAsync(due, plan, cancellationToken);
+            }
+            catch (Exception e) when (DatabaseErrors.IsRowFault(e))
+            {
+                // Refused for this row's data: the next claim of it would be too, the others' would not. Any other failure
+                // (the database down, the circuit open) fails the tick as a whole, and every schedule is tried next tick.
                 Park(key, DatabaseErrors.Describe(e));
             }
         }
@@ -135,9 +148,8 @@ internal sealed partial class RecurringScheduler(
         return inserted;
     }
 
-    private async Task<long> FireAsync(DueSchedule due, RecurringOptions settings, CancellationToken cancellationToken)
+    private async Task<long> FireAsync(DueSchedule due, RecurringPlan plan, CancellationToken cancellationToken)
     {
-        var plan = RecurringPlanner.Decide(due, settings.MisfireThreshold, settings.MaxJobsPerClaim);
         var fired = await store.FireAsync(plan, submissions.Value.DefaultMaxAttempts, submissions.Value.DefaultTimeout, cancellationToken);
         if (fired is not { } result)
         {
