@@ -109,6 +109,32 @@ public sealed class RecurringSchedulerTests
         Assert.That(await RecurringLedger.RunsAsync(queue), Is.Empty, "no job inserted");
     }
 
+    [Test, Description("Overlap=Skip with CatchUp=All: ten seconds missed; the first missed occurrence fires, and while its job is Pending the schedule waits at the next one instead of skipping to now; once the job finished, the next fires.")]
+    public async Task Catch_up_waits_for_the_previous_job_when_overlap_is_skip()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var key = $"{queue}-catchup";
+        await RecurringLedger.Control.AddAsync(queue, key, EverySecond, "noop", null, "UTC", CancellationToken.None);
+        await ExecuteAsync($"UPDATE recurring_jobs SET catch_up = 'All', next_run_at = date_trunc('second', now()) - interval '10 seconds' WHERE key = '{key}'");
+        var scheduler = Scheduler(queue, []);
+
+        await scheduler.TickAsync(CancellationToken.None);
+        var afterFirst = await RecurringLedger.Control.FindAsync(key, CancellationToken.None);
+        await scheduler.TickAsync(CancellationToken.None);
+        var whileBusy = await RecurringLedger.Control.FindAsync(key, CancellationToken.None);
+        var runsWhileBusy = await RecurringLedger.RunsAsync(queue);
+        await ExecuteAsync($"UPDATE jobs SET state = 'Succeeded', finished_at = now() WHERE queue = '{queue}'");
+        await scheduler.TickAsync(CancellationToken.None);
+        var afterSecond = await RecurringLedger.Control.FindAsync(key, CancellationToken.None);
+
+        Assert.That(runsWhileBusy, Has.Count.EqualTo(1), "one occurrence at a time");
+        Assert.That(whileBusy?.NextRunAt, Is.EqualTo(afterFirst?.NextRunAt), "held at the next missed occurrence while the job is Pending");
+        Assert.That(whileBusy?.LastSkippedAt, Is.Null, "waiting is not skipping");
+        Assert.That(afterSecond?.NextRunAt, Is.EqualTo(afterFirst?.NextRunAt?.AddSeconds(1)), "the held occurrence fired once the job finished");
+        Assert.That(await RecurringLedger.RunsAsync(queue), Has.Count.EqualTo(2));
+        Assert.That(scheduler.Failures, Is.Zero);
+    }
+
     private static RecurringScheduler Scheduler(string queue, RecurringDefinition[] code, ILoggerProvider? logs = null) => new(
         new RecurringStore(TestEnvironment.CreateContextFactory(TestEnvironment.ConnectionString()), TransitionResilience.None),
         new RecurringDefinitions(new ConfigurationBuilder().Build(), code),
