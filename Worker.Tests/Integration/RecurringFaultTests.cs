@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using JobWorker.Persistence;
 using Npgsql;
 
@@ -31,6 +33,9 @@ public sealed class RecurringFaultTests
             Assert.That(outcome.Fired, Has.Count.GreaterThanOrEqualTo(30), $"{outcome.Name}: a 2 s schedule over more than a minute");
             Assert.That(outcome.Missing, Is.Empty, $"{outcome.Name}: no occurrence between the first and the last is missing");
             Assert.That(outcome.Jobs, Is.EqualTo(outcome.Fired.Count), $"{outcome.Name}: one job per occurrence, no other");
+            // The job id is derived from the occurrence, so a second claim of one would not show in the ledger; it would in
+            // the replicas' "fired" lines. At most one fewer: the SIGKILLed replica may die between its claim and its line.
+            Assert.That(outcome.Claimed, Is.InRange(outcome.Jobs - 1, outcome.Jobs), $"{outcome.Name}: each occurrence claimed by one replica only");
             Assert.That(outcome.Fired.Select(f => f.Run.State), Has.All.EqualTo(JobState.Succeeded), $"{outcome.Name}: every occurrence ran");
             Assert.That(outcome.Fired.Select(f => f.Run.Attempt), Has.All.EqualTo(1), $"{outcome.Name}: each ran once");
             Assert.That(outcome.SpanSeconds, Is.GreaterThanOrEqualTo(60), $"{outcome.Name}: the window spans the faults");
@@ -73,9 +78,11 @@ public sealed class RecurringFaultTests
             r => r.All(j => j.State == JobState.Succeeded), TimeSpan.FromSeconds(60), $"{name}: every job to finish");
         var (fired, missing) = RecurringLedger.Match(key, EveryTwoSeconds, runs);
         var span = fired.Count > 0 ? (fired[^1].Occurrence - fired[0].Occurrence).TotalSeconds : 0;
-        return new Outcome(name, fired, missing, runs.Count, span, exitCode);
+        var claimed = Regex.Matches(scenario.Output, $@"Recurring: {Regex.Escape(key)} fired (\d+) occurrence")
+            .Sum(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        return new Outcome(name, fired, missing, runs.Count, claimed, span, exitCode);
     }
 
     private sealed record Outcome(
-        string Name, List<(DateTime Occurrence, RecurringRun Run)> Fired, List<DateTime> Missing, int Jobs, double SpanSeconds, int TerminatedExitCode);
+        string Name, List<(DateTime Occurrence, RecurringRun Run)> Fired, List<DateTime> Missing, int Jobs, int Claimed, double SpanSeconds, int TerminatedExitCode);
 }

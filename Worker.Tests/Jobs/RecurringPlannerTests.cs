@@ -108,6 +108,49 @@ public sealed class RecurringPlannerTests
         Assert.That(plan.SkipWhileBusy, Is.True);
         Assert.That(plan.NextIfFired, Is.EqualTo(Utc("2026-12-03 12:00:01")), "the next occurrence is claimed next tick");
         Assert.That(plan.NextIfSkipped, Is.EqualTo(Utc("2026-12-03 12:00:03")), "a skip passes every due occurrence");
+        Assert.That(plan.Skipped, Is.EqualTo(3), "12:00:00 to 12:00:02 passed over");
+        Assert.That(plan.LastIfSkipped, Is.EqualTo(Utc("2026-12-03 12:00:02")));
+    }
+
+    [Test, Description("Nine days down with an hourly schedule and a 30-day window: 216 missed occurrences, 100 per claim; the claim must go on from the last fired, not jump to now.")]
+    public void Planner_goes_on_from_the_last_fired_when_a_catch_up_fills_the_claim_with_missed_occurrences_only()
+    {
+        var due = Due("0 * * * *", "12:00:00", now: "12:30:00", RecurringCatchUp.All, RecurringOverlap.Allow) with
+        {
+            NextRunAt = Utc("2026-11-24 12:00:00"), CatchUpWindow = TimeSpan.FromDays(30),
+        };
+
+        var plan = RecurringPlanner.Decide(due, Threshold, 100);
+
+        Assert.That(plan.Fire, Has.Count.EqualTo(100));
+        Assert.That(plan.Fire[0], Is.EqualTo(Utc("2026-11-24 12:00:00")));
+        Assert.That(plan.NextIfFired, Is.EqualTo(Utc("2026-11-28 16:00:00")), "the 101st missed occurrence, claimed next tick");
+        Assert.That(plan.Dropped, Is.Zero);
+    }
+
+    [Test, Description("With Skip a catch-up fires one occurrence at a time, each after the previous one finished: while busy, the schedule waits at its first missed occurrence.")]
+    public void Planner_holds_a_catch_up_while_busy_when_overlap_is_skip_and_catch_up_is_all()
+    {
+        var due = Due("0 * * * *", "09:00:00", now: "12:00:30", RecurringCatchUp.All, RecurringOverlap.Skip) with { CatchUpWindow = TimeSpan.FromDays(1) };
+
+        var plan = RecurringPlanner.Decide(due, Threshold, 100);
+
+        Assert.That(plan.Fire, Is.EqualTo(new[] { Utc("2026-12-03 09:00:00") }));
+        Assert.That(plan.NextIfFired, Is.EqualTo(Utc("2026-12-03 10:00:00")));
+        Assert.That(plan.NextIfSkipped, Is.EqualTo(Utc("2026-12-03 09:00:00")), "held: 09:00, 10:00, 11:00 still to be caught up");
+        Assert.That(plan.Skipped, Is.Zero);
+        Assert.That(plan.LastIfSkipped, Is.Null);
+        Assert.That(plan.Dropped, Is.Zero);
+    }
+
+    [Test, Description("An occurrence that is not missed is skipped while busy even with CatchUp=All: there is nothing to catch up.")]
+    public void Planner_skips_an_on_time_occurrence_while_busy_when_catch_up_is_all()
+    {
+        var plan = RecurringPlanner.Decide(Due("* * * * * *", "12:00:00", now: "12:00:02.5", RecurringCatchUp.All, RecurringOverlap.Skip), Threshold, 100);
+
+        Assert.That(plan.Fire, Is.EqualTo(new[] { Utc("2026-12-03 12:00:00") }));
+        Assert.That(plan.NextIfSkipped, Is.EqualTo(Utc("2026-12-03 12:00:03")));
+        Assert.That(plan.Skipped, Is.EqualTo(3));
     }
 
     private static DueSchedule Due(string cron, string next, string now, RecurringCatchUp catchUp, RecurringOverlap overlap) =>

@@ -437,8 +437,11 @@ internal static class JobSql
     /// Start-up: upserts the schedules configuration and code define for queue $1 (arrays $2…$13, one element per
     /// schedule; $13 is the next run computed in code from the database's clock). A schedule that keeps its queue, cron
     /// and zone and was enabled keeps its next run (so a restart neither skips nor repeats an occurrence); any other takes
-    /// the new one. An operator's pause stays. Then disables this queue's configuration and code schedules that neither
-    /// defines any more, so none is left firing. Returns the keys disabled.
+    /// the new one. An operator's pause stays. A key another queue holds enabled is not taken over (two deployments
+    /// defining one key would otherwise move it to whichever started last); an operator's (Runtime) schedule of the same
+    /// key is replaced: configuration and code win. Then disables this queue's configuration and code schedules that
+    /// neither defines any more, so none is left firing. Returns one row per key to report: 'disabled', 'owned' (left
+    /// with the other queue, named) or 'replaced' (was Runtime).
     /// </summary>
     public const string SyncRecurring = """
         /* jobworker:sync-recurring */
@@ -446,6 +449,8 @@ internal static class JobSql
             SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::interval[], $9::text[],
                                  $10::text[], $11::interval[], $12::text[], $13::timestamptz[])
                 AS d(key, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up, catch_up_window, source, next_run_at)
+        ), before AS (
+            SELECT key, queue, source FROM recurring_jobs WHERE key = ANY ($2::text[])
         ), upserted AS (
             INSERT INTO recurring_jobs (key, queue, cron, time_zone, type, payload, max_attempts, timeout, overlap, catch_up,
                                         catch_up_window, source, enabled, next_run_at, created_at, updated_at)
@@ -460,19 +465,29 @@ internal static class JobSql
                 payload = EXCLUDED.payload, max_attempts = EXCLUDED.max_attempts, timeout = EXCLUDED.timeout, overlap = EXCLUDED.overlap,
                 catch_up = EXCLUDED.catch_up, catch_up_window = EXCLUDED.catch_up_window, source = EXCLUDED.source, enabled = true,
                 updated_at = now()
+            WHERE recurring_jobs.queue = EXCLUDED.queue OR NOT recurring_jobs.enabled
+            RETURNING key
+        ), disabled AS (
+            UPDATE recurring_jobs SET enabled = false, updated_at = now()
+            WHERE queue = $1 AND source IN ('Configuration', 'Code') AND enabled AND key <> ALL ($2::text[])
             RETURNING key
         )
-        UPDATE recurring_jobs SET enabled = false, updated_at = now()
-        WHERE queue = $1 AND source IN ('Configuration', 'Code') AND enabled AND key <> ALL ($2::text[])
-        RETURNING key
+        SELECT key, 'disabled' AS outcome, $1 AS queue FROM disabled
+        UNION ALL
+        SELECT b.key, 'owned', b.queue FROM before b WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.key = b.key)
+        UNION ALL
+        SELECT b.key, 'replaced', b.queue FROM before b JOIN upserted u ON u.key = b.key WHERE b.source = 'Runtime'
         """;
 
-    /// <summary>Queue $1's schedules that are due by the database's clock, most overdue first, at most $2; with that clock.</summary>
+    /// <summary>
+    /// Queue $1's schedules that are due by the database's clock, most overdue first, at most $2, but not keys $3 (parked by
+    /// this replica after they failed); with that clock.
+    /// </summary>
     public const string DueRecurring = """
         /* jobworker:due-recurring */
         SELECT key, cron, time_zone, overlap, catch_up, catch_up_window, next_run_at, now() AS now
         FROM recurring_jobs
-        WHERE queue = $1 AND next_run_at <= now() AND enabled AND paused_at IS NULL
+        WHERE queue = $1 AND next_run_at <= now() AND enabled AND paused_at IS NULL AND key <> ALL ($3::text[])
         ORDER BY next_run_at LIMIT $2
         """;
 
@@ -482,7 +497,8 @@ internal static class JobSql
     /// (the others' UPDATE re-reads the committed row, no longer matches, and inserts nothing). The jobs (ids $3, derived from
     /// the key and the occurrence, so an insert repeated anyway does nothing) are accepted as any job is: Pending, due now,
     /// unsent, for the dispatcher to send. With $6 (Overlap=Skip), while the schedule's last job is still Pending or Running
-    /// nothing is inserted, the row moves to $5 instead of $4 and records the skip of occurrence $7. $10 are the occurrences
+    /// nothing is inserted, the row moves to $5 instead of $4 and records the skip of occurrence $7 (with $7 null it only
+    /// waits: a catch-up held until the previous job finished, nothing skipped). $10 are the occurrences
     /// of the jobs $3 (the last is recorded as the last occurrence). $8 and $9 are the
     /// defaults for attempts and timeout. Returns one row when claimed, saying whether it skipped and how many jobs it inserted.
     /// </summary>
@@ -496,10 +512,10 @@ internal static class JobSql
         ), claimed AS (
             UPDATE recurring_jobs s
             SET next_run_at = CASE WHEN b.busy THEN $5::timestamptz ELSE $4::timestamptz END,
-                last_occurrence_at = CASE WHEN b.busy THEN $7::timestamptz
+                last_occurrence_at = CASE WHEN b.busy THEN coalesce($7::timestamptz, s.last_occurrence_at)
                                           ELSE coalesce(($10::timestamptz[])[cardinality($10::timestamptz[])], s.last_occurrence_at) END,
                 last_job_id = CASE WHEN b.busy OR cardinality($3::uuid[]) = 0 THEN s.last_job_id ELSE ($3::uuid[])[cardinality($3::uuid[])] END,
-                last_skipped_at = CASE WHEN b.busy THEN now() ELSE s.last_skipped_at END,
+                last_skipped_at = CASE WHEN b.busy AND $7::timestamptz IS NOT NULL THEN now() ELSE s.last_skipped_at END,
                 updated_at = now()
             FROM busy b
             WHERE s.key = $1 AND s.next_run_at = $2 AND s.enabled AND s.paused_at IS NULL
@@ -533,18 +549,20 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Paused schedule $1 runs again from $2 (its next occurrence after now, computed in code): the occurrences of the
-    /// pause are not caught up. Returns the key when it was paused.
+    /// Paused schedule $1 runs again from $2 (its next occurrence after now, computed in code from cron $3 and zone $4):
+    /// the occurrences of the pause are not caught up. Only while the cron and zone are still those $2 came from (a start
+    /// may have changed them meanwhile). Returns the key when it was resumed.
     /// </summary>
     public const string ResumeRecurring = """
         /* jobworker:resume-recurring */
         UPDATE recurring_jobs SET paused_at = NULL, paused_by = NULL, next_run_at = $2::timestamptz, updated_at = now()
-        WHERE key = $1 AND paused_at IS NOT NULL
+        WHERE key = $1 AND paused_at IS NOT NULL AND cron = $3 AND time_zone = $4
         RETURNING key
         """;
 
     /// <summary>
-    /// An operator's run of schedule $1 now, as job $2, outside its cron: its next run does not move. Records the job as
+    /// An operator's run of enabled schedule $1 now, as job $2, outside its cron: its next run does not move (a disabled
+    /// one is no longer defined, so it does not run). Records the job as
     /// the schedule's last. $3 and $4 are the defaults for attempts and timeout. Returns the job's id.
     /// </summary>
     public const string TriggerRecurring = """
@@ -552,7 +570,7 @@ internal static class JobSql
         WITH inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, run_at, created_at, updated_at)
             SELECT $2, type, queue, payload, 'Pending', 0, coalesce(max_attempts, $3), coalesce(timeout, $4::interval), now(), now(), now()
-            FROM recurring_jobs WHERE key = $1
+            FROM recurring_jobs WHERE key = $1 AND enabled
             RETURNING id
         ), recorded AS (
             UPDATE recurring_jobs SET last_job_id = (SELECT id FROM inserted), updated_at = now()

@@ -41,14 +41,16 @@ internal sealed class RecurringControl(IDbContextFactory<JobDbContext> contexts,
 
         var next = RecurringCron.Next(RecurringCron.Parse(schedule.Cron), RecurringCron.Zone(schedule.TimeZone), await NowAsync(cancellationToken));
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var resumed = await db.ExecuteAsync(JobSql.ResumeRecurring, (key, next), static (p, s) =>
+        var resumed = await db.ExecuteAsync(JobSql.ResumeRecurring, (key, next, schedule.Cron, schedule.TimeZone), static (p, s) =>
         {
             p.AddValue(s.key);
             p.AddValue(s.next);
+            p.AddValue(s.Cron);
+            p.AddValue(s.TimeZone);
         }, cancellationToken);
-        return resumed > 0
-            ? new(true, $"Schedule {key} is resumed: it fires next at {next:yyyy-MM-dd HH:mm:ss} UTC.")
-            : new(false, $"Schedule {key} is not paused: nothing to resume.");
+        return resumed > 0 ? new(true, $"Schedule {key} is resumed: it fires next at {next:yyyy-MM-dd HH:mm:ss} UTC.")
+            : schedule.PausedAt is null ? new(false, $"Schedule {key} is not paused: nothing to resume.")
+            : new(false, $"Schedule {key} changed while it was being resumed; try again.");
     }
 
     /// <summary>Runs <paramref name="key"/> once now, outside its cron; its next run does not move. Returns the job's id in the message.</summary>
@@ -63,9 +65,14 @@ internal sealed class RecurringControl(IDbContextFactory<JobDbContext> contexts,
             p.AddValue(s.Value.DefaultMaxAttempts);
             p.AddValue(s.Value.DefaultTimeout);
         }, static r => JobRows.Value<Guid>(r, "id"), cancellationToken);
-        return rows.Count > 0
-            ? new(true, $"Schedule {key} triggered: job {rows[0]} runs now; its next run is unchanged.")
-            : new(false, $"There is no schedule {key}.");
+        if (rows.Count > 0)
+        {
+            return new(true, $"Schedule {key} triggered: job {rows[0]} runs now; its next run is unchanged.");
+        }
+
+        return await FindAsync(key, cancellationToken) is null
+            ? new(false, $"There is no schedule {key}.")
+            : new(false, $"Schedule {key} is disabled (no longer defined in configuration or code), so it cannot be triggered.");
     }
 
     /// <summary>Adds (or replaces) an operator's schedule for <paramref name="queue"/>; one that configuration or code defines is refused.</summary>

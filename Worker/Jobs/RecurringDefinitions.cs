@@ -15,16 +15,35 @@ internal sealed partial class RecurringDefinitions
     private static readonly string[] Fields =
         ["Cron", "Type", "Payload", "TimeZone", "MaxAttempts", "Timeout", "Overlap", "CatchUp", "CatchUpWindow"];
 
+    // The widths of the recurring_jobs columns: a longer value would fail the start-up sync on every start, so it fails
+    // validation instead, naming the setting.
+    private const int CronLength = 200;
+    private const int ZoneLength = 100;
+    private const int TypeLength = 100;
+
     private readonly List<RecurringDefinition> _definitions = [];
     private readonly List<string> _problems = [];
 
     public RecurringDefinitions(IConfiguration configuration, IEnumerable<RecurringDefinition> code)
     {
-        var fromConfiguration = new HashSet<string>(StringComparer.Ordinal);
+        // Keys compare without case, as configuration's do: code's "Nightly" and configuration's "nightly" are one
+        // schedule, never two rows firing twice.
+        var fromConfiguration = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var section in configuration.GetSection(RecurringOptions.Section).GetChildren())
         {
-            if (RecurringOptions.SettingNames.Contains(section.Key) || !section.GetChildren().Any())
+            if (RecurringOptions.SettingNames.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
             {
+                continue;
+            }
+
+            if (!section.GetChildren().Any())
+            {
+                if (section.Value is not null)
+                {
+                    _problems.Add($"{RecurringOptions.Section}:{section.Key} is neither a setting ({string.Join(", ", RecurringOptions.SettingNames)}) "
+                        + "nor a schedule (a section with Cron and Type).");
+                }
+
                 continue;
             }
 
@@ -36,13 +55,13 @@ internal sealed partial class RecurringDefinitions
             fromConfiguration.Add(section.Key);
         }
 
-        var fromCode = new HashSet<string>(StringComparer.Ordinal);
+        var fromCode = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var definition in code)
         {
             var name = $"AddRecurringJob(\"{definition.Key}\")";
             if (!fromCode.Add(definition.Key))
             {
-                _problems.Add($"{name}: the key is added twice in code; add each schedule once.");
+                _problems.Add($"{name}: the key is added twice in code (keys do not differ by case alone); add each schedule once.");
                 continue;
             }
 
@@ -54,8 +73,9 @@ internal sealed partial class RecurringDefinitions
 
             var problems = _problems.Count;
             Check(KeyProblem(definition.Key), $"{name}: the key");
-            Check(RecurringCron.Problem(definition.Cron), $"{name}: the cron expression");
-            Check(RecurringCron.ZoneProblem(definition.TimeZone), $"{name}: TimeZone");
+            Check(RecurringCron.Problem(definition.Cron) ?? LengthProblem(definition.Cron, CronLength), $"{name}: the cron expression");
+            Check(RecurringCron.ZoneProblem(definition.TimeZone) ?? LengthProblem(definition.TimeZone, ZoneLength), $"{name}: TimeZone");
+            Check(LengthProblem(definition.Type, TypeLength), $"{name}: the job type");
             Check(PayloadProblem(definition.PayloadJson), $"{name}: the payload");
             Check(AttemptsProblem(definition.MaxAttempts), $"{name}: MaxAttempts");
             Check(TimeoutProblem(definition.Timeout), $"{name}: Timeout");
@@ -95,13 +115,26 @@ internal sealed partial class RecurringDefinitions
         try
         {
             using var document = JsonDocument.Parse(json);
-            return null;
+            return HasNul(document.RootElement)
+                ? "holds the character \\u0000, which PostgreSQL's jsonb cannot store"
+                : null;
         }
         catch (JsonException e)
         {
             return $"is not valid JSON text ({e.Message})";
         }
     }
+
+    private static bool HasNul(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString()!.Contains('\0', StringComparison.Ordinal),
+        JsonValueKind.Array => element.EnumerateArray().Any(HasNul),
+        JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HasNul(p.Value)),
+        _ => false,
+    };
+
+    private static string? LengthProblem(string? value, int limit) =>
+        value is not null && value.Trim().Length > limit ? $"is {value.Trim().Length} characters long; at most {limit} are stored" : null;
 
     private static string? AttemptsProblem(int? attempts) =>
         attempts is null or (>= JobLimits.MinAttempts and <= JobLimits.MaxAttempts) ? null
@@ -131,17 +164,19 @@ internal sealed partial class RecurringDefinitions
         }
 
         var cron = section["Cron"];
-        Check(RecurringCron.Problem(cron), Name("Cron"));
+        Check(RecurringCron.Problem(cron) ?? LengthProblem(cron, CronLength), Name("Cron"));
         var type = section["Type"];
         if (string.IsNullOrWhiteSpace(type))
         {
             _problems.Add($"{Name("Type")} is required (the job type to run).");
         }
 
+        Check(LengthProblem(type, TypeLength), Name("Type"));
+
         var payload = section["Payload"];
         Check(PayloadProblem(payload), Name("Payload"));
         var zone = section["TimeZone"] ?? "UTC";
-        Check(RecurringCron.ZoneProblem(zone), Name("TimeZone"));
+        Check(RecurringCron.ZoneProblem(zone) ?? LengthProblem(zone, ZoneLength), Name("TimeZone"));
         var attempts = Parse(section["MaxAttempts"], Name("MaxAttempts"), s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null, "a whole number");
         Check(AttemptsProblem(attempts), Name("MaxAttempts"));
         var timeout = Parse(section["Timeout"], Name("Timeout"), ParseSpan, "a time span such as 00:05:00");

@@ -6,7 +6,8 @@ namespace JobWorker.Jobs;
 /// says what becomes of it: <c>None</c> drops it, <c>Latest</c> fires only the latest missed one, <c>All</c> fires every
 /// missed one within the catch-up window. At most <c>maxPerClaim</c> jobs per claim, so a long window cannot flood the
 /// queue: the rest are claimed on the following ticks. With <c>Overlap=Skip</c> one occurrence is fired per claim (the
-/// next ones would overlap it), and while the previous job is still Pending or Running every due occurrence is skipped.
+/// next ones would overlap it), and while the previous job is still Pending or Running every due occurrence is skipped,
+/// except the missed ones <c>CatchUp=All</c> fires: the schedule waits at the first of them until the previous job finished.
 /// </summary>
 internal static class RecurringPlanner
 {
@@ -47,7 +48,9 @@ internal static class RecurringPlanner
                         dropped = RecurringCron.Between(cron, zone, next, from.AddTicks(-1), CountLimit).Count;
                     }
 
-                    fire.AddRange(RecurringCron.Between(cron, zone, from, lastMissed, maxPerClaim));
+                    // One more than a claim holds, so a full claim of missed occurrences is seen as truncated and the
+                    // schedule goes on from the last fired rather than jumping past the rest.
+                    fire.AddRange(RecurringCron.Between(cron, zone, from, lastMissed, maxPerClaim + 1));
                     break;
             }
         }
@@ -57,7 +60,7 @@ internal static class RecurringPlanner
         var afterNow = RecurringCron.Next(cron, zone, now);
         if (fire.Count == 0)
         {
-            return new RecurringPlan(due.Key, next, [], afterNow, afterNow, null, false, dropped);
+            return new RecurringPlan(due.Key, next, [], afterNow, afterNow, null, 0, false, dropped);
         }
 
         if (due.Overlap == RecurringOverlap.Skip)
@@ -67,15 +70,24 @@ internal static class RecurringPlanner
             var resumeAt = due.CatchUp == RecurringCatchUp.Latest && fire[0] < lateLimit
                 ? RecurringCron.Next(cron, zone, lateLimit, inclusive: true)
                 : RecurringCron.Next(cron, zone, fire[0]);
-            return new RecurringPlan(due.Key, next, [fire[0]], resumeAt, afterNow, fire[^1], true, dropped);
+            if (due.CatchUp == RecurringCatchUp.All && fire[0] < lateLimit)
+            {
+                // A missed occurrence CatchUp=All fires waits for the previous job instead of being skipped: while busy the
+                // schedule stays at it, so the catch-up goes on one occurrence at a time, each after the previous one finished.
+                return new RecurringPlan(due.Key, next, [fire[0]], resumeAt, fire[0], null, 0, true, dropped);
+            }
+
+            var last = RecurringCron.Latest(cron, zone, fire[0], now) ?? fire[^1];
+            var skipped = RecurringCron.Between(cron, zone, fire[0], now, CountLimit).Count;
+            return new RecurringPlan(due.Key, next, [fire[0]], resumeAt, afterNow, last, skipped, true, dropped);
         }
 
         if (fire.Count > maxPerClaim)
         {
             fire.RemoveRange(maxPerClaim, fire.Count - maxPerClaim);
-            return new RecurringPlan(due.Key, next, fire, RecurringCron.Next(cron, zone, fire[^1]), null, null, false, dropped);
+            return new RecurringPlan(due.Key, next, fire, RecurringCron.Next(cron, zone, fire[^1]), null, null, 0, false, dropped);
         }
 
-        return new RecurringPlan(due.Key, next, fire, afterNow, afterNow, null, false, dropped);
+        return new RecurringPlan(due.Key, next, fire, afterNow, afterNow, null, 0, false, dropped);
     }
 }

@@ -21,9 +21,10 @@ internal sealed class RecurringStore(IDbContextFactory<JobDbContext> contexts, T
 
     /// <summary>
     /// Upserts <paramref name="definitions"/> for <paramref name="queue"/> (each with its next run from now, used when the
-    /// stored one cannot be kept) and disables this queue's configuration and code schedules not among them. Returns the keys disabled.
+    /// stored one cannot be kept) and disables this queue's configuration and code schedules not among them. Returns the
+    /// keys to report, each with what became of it (see <see cref="JobSql.SyncRecurring"/>) and the queue that has it.
     /// </summary>
-    public Task<List<string>> SyncAsync(string queue, IReadOnlyList<(RecurringDefinition Definition, DateTime? NextRunAt)> definitions, CancellationToken cancellationToken) =>
+    public Task<List<(string Key, string Outcome, string Queue)>> SyncAsync(string queue, IReadOnlyList<(RecurringDefinition Definition, DateTime? NextRunAt)> definitions, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("sync-recurring", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -43,22 +44,39 @@ internal sealed class RecurringStore(IDbContextFactory<JobDbContext> contexts, T
                 p.AddValue(d.Select(x => x.Definition.CatchUpWindow).ToArray());
                 p.AddValue(d.Select(x => x.Definition.Source.ToString()).ToArray());
                 p.AddValue(d.Select(x => x.NextRunAt).ToArray());
-            }, static r => JobRows.Value<string>(r, "key"), ct);
+            }, static r => (JobRows.Value<string>(r, "key"), JobRows.Value<string>(r, "outcome"), JobRows.Value<string>(r, "queue")), ct);
         }, cancellationToken);
 
-    /// <summary>Schedules of <paramref name="queue"/> due by the database's clock, most overdue first.</summary>
-    public Task<List<DueSchedule>> DueAsync(string queue, int limit, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Schedules of <paramref name="queue"/> due by the database's clock, most overdue first, but not the keys
+    /// <paramref name="parked"/>. A row whose overlap or catch-up cannot be read comes back with its problem instead, so
+    /// one bad row does not fail the read of the others.
+    /// </summary>
+    public Task<List<(string Key, DueSchedule? Schedule, string? Problem)>> DueAsync(
+        string queue, int limit, IReadOnlyCollection<string> parked, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("due-recurring", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.DueRecurring, (queue, limit), static (p, s) =>
+            return await db.QueryAsync(JobSql.DueRecurring, (queue, limit, parked), static (p, s) =>
             {
                 p.AddValue(s.queue);
                 p.AddValue(s.limit);
-            }, static r => new DueSchedule(
-                JobRows.Value<string>(r, "key"), JobRows.Value<string>(r, "cron"), JobRows.Value<string>(r, "time_zone"),
-                Enum.Parse<RecurringOverlap>(JobRows.Value<string>(r, "overlap")), Enum.Parse<RecurringCatchUp>(JobRows.Value<string>(r, "catch_up")),
-                JobRows.Nullable<TimeSpan>(r, "catch_up_window"), JobRows.Value<DateTime>(r, "next_run_at"), JobRows.Value<DateTime>(r, "now")), ct);
+                p.AddValue(s.parked.ToArray());
+            }, static r =>
+            {
+                var key = JobRows.Value<string>(r, "key");
+                var overlap = JobRows.Value<string>(r, "overlap");
+                var catchUp = JobRows.Value<string>(r, "catch_up");
+                if (!Enum.TryParse<RecurringOverlap>(overlap, out var o) || !Enum.IsDefined(o)
+                    || !Enum.TryParse<RecurringCatchUp>(catchUp, out var c) || !Enum.IsDefined(c))
+                {
+                    return (key, (DueSchedule?)null, (string?)$"overlap '{overlap}' or catch_up '{catchUp}' is not a known value");
+                }
+
+                return (key, new DueSchedule(
+                    key, JobRows.Value<string>(r, "cron"), JobRows.Value<string>(r, "time_zone"), o, c,
+                    JobRows.Nullable<TimeSpan>(r, "catch_up_window"), JobRows.Value<DateTime>(r, "next_run_at"), JobRows.Value<DateTime>(r, "now")), null);
+            }, ct);
         }, cancellationToken);
 
     /// <summary>Applies <paramref name="plan"/>: null when another replica claimed it first, else whether it skipped and how many jobs it inserted.</summary>
