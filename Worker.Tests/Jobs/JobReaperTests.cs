@@ -119,6 +119,39 @@ public sealed class JobReaperTests
         Assert.That(await TestJobs.LoadAsync([recent]), Has.Count.EqualTo(1));
     }
 
+    [Test, Description("A child held for two parents still needs the first's outcome after retention's age: it stays until the child is released.")]
+    public async Task Reaper_keeps_a_finished_parent_that_an_Awaiting_child_still_needs()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var done = await FinishedAsync(queue, JobState.Succeeded, TimeSpan.FromDays(2));
+        var running = await JobFactory.InsertAsync(JobState.Running, queue: queue);
+        var child = await AwaitingAsync(queue, done, running.Id);
+
+        var whileHeld = await Reaper(queue).ReapAsync(CancellationToken.None);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET state = 'Succeeded', finished_at = now() WHERE id = $1", running.Id);
+        var released = await Releaser(queue).ReleaseAsync(CancellationToken.None);
+        var afterRelease = await Reaper(queue).ReapAsync(CancellationToken.None);
+
+        Assert.That(whileHeld, Is.Zero, "the parent the held child needs stays");
+        Assert.That(released, Is.EqualTo(1));
+        Assert.That((await TestJobs.FindAsync(child))!.State, Is.EqualTo(JobState.Pending));
+        Assert.That(afterRelease, Is.EqualTo(1), "once the child is released, the parent follows its retention");
+        Assert.That(await TestJobs.LoadAsync([done]), Is.Empty);
+    }
+
+    [Test, Description("jobs purge keeps a finished parent an Awaiting child still needs, as the reaper does.")]
+    public async Task Purge_keeps_a_finished_parent_that_an_Awaiting_child_still_needs()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var done = await FinishedAsync(queue, JobState.Failed, TimeSpan.FromDays(10));
+        var running = await JobFactory.InsertAsync(JobState.Running, queue: queue);
+        await AwaitingAsync(queue, done, running.Id);
+
+        await TestJobs.Store.PurgeFinishedAsync(TimeSpan.FromDays(7), CancellationToken.None, batchSize: 2);
+
+        Assert.That(await TestJobs.LoadAsync([done]), Has.Count.EqualTo(1));
+    }
+
     [TestCase("Succeeded", "00:00:10")]
     [TestCase("Failed", "3651.00:00:00")]
     [TestCase("Cancelled", "-00:01:00")]
@@ -159,6 +192,17 @@ public sealed class JobReaperTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddJobWorker();
         return (ServiceProvider)builder.Services.BuildServiceProvider();
+    }
+
+    private static ContinuationReleaser Releaser(string queue) => new(
+        TestJobs.Store, TestJobs.Completer, Options.Create(new ContinuationOptions()), Options.Create(new JobOptions { QueueName = queue }),
+        NullLogger<ContinuationReleaser>.Instance);
+
+    private static async Task<Guid> AwaitingAsync(string queue, params Guid[] parents)
+    {
+        var child = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Queue: queue, After: parents);
+        Assert.That(await TestJobs.Store.AcceptAwaitingAsync(child, CancellationToken.None), Is.True);
+        return child.Id;
     }
 
     /// <summary>One job of <paramref name="queue"/> in <paramref name="state"/> that finished <paramref name="ago"/>, with two events.</summary>

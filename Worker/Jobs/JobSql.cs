@@ -393,30 +393,35 @@ internal static class JobSql
     /// ago, oldest first; their events go with them (fk_job_events_jobs cascades). It reads ix_jobs_finished_at, and rows
     /// another replica's reaper holds are skipped, not waited for, so replicas share the work without a leader. The batch is a materialized
     /// CTE: as <c>id IN (subquery)</c> the planner may run the LIMITed subquery again per row and delete far more than $4.
+    /// A parent that an Awaiting child still names is kept, whatever its age: deleted, it would hold the child for ever
+    /// (a missing parent reads as not yet submitted). The check is one probe of ix_job_parents_parent_id per candidate.
     /// </summary>
     public const string ReapFinished = """
         /* jobworker:reap */
         WITH doomed AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE finished_at < now() - $3 AND state = $2 AND queue = $1
-            ORDER BY finished_at
+            SELECT j.id FROM jobs j
+            WHERE j.finished_at < now() - $3 AND j.state = $2 AND j.queue = $1
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting')
+            ORDER BY j.finished_at
             LIMIT $4
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE OF j SKIP LOCKED)
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 
     /// <summary>
     /// One batch of an operator's purge: deletes at most $2 finished jobs of any queue (and their events) that finished
-    /// more than $1 ago, oldest first, skipping rows a reaper holds, as <see cref="ReapFinished"/> does.
+    /// more than $1 ago, oldest first, skipping rows a reaper holds and parents an Awaiting child still names, as
+    /// <see cref="ReapFinished"/> does.
     /// </summary>
     public const string PurgeFinished = """
         /* jobworker:purge */
         WITH doomed AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
-            ORDER BY finished_at
+            SELECT j.id FROM jobs j
+            WHERE j.finished_at < now() - $1 AND j.state IN ('Succeeded', 'Failed', 'Cancelled')
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting')
+            ORDER BY j.finished_at
             LIMIT $2
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE OF j SKIP LOCKED)
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 
