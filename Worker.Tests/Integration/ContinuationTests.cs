@@ -97,6 +97,24 @@ public sealed class ContinuationTests
         Assert.That(client.Events.Started(child.JobId), Is.EqualTo(1));
     }
 
+    [Test, Description("A child whose parents had all finished long before it arrived (beyond the releaser's recent window) runs at once, not after the next sweep (1 min).")]
+    public async Task Child_of_a_parent_that_finished_long_before_runs_at_once()
+    {
+        await using var worker = await TestWorker.StartAsync(FastRelease);
+        await using var client = await TestClient.StartAsync(worker.Queue);
+        var parent = TestJobs.Submit(RecordingJobHandler.JobType);
+        await client.SendAsync(worker.Queue, [parent]);
+        await TestJobs.WaitForStateAsync(parent.JobId, JobState.Succeeded, Timeout);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET finished_at = now() - interval '1 hour' WHERE id = $1", parent.JobId);
+        var child = After(RecordingJobHandler.JobType, null, parent.JobId);
+
+        await client.SendAsync(worker.Queue, [child]);
+        await TestJobs.WaitForStateAsync(child.JobId, JobState.Succeeded, TimeSpan.FromSeconds(20));
+
+        Assert.That(worker.Runs.For(child.JobId), Is.EqualTo(1));
+        Assert.That(await TestJobs.HistoryAsync(child.JobId), Is.EqualTo(new[] { "Continued@0", "Started@1", "Succeeded@1" }));
+    }
+
     [Test]
     public async Task Child_waits_for_a_parent_submitted_after_it()
     {

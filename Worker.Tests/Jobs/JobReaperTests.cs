@@ -201,7 +201,7 @@ public sealed class JobReaperTests
     private static async Task<Guid> AwaitingAsync(string queue, params Guid[] parents)
     {
         var child = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Queue: queue, After: parents);
-        Assert.That(await TestJobs.Store.AcceptAwaitingAsync(child, CancellationToken.None), Is.True);
+        Assert.That(await TestJobs.Store.AcceptAwaitingAsync(child, CancellationToken.None), Is.Not.Null);
         return child.Id;
     }
 
