@@ -139,6 +139,53 @@ public sealed class JobReaperTests
         Assert.That(await TestJobs.LoadAsync([done]), Is.Empty);
     }
 
+    [Test, Description("The held-child check reads job_parents by key: the batch stays driven by ix_jobs_finished_at, never a scan of job_parents.")]
+    public async Task Reap_reads_job_parents_by_index_only()
+    {
+        var queue = TestWorker.UniqueQueue();
+        await InsertFinishedAsync(queue, JobState.Succeeded, 3000, TimeSpan.FromDays(2));
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO job_parents (job_id, parent_id) SELECT id, gen_random_uuid() FROM jobs WHERE queue = '{queue}';
+            ANALYZE jobs;
+            ANALYZE job_parents;
+            """);
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.ConnectionString());
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new Npgsql.NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + JobSql.ReapFinished, connection, transaction)
+        {
+            Parameters =
+            {
+                new Npgsql.NpgsqlParameter<string> { TypedValue = queue }, new Npgsql.NpgsqlParameter<string> { TypedValue = "Succeeded" },
+                new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromDays(1) }, new Npgsql.NpgsqlParameter<int> { TypedValue = 1000 },
+            },
+        };
+        var plan = (string)(await command.ExecuteScalarAsync())!;
+        await transaction.RollbackAsync();
+
+        // The planner may probe per candidate or anti-join against the held children (a partial index of Awaiting jobs):
+        // either way job_parents is read by key, so the batch never grows with job_parents' history.
+        Assert.That(plan, Does.Contain("ix_jobs_finished_at"));
+        Assert.That(ScansOf(System.Text.Json.JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"), "job_parents"),
+            Is.Not.Empty.And.All.Not.EqualTo("Seq Scan"));
+    }
+
+    private static List<string> ScansOf(System.Text.Json.JsonElement node, string relation)
+    {
+        var found = new List<string>();
+        if (node.TryGetProperty("Relation Name", out var name) && name.GetString() == relation)
+        {
+            found.Add(node.GetProperty("Node Type").GetString()!);
+        }
+
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            found.AddRange(children.EnumerateArray().SelectMany(c => ScansOf(c, relation)));
+        }
+
+        return found;
+    }
+
     [Test, Description("jobs purge keeps a finished parent an Awaiting child still needs, as the reaper does.")]
     public async Task Purge_keeps_a_finished_parent_that_an_Awaiting_child_still_needs()
     {

@@ -437,7 +437,8 @@ internal static class JobSql
     /// another replica's reaper holds are skipped, not waited for, so replicas share the work without a leader. The batch is a materialized
     /// CTE: as <c>id IN (subquery)</c> the planner may run the LIMITed subquery again per row and delete far more than $4.
     /// A parent that an Awaiting child still names is kept, whatever its age: deleted, it would hold the child for ever
-    /// (a missing parent reads as not yet submitted). The check is one probe of ix_job_parents_parent_id per candidate.
+    /// (a missing parent reads as not yet submitted). The check reads job_parents by key (by parent per candidate, or by
+    /// child over the held ones), never its history of released children.
     /// </summary>
     public const string ReapFinished = """
         /* jobworker:reap */
