@@ -85,6 +85,23 @@ public sealed class ContinuationReleaserTests
         Assert.That((await TestJobs.FindAsync(lenient))!.State, Is.EqualTo(JobState.Pending));
     }
 
+    [Test, Description("The releaser read the parent Failed; an operator retried it before the write: the child is not cancelled for a parent that is Pending again.")]
+    public async Task A_parent_retried_between_the_read_and_the_write_does_not_cancel_the_child()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var parent = await JobFactory.InsertAsync(JobState.Failed, queue: queue, attempt: 1);
+        var child = await AwaitingAsync(queue, afterAny: false, parent.Id);
+        var read = await TestJobs.Store.AwaitingSweepAsync(queue, 10, null, CancellationToken.None);
+        var decided = JobLifecycle.Continue(read.Single())!;
+        await TestJobs.ExecuteAsync("UPDATE jobs SET state = 'Pending', finished_at = NULL WHERE id = $1", parent.Id);
+
+        var applied = await TestJobs.ApplyAsync(decided);
+
+        Assert.That(decided.Kind, Is.EqualTo(JobOutcomeKind.Cancelled));
+        Assert.That(applied, Is.Null);
+        Assert.That((await TestJobs.FindAsync(child))!.State, Is.EqualTo(JobState.Awaiting));
+    }
+
     [Test, Description("Between sweeps a tick follows parents as they finish: a parent that finished now releases its child; one that finished long ago, unseen, waits for the sweep.")]
     public async Task A_tick_between_sweeps_releases_the_children_of_parents_that_finished_lately()
     {

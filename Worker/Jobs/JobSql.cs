@@ -218,7 +218,8 @@ internal static class JobSql
 
     /// <summary>
     /// Applies outcomes decided in code (<see cref="JobOutcome"/>), many per statement, each fenced by its row's state,
-    /// attempt, owner (when given) and, for recovery, a still-lapsed lease; rows are locked in id order. A cancel requested
+    /// attempt, owner (when given), for recovery a still-lapsed lease, and for a continuation cancelled by a parent's end
+    /// that parent still Failed or Cancelled ($13, null for every other outcome); rows are locked in id order. A cancel requested
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
     /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
     /// </summary>
@@ -226,13 +227,14 @@ internal static class JobSql
         /* jobworker:apply-outcomes */
         WITH d AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::interval[], $8::int[],
-                                 $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
-                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ord)
+                                 $9::text[], $10::text[], $11::text[], $13::uuid[]) WITH ORDINALITY
+                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ended_parent, ord)
         ), locked AS (
             SELECT d.ord, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
             FROM jobs j JOIN d ON d.id = j.id
             WHERE j.state = d.from_state AND j.attempt = d.attempt AND (d.owner IS NULL OR j.owner = d.owner)
               AND (NOT d.lapsed_only OR j.lease_expires_at < now())
+              AND (d.ended_parent IS NULL OR EXISTS (SELECT FROM jobs pj WHERE pj.id = d.ended_parent AND pj.state IN ('Failed', 'Cancelled')))
             ORDER BY j.id FOR UPDATE OF j
         ), t AS (
             UPDATE jobs j
@@ -437,15 +439,15 @@ internal static class JobSql
     /// another replica's reaper holds are skipped, not waited for, so replicas share the work without a leader. The batch is a materialized
     /// CTE: as <c>id IN (subquery)</c> the planner may run the LIMITed subquery again per row and delete far more than $4.
     /// A parent that an Awaiting child still names is kept, whatever its age: deleted, it would hold the child for ever
-    /// (a missing parent reads as not yet submitted). The check reads job_parents by key (by parent per candidate, or by
-    /// child over the held ones), never its history of released children.
+    /// (a missing parent reads as not yet submitted). The check is a probe of ix_job_parents_parent_id per candidate:
+    /// <c>OFFSET 0</c> keeps the planner from turning it into an anti-join that hashes <c>job_parents</c> whole.
     /// </summary>
     public const string ReapFinished = """
         /* jobworker:reap */
         WITH doomed AS MATERIALIZED (
             SELECT j.id FROM jobs j
             WHERE j.finished_at < now() - $3 AND j.state = $2 AND j.queue = $1
-              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting')
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting' OFFSET 0)
             ORDER BY j.finished_at
             LIMIT $4
             FOR UPDATE OF j SKIP LOCKED)
@@ -462,7 +464,7 @@ internal static class JobSql
         WITH doomed AS MATERIALIZED (
             SELECT j.id FROM jobs j
             WHERE j.finished_at < now() - $1 AND j.state IN ('Succeeded', 'Failed', 'Cancelled')
-              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting')
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting' OFFSET 0)
             ORDER BY j.finished_at
             LIMIT $2
             FOR UPDATE OF j SKIP LOCKED)

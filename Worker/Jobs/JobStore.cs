@@ -209,6 +209,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.results);
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
+                p.AddValue(s.outcomes.Select(o => o.EndedParent).ToArray());
             }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
