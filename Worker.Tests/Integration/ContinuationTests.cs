@@ -16,21 +16,27 @@ public sealed class ContinuationTests
     private static SubmitJob After(string type, object? payload, params Guid[] parents) =>
         TestJobs.Submit(type, payload) with { After = parents };
 
-    [Test, Description("B is Awaiting while A runs, and starts only once A has Succeeded.")]
+    [Test, Description("B is Awaiting while A runs, and starts only once A has Succeeded. Both rows are read in one snapshot, so a slow machine cannot reorder what is seen.")]
     public async Task Child_runs_only_after_its_parent_succeeded()
     {
         await using var worker = await TestWorker.StartAsync(FastRelease);
         await using var client = await TestClient.StartAsync(worker.Queue);
-        var parent = TestJobs.Submit("delay", new { ms = 1_500 });
+        var parent = TestJobs.Submit("delay", new { ms = 3_000 });
         var child = After(RecordingJobHandler.JobType, null, parent.JobId);
 
-        await client.SendAsync(worker.Queue, [parent, child]);
-        await TestJobs.WaitForStateAsync(parent.JobId, JobState.Running, Timeout);
-        var whileParentRuns = await TestJobs.WaitForStateAsync(child.JobId, JobState.Awaiting, Timeout);
+        await client.SendAsync(worker.Queue, [child]);
+        await TestJobs.WaitForStateAsync(child.JobId, JobState.Awaiting, Timeout);
+        await client.SendAsync(worker.Queue, [parent]);
+        var whileParentRuns = await Eventually.WaitForAsync(
+            () => TestJobs.LoadAsync([parent.JobId, child.JobId]),
+            rows => rows.Any(r => r.Id == parent.JobId && r.State != JobState.Pending),
+            Timeout,
+            "the parent to start");
         var ran = await TestJobs.WaitForStateAsync(child.JobId, JobState.Succeeded, Timeout);
         var finishedParent = (await TestJobs.FindAsync(parent.JobId))!;
 
-        Assert.That(whileParentRuns.StartedAt, Is.Null, "held, not started, while its parent runs");
+        Assert.That(whileParentRuns.Single(r => r.Id == parent.JobId).State, Is.EqualTo(JobState.Running), "seen while it ran (3 s)");
+        Assert.That(whileParentRuns.Single(r => r.Id == child.JobId).State, Is.EqualTo(JobState.Awaiting), "held, in the same snapshot, while its parent runs");
         Assert.That(finishedParent.State, Is.EqualTo(JobState.Succeeded));
         Assert.That(ran.StartedAt, Is.GreaterThanOrEqualTo(finishedParent.FinishedAt!.Value));
         Assert.That(ran.Attempt, Is.EqualTo(1));
@@ -91,6 +97,24 @@ public sealed class ContinuationTests
         Assert.That(client.Events.Started(child.JobId), Is.EqualTo(1));
     }
 
+    [Test, Description("A child whose parents had all finished long before it arrived (beyond the releaser's recent window) runs at once, not after the next sweep (1 min).")]
+    public async Task Child_of_a_parent_that_finished_long_before_runs_at_once()
+    {
+        await using var worker = await TestWorker.StartAsync(FastRelease);
+        await using var client = await TestClient.StartAsync(worker.Queue);
+        var parent = TestJobs.Submit(RecordingJobHandler.JobType);
+        await client.SendAsync(worker.Queue, [parent]);
+        await TestJobs.WaitForStateAsync(parent.JobId, JobState.Succeeded, Timeout);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET finished_at = now() - interval '1 hour' WHERE id = $1", parent.JobId);
+        var child = After(RecordingJobHandler.JobType, null, parent.JobId);
+
+        await client.SendAsync(worker.Queue, [child]);
+        await TestJobs.WaitForStateAsync(child.JobId, JobState.Succeeded, TimeSpan.FromSeconds(20));
+
+        Assert.That(worker.Runs.For(child.JobId), Is.EqualTo(1));
+        Assert.That(await TestJobs.HistoryAsync(child.JobId), Is.EqualTo(new[] { "Continued@0", "Started@1", "Succeeded@1" }));
+    }
+
     [Test]
     public async Task Child_waits_for_a_parent_submitted_after_it()
     {
@@ -110,18 +134,19 @@ public sealed class ContinuationTests
         Assert.That(worker.Runs.For(child.JobId), Is.EqualTo(1));
     }
 
-    [Test]
+    [Test, Description("The parent is sent only once the cancel is recorded, so its success cannot race the CancelJob; the child stays Cancelled after it.")]
     public async Task CancelJob_cancels_an_Awaiting_child_which_never_runs()
     {
         await using var worker = await TestWorker.StartAsync(FastRelease);
         await using var client = await TestClient.StartAsync(worker.Queue);
-        var parent = TestJobs.Submit("delay", new { ms = 1_000 });
+        var parent = TestJobs.Submit(RecordingJobHandler.JobType);
         var child = After(RecordingJobHandler.JobType, null, parent.JobId);
-        await client.SendAsync(worker.Queue, [parent, child]);
+        await client.SendAsync(worker.Queue, [child]);
         await TestJobs.WaitForStateAsync(child.JobId, JobState.Awaiting, Timeout);
 
         await client.PublishAsync(new CancelJob { JobId = child.JobId, Reason = "not needed" });
         var cancelled = await TestJobs.WaitForStateAsync(child.JobId, JobState.Cancelled, Timeout);
+        await client.SendAsync(worker.Queue, [parent]);
         await TestJobs.WaitForStateAsync(parent.JobId, JobState.Succeeded, Timeout);
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // several releaser ticks after the parent's success
 

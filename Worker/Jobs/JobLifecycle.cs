@@ -91,7 +91,7 @@ internal sealed class JobLifecycle(IOptions<RetryOptions> retries)
         };
         if (!waiting.AfterAny && waiting.EndedParent is { } parent)
         {
-            return outcome with { Kind = JobOutcomeKind.Cancelled, Error = $"Parent job {parent} ended {waiting.EndedParentState}." };
+            return outcome with { Kind = JobOutcomeKind.Cancelled, Error = $"Parent job {parent} ended {waiting.EndedParentState}.", EndedParent = parent };
         }
 
         return waiting.Unfinished == 0 ? outcome : null;

@@ -68,6 +68,12 @@ internal sealed record JobOutcome
     /// <summary>The job's type, for telemetry and logs.</summary>
     public string JobType { get; init; } = "";
 
+    /// <summary>
+    /// For a continuation cancelled by a parent's end: that parent, whose state the write checks again (still Failed or
+    /// Cancelled), so an operator's retry of it between the releaser's read and the write leaves the child held.
+    /// </summary>
+    public Guid? EndedParent { get; init; }
+
     /// <summary>The state the outcome writes, unless a requested cancel overrides it (see the remarks).</summary>
     public JobState To => Kind switch
     {

@@ -231,13 +231,22 @@ internal sealed partial class JobProcessor(
     {
         // A continuation: recorded with its parents and held; the releaser makes it Pending once they finish, and the
         // dispatcher sends it then. A redelivery finds the row and only says why it does nothing.
-        if (!await store.AcceptAwaitingAsync(job, cancellationToken))
+        var held = await store.AcceptAwaitingAsync(job, cancellationToken);
+        if (held is null)
         {
             return await DescribeUnclaimableAsync(job.Id, cancellationToken);
         }
 
         JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(job.Type));
         LogAwaiting(logger, job.Id, job.After!.Count, job.AfterAny ? "every parent has finished" : "every parent has Succeeded");
+
+        // Parents that had all finished before the child arrived finish no more: the releaser's ticks, which follow parents
+        // as they finish, would leave the child to the next sweep. Decided here instead, through the same fenced writer.
+        if (JobLifecycle.Continue(held) is { } decided)
+        {
+            await completer.ApplyAsync(decided, cancellationToken);
+        }
+
         return JobIntake.Awaiting;
     }
 

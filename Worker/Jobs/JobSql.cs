@@ -26,54 +26,97 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), its parents in
-    /// <c>job_parents</c>; never sent or claimed before <see cref="AwaitingReady"/> finds its parents finished. Returns
-    /// the id when it was new; no row when the job existed (a redelivery adds nothing).
+    /// What a continuation's parents say, per child <c>c</c> over parents <c>p</c> (their ids) left-joined to their rows
+    /// <c>pj</c>, in one pass: how many have not finished (or not arrived), and the first, by finish time, that ended Failed
+    /// or Cancelled. Only aggregates over one child's parents, so the planner runs it per child, by index, never hashed
+    /// over all of <c>job_parents</c>.
     /// </summary>
-    public const string AcceptAwaiting = """
+    private const string ParentFacts = """
+        count(*) FILTER (WHERE pj.state IS NULL OR pj.state NOT IN ('Succeeded', 'Failed', 'Cancelled'))::int AS unfinished,
+        (array_agg(p.parent_id ORDER BY pj.finished_at, p.parent_id) FILTER (WHERE pj.state IN ('Failed', 'Cancelled')))[1] AS ended_parent,
+        (array_agg(pj.state ORDER BY pj.finished_at, p.parent_id) FILTER (WHERE pj.state IN ('Failed', 'Cancelled')))[1] AS ended_state
+        """;
+
+    /// <summary>
+    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), its parents in
+    /// <c>job_parents</c>; never sent or claimed before the releaser (<see cref="AwaitingRecent"/>, <see cref="AwaitingSweep"/>)
+    /// or its accept finds its parents finished. Returns the new row with what its parents say at accept (see
+    /// <see cref="ParentFacts"/>), so a child whose parents all finished already is decided at once; no row when the job
+    /// existed (a redelivery adds nothing).
+    /// </summary>
+    public const string AcceptAwaiting = $"""
         /* jobworker:accept-awaiting */
         WITH inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at)
             VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now())
             ON CONFLICT (id) DO NOTHING
-            RETURNING id
+            RETURNING id, type, after_any, created_at
         ), parents AS (
             INSERT INTO job_parents (job_id, parent_id)
             SELECT i.id, p.parent_id FROM inserted i CROSS JOIN unnest($8::uuid[]) AS p(parent_id)
             ON CONFLICT DO NOTHING
         )
-        SELECT id FROM inserted
+        SELECT i.id, i.type, i.after_any, i.created_at, f.unfinished, f.ended_parent, f.ended_state
+        FROM inserted i
+        CROSS JOIN LATERAL (
+            SELECT {ParentFacts}
+            FROM unnest($8::uuid[]) AS p(parent_id) LEFT JOIN jobs pj ON pj.id = p.parent_id) f
         """;
 
     /// <summary>
-    /// The continuation releaser's batch: Awaiting jobs of queue $1 that may be decided now (no parent unfinished or
-    /// missing, or, unless any outcome will do, a parent that ended Failed or Cancelled), oldest first, at most $2,
-    /// skipping rows another replica's release holds. Returns each with its policy, how many parents are unfinished, and
-    /// the first parent that ended Failed or Cancelled. It reads ix_jobs_awaiting_queue_created_at, which holds only
-    /// Awaiting jobs: with none, the statement reads nothing. Decisions are <see cref="JobLifecycle.Continue"/>'s.
+    /// The continuation releaser's tick between sweeps: Awaiting jobs of queue $1 with a parent that finished within $3,
+    /// that may be decided now (no parent unfinished or missing, or, unless any outcome will do, a parent that ended Failed
+    /// or Cancelled), oldest first, at most $2. It starts from the parents (ix_jobs_finished_at, then
+    /// ix_job_parents_parent_id), so its cost follows the jobs that finished within $3 and their children, not the held
+    /// children nor <c>job_parents</c>' history; with no Awaiting job in $1 it reads nothing else. Each parent's children
+    /// are a LATERAL subquery behind <c>OFFSET 0</c>, so the planner cannot flatten it into a join that hashes
+    /// <c>job_parents</c> whole when many jobs finished lately. Not locked: the writer's fence on state Awaiting decides each child once (a lock taken here would end
+    /// with this statement, before the write).
     /// </summary>
-    public const string AwaitingReady = """
-        /* jobworker:awaiting-ready */
-        WITH ready AS MATERIALIZED (
-            SELECT c.id, c.type, c.after_any FROM jobs c
-            WHERE c.state = 'Awaiting' AND c.queue = $1
-              AND (NOT EXISTS (SELECT FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
-                               WHERE p.job_id = c.id AND (pj.state IS NULL OR pj.state NOT IN ('Succeeded', 'Failed', 'Cancelled')))
-                   OR (NOT c.after_any AND EXISTS (SELECT FROM job_parents p JOIN jobs pj ON pj.id = p.parent_id
-                                                   WHERE p.job_id = c.id AND pj.state IN ('Failed', 'Cancelled'))))
-            ORDER BY c.created_at
-            LIMIT $2
-            FOR UPDATE OF c SKIP LOCKED
-        )
-        SELECT r.id, r.type, r.after_any,
-               (SELECT count(*) FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
-                WHERE p.job_id = r.id AND (pj.state IS NULL OR pj.state NOT IN ('Succeeded', 'Failed', 'Cancelled')))::int AS unfinished,
-               f.parent_id AS ended_parent, f.state AS ended_state
-        FROM ready r
-        LEFT JOIN LATERAL (
-            SELECT p.parent_id, pj.state FROM job_parents p JOIN jobs pj ON pj.id = p.parent_id
-            WHERE p.job_id = r.id AND pj.state IN ('Failed', 'Cancelled')
-            ORDER BY pj.finished_at, p.parent_id LIMIT 1) f ON true
+    public const string AwaitingRecent = $"""
+        /* jobworker:awaiting-recent */
+        WITH children AS MATERIALIZED (
+            SELECT DISTINCT c.id, c.type, c.after_any, c.created_at
+            FROM jobs fin
+            CROSS JOIN LATERAL (
+                SELECT c.id, c.type, c.after_any, c.created_at
+                FROM job_parents fp JOIN jobs c ON c.id = fp.job_id
+                WHERE fp.parent_id = fin.id AND c.state = 'Awaiting' AND c.queue = $1
+                OFFSET 0) c
+            WHERE fin.finished_at > now() - $3::interval)
+        SELECT c.id, c.type, c.after_any, c.created_at, f.unfinished, f.ended_parent, f.ended_state
+        FROM children c
+        CROSS JOIN LATERAL (
+            SELECT {ParentFacts}
+            FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+            WHERE p.job_id = c.id) f
+        WHERE (SELECT a.created_at FROM jobs a WHERE a.state = 'Awaiting' AND a.queue = $1 ORDER BY a.created_at LIMIT 1) IS NOT NULL
+          AND (f.unfinished = 0 OR (NOT c.after_any AND f.ended_parent IS NOT NULL))
+        ORDER BY c.created_at, c.id
+        LIMIT $2
+        """;
+
+    /// <summary>
+    /// One page of the continuation releaser's sweep, its safety net for parents that finished while no releaser looked:
+    /// at most $2 Awaiting jobs of queue $1 after ($3, $4) in (created_at, id) order (null: from the first), each with what
+    /// its parents say, ready or not; the caller decides and pages on. Keyset-paged on ix_jobs_awaiting_queue_created_at,
+    /// and each child's parents are read by their key, so a page costs its own children's parents only.
+    /// </summary>
+    public const string AwaitingSweep = $"""
+        /* jobworker:awaiting-sweep */
+        SELECT c.id, c.type, c.after_any, c.created_at, f.unfinished, f.ended_parent, f.ended_state
+        FROM (
+            SELECT id, type, after_any, created_at FROM jobs
+            WHERE state = 'Awaiting' AND queue = $1
+              AND created_at >= coalesce($3::timestamptz, '-infinity')
+              AND (created_at, id) > (coalesce($3::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+            ORDER BY created_at, id
+            LIMIT $2) c
+        CROSS JOIN LATERAL (
+            SELECT {ParentFacts}
+            FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+            WHERE p.job_id = c.id) f
+        ORDER BY c.created_at, c.id
         """;
 
     /// <summary>Job $1's parents (a continuation's <c>After</c>) and each one's state; null for one not yet submitted.</summary>
@@ -175,7 +218,8 @@ internal static class JobSql
 
     /// <summary>
     /// Applies outcomes decided in code (<see cref="JobOutcome"/>), many per statement, each fenced by its row's state,
-    /// attempt, owner (when given) and, for recovery, a still-lapsed lease; rows are locked in id order. A cancel requested
+    /// attempt, owner (when given), for recovery a still-lapsed lease, and for a continuation cancelled by a parent's end
+    /// that parent still Failed or Cancelled ($13, null for every other outcome); rows are locked in id order. A cancel requested
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
     /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
     /// </summary>
@@ -183,13 +227,14 @@ internal static class JobSql
         /* jobworker:apply-outcomes */
         WITH d AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::interval[], $8::int[],
-                                 $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
-                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ord)
+                                 $9::text[], $10::text[], $11::text[], $13::uuid[]) WITH ORDINALITY
+                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ended_parent, ord)
         ), locked AS (
             SELECT d.ord, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
             FROM jobs j JOIN d ON d.id = j.id
             WHERE j.state = d.from_state AND j.attempt = d.attempt AND (d.owner IS NULL OR j.owner = d.owner)
               AND (NOT d.lapsed_only OR j.lease_expires_at < now())
+              AND (d.ended_parent IS NULL OR EXISTS (SELECT FROM jobs pj WHERE pj.id = d.ended_parent AND pj.state IN ('Failed', 'Cancelled')))
             ORDER BY j.id FOR UPDATE OF j
         ), t AS (
             UPDATE jobs j
@@ -393,30 +438,36 @@ internal static class JobSql
     /// ago, oldest first; their events go with them (fk_job_events_jobs cascades). It reads ix_jobs_finished_at, and rows
     /// another replica's reaper holds are skipped, not waited for, so replicas share the work without a leader. The batch is a materialized
     /// CTE: as <c>id IN (subquery)</c> the planner may run the LIMITed subquery again per row and delete far more than $4.
+    /// A parent that an Awaiting child still names is kept, whatever its age: deleted, it would hold the child for ever
+    /// (a missing parent reads as not yet submitted). The check is a probe of ix_job_parents_parent_id per candidate:
+    /// <c>OFFSET 0</c> keeps the planner from turning it into an anti-join that hashes <c>job_parents</c> whole.
     /// </summary>
     public const string ReapFinished = """
         /* jobworker:reap */
         WITH doomed AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE finished_at < now() - $3 AND state = $2 AND queue = $1
-            ORDER BY finished_at
+            SELECT j.id FROM jobs j
+            WHERE j.finished_at < now() - $3 AND j.state = $2 AND j.queue = $1
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting' OFFSET 0)
+            ORDER BY j.finished_at
             LIMIT $4
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE OF j SKIP LOCKED)
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 
     /// <summary>
     /// One batch of an operator's purge: deletes at most $2 finished jobs of any queue (and their events) that finished
-    /// more than $1 ago, oldest first, skipping rows a reaper holds, as <see cref="ReapFinished"/> does.
+    /// more than $1 ago, oldest first, skipping rows a reaper holds and parents an Awaiting child still names, as
+    /// <see cref="ReapFinished"/> does.
     /// </summary>
     public const string PurgeFinished = """
         /* jobworker:purge */
         WITH doomed AS MATERIALIZED (
-            SELECT id FROM jobs
-            WHERE finished_at < now() - $1 AND state IN ('Succeeded', 'Failed', 'Cancelled')
-            ORDER BY finished_at
+            SELECT j.id FROM jobs j
+            WHERE j.finished_at < now() - $1 AND j.state IN ('Succeeded', 'Failed', 'Cancelled')
+              AND NOT EXISTS (SELECT FROM job_parents p JOIN jobs c ON c.id = p.job_id WHERE p.parent_id = j.id AND c.state = 'Awaiting' OFFSET 0)
+            ORDER BY j.finished_at
             LIMIT $2
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE OF j SKIP LOCKED)
         DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id
         """;
 

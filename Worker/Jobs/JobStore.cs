@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using JobWorker.Persistence;
 using JobWorker.Resilience;
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -40,9 +41,10 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 
     /// <summary>
     /// Absent → Awaiting: a continuation held for its parents (<see cref="NewJob.After"/>), stored with them in one
-    /// statement. Idempotent on the job id: false when the row already existed (its parents are left as they were).
+    /// statement. Returns the new row with what its parents said at accept (so a child whose parents all finished already
+    /// can be decided at once); null when the row already existed (its parents are left as they were).
     /// </summary>
-    public Task<bool> AcceptAwaitingAsync(NewJob job, CancellationToken cancellationToken) =>
+    public Task<AwaitingJob?> AcceptAwaitingAsync(NewJob job, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("accept-awaiting", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
@@ -57,27 +59,51 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(job.CorrelationId);
                 p.AddValue((job.After ?? []).Distinct().ToArray());
                 p.AddValue(job.AfterAny);
-            }, static r => JobRows.Value<Guid>(r, "id"), ct);
-            return inserted.Count == 1;
+            }, ReadAwaiting, ct);
+            return inserted.SingleOrDefault();
         }, cancellationToken, job.Id);
 
     /// <summary>
-    /// Awaiting jobs of <paramref name="queue"/> whose parents may decide them now, oldest first, at most
-    /// <paramref name="batch"/>: the continuation releaser's candidates (see <see cref="JobLifecycle.Continue"/>).
+    /// Awaiting jobs of <paramref name="queue"/> with a parent that finished within <paramref name="window"/> and whose
+    /// parents may decide them now, oldest first, at most <paramref name="batch"/>: the continuation releaser's candidates
+    /// between sweeps (see <see cref="JobLifecycle.Continue"/>).
     /// </summary>
-    public Task<List<AwaitingJob>> AwaitingReadyAsync(string queue, int batch, CancellationToken cancellationToken) =>
-        resilience.ExecuteAsync("awaiting-ready", async ct =>
+    public Task<List<AwaitingJob>> AwaitingRecentAsync(string queue, int batch, TimeSpan window, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("awaiting-recent", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.AwaitingReady, (queue, batch), static (p, s) =>
+            return await db.QueryAsync(JobSql.AwaitingRecent, (queue, batch, window), static (p, s) =>
             {
                 p.AddValue(s.queue);
                 p.AddValue(s.batch);
-            }, static r => new AwaitingJob(
-                JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<bool>(r, "after_any"),
-                JobRows.Value<int>(r, "unfinished"), JobRows.Nullable<Guid>(r, "ended_parent"),
-                JobRows.Text(r, "ended_state") is { } ended ? Enum.Parse<JobState>(ended) : null), ct);
+                p.AddValue(s.window);
+            }, ReadAwaiting, ct);
         }, cancellationToken);
+
+    /// <summary>
+    /// One page of the releaser's sweep: at most <paramref name="page"/> Awaiting jobs of <paramref name="queue"/> after
+    /// <paramref name="after"/> (the last one of the previous page; null for the first), ready or not, in (created, id) order.
+    /// </summary>
+    public Task<List<AwaitingJob>> AwaitingSweepAsync(string queue, int page, AwaitingJob? after, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("awaiting-sweep", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.AwaitingSweep, (queue, page, after), static (p, s) =>
+            {
+                p.AddValue(s.queue);
+                p.AddValue(s.page);
+                p.AddValue(s.after?.CreatedAt);
+                p.AddValue(s.after?.Id);
+            }, ReadAwaiting, ct);
+        }, cancellationToken);
+
+    private static AwaitingJob ReadAwaiting(NpgsqlDataReader r) => new(
+        JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<bool>(r, "after_any"),
+        JobRows.Value<int>(r, "unfinished"), JobRows.Nullable<Guid>(r, "ended_parent"),
+        JobRows.Text(r, "ended_state") is { } ended ? Enum.Parse<JobState>(ended) : null)
+    {
+        CreatedAt = JobRows.Value<DateTime>(r, "created_at"),
+    };
 
     /// <summary>A continuation's parents, each with its state (null for one not yet submitted), by id; empty for any other job.</summary>
     public Task<List<JobRelative>> ParentsAsync(Guid id, CancellationToken cancellationToken) =>
@@ -183,6 +209,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.results);
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
+                p.AddValue(s.outcomes.Select(o => o.EndedParent).ToArray());
             }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
@@ -442,7 +469,11 @@ internal sealed record JobLocation(Guid Id, string Type, JobState State, int Att
 /// An Awaiting continuation the releaser may decide: its policy, how many of its parents have not finished (or not
 /// arrived), and the first parent that ended Failed or Cancelled, if any.
 /// </summary>
-internal sealed record AwaitingJob(Guid Id, string Type, bool AfterAny, int Unfinished, Guid? EndedParent, JobState? EndedParentState);
+internal sealed record AwaitingJob(Guid Id, string Type, bool AfterAny, int Unfinished, Guid? EndedParent, JobState? EndedParentState)
+{
+    /// <summary>When it was accepted: the releaser's sweep pages on (created, id).</summary>
+    public DateTime CreatedAt { get; init; }
+}
 
 /// <summary>A continuation's parent, or a parent's continuation, and its state; null while no job with that id exists.</summary>
 internal sealed record JobRelative(Guid Id, JobState? State)

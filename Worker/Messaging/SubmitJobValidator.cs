@@ -73,6 +73,12 @@ internal static class SubmitJobValidator
             return message.AfterAny ? "AfterAny is set, but After lists no parent job." : null;
         }
 
+        // Counted as sent, before any set of the ids is built: a message of a million copies of one id costs nothing more.
+        if (after.Count > JobLimits.MaxParents)
+        {
+            return $"After lists {after.Count} parent jobs; the limit is {JobLimits.MaxParents}.";
+        }
+
         if (after.Contains(Guid.Empty))
         {
             return "After contains an empty job id (00000000-0000-0000-0000-000000000000).";
@@ -81,12 +87,6 @@ internal static class SubmitJobValidator
         if (after.Contains(message.JobId))
         {
             return $"After names the job itself ({message.JobId}); a job cannot wait for itself.";
-        }
-
-        var parents = after.Distinct().Count();
-        if (parents > JobLimits.MaxParents)
-        {
-            return $"After lists {parents} parent jobs; the limit is {JobLimits.MaxParents}.";
         }
 
         if (message.RunAt is not null || message.Delay is not null)
