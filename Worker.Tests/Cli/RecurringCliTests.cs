@@ -53,7 +53,7 @@ public sealed class RecurringCliTests
 
         var (exitCode, output) = await RunAsync(settings, "recurring", "add", $"bad-{settings["Jobs:QueueName"]}", "--cron", "every minute", "--type", "noop");
 
-        Assert.That(exitCode, Is.Not.EqualTo(0));
+        Assert.That(exitCode, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("The cron expression 'every minute' is not a valid cron expression"));
     }
 }

@@ -132,6 +132,20 @@ public sealed class RecurringDefinitionsTests
         }));
     }
 
+    [Test]
+    public void A_cron_expression_that_never_occurs_is_named()
+    {
+        var definitions = new RecurringDefinitions(Configuration(new()
+        {
+            ["Recurring:leap:Cron"] = "0 0 30 2 *", ["Recurring:leap:Type"] = "noop",
+        }), []);
+
+        Assert.That(definitions.Problems, Is.EqualTo(new[]
+        {
+            "Recurring:leap:Cron '0 0 30 2 *' never occurs (no date matches every field).",
+        }));
+    }
+
     private static string CronosMessage(string expression)
     {
         try

@@ -83,7 +83,10 @@ internal static class RecurringCommand
         var zone = new Option<string>("--time-zone") { Description = "IANA time zone of the cron expression.", DefaultValueFactory = _ => "UTC" };
         var queue = new Option<string?>("--queue") { Description = "The queue whose replicas fire it (default: Jobs:QueueName)." };
         var command = new Command("add", "Add (or replace) a schedule at run time; the replicas of its queue fire it within a tick.") { key, cron, type, payload, zone, queue };
-        command.SetAction((parse, cancellationToken) => JobsCommand.WithStoreAsync(configuration, async services =>
+        command.SetAction((parse, cancellationToken) =>
+            RecurringControl.AddProblem(parse.GetValue(key)!.Trim(), parse.GetValue(cron)!, parse.GetValue(type)!, parse.GetValue(payload), parse.GetValue(zone)!) is { } problem
+                ? Task.FromResult(CliErrors.Report(problem, CliErrors.BadInput))
+                : JobsCommand.WithStoreAsync(configuration, async services =>
         {
             var name = parse.GetValue(queue) is { Length: > 0 } q ? q.Trim() : services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
             var outcome = await services.GetRequiredService<RecurringControl>().AddAsync(

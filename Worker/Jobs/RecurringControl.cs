@@ -75,15 +75,18 @@ internal sealed class RecurringControl(IDbContextFactory<JobDbContext> contexts,
             : new(false, $"Schedule {key} is disabled (no longer defined in configuration or code), so it cannot be triggered.");
     }
 
+    /// <summary>What is wrong with an operator's schedule as given (key, cron, time zone, payload, type), or null.</summary>
+    public static string? AddProblem(string key, string cron, string type, string? payloadJson, string timeZone) =>
+        RecurringDefinitions.KeyProblem(key) is { } k ? $"The key {k}."
+        : RecurringCron.Problem(cron) is { } c ? $"The cron expression {c}."
+        : RecurringCron.ZoneProblem(timeZone) is { } z ? $"The time zone {z}."
+        : RecurringDefinitions.PayloadProblem(payloadJson) is { } j ? $"The payload {j}."
+        : string.IsNullOrWhiteSpace(type) ? "The job type is required." : null;
+
     /// <summary>Adds (or replaces) an operator's schedule for <paramref name="queue"/>; one that configuration or code defines is refused.</summary>
     public async Task<JobActionOutcome> AddAsync(string queue, string key, string cron, string type, string? payloadJson, string timeZone, CancellationToken cancellationToken)
     {
-        var problem = RecurringDefinitions.KeyProblem(key) is { } k ? $"The key {k}."
-            : RecurringCron.Problem(cron) is { } c ? $"The cron expression {c}."
-            : RecurringCron.ZoneProblem(timeZone) is { } z ? $"The time zone {z}."
-            : RecurringDefinitions.PayloadProblem(payloadJson) is { } j ? $"The payload {j}."
-            : string.IsNullOrWhiteSpace(type) ? "The job type is required." : null;
-        if (problem is not null)
+        if (AddProblem(key, cron, type, payloadJson, timeZone) is { } problem)
         {
             return new(false, problem);
         }

@@ -42,8 +42,11 @@ internal static class RecurringCron
 
         try
         {
-            Parse(expression);
-            return null;
+            // Cronos searches a few centuries ahead; an expression with no date at all (30 February) would be stored with
+            // no next run and never fire, so it is refused here with the other mistakes.
+            return Parse(expression).GetNextOccurrence(DateTime.UtcNow) is null
+                ? $"'{expression}' never occurs (no date matches every field)"
+                : null;
         }
         catch (CronFormatException e)
         {
