@@ -116,7 +116,15 @@ internal sealed class FaultScenario : IAsyncDisposable
             var slots = await Eventually.WaitForAsync(worker.SlotsAsync, s => s is { Busy: 0, Waiting: 0 }, TimeSpan.FromSeconds(30),
                 $"replica {worker.Id} to report no job in flight");
             Assert.That(slots.Live, Is.True, "liveness");
-            await Eventually.WaitForAsync(worker.IsReadyAsync, ready => ready, TimeSpan.FromSeconds(30), $"replica {worker.Id} to be ready");
+            try
+            {
+                await Eventually.WaitForAsync(worker.IsReadyAsync, ready => ready, TimeSpan.FromSeconds(60), $"replica {worker.Id} to be ready");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var output = worker.Output;
+                Assert.Fail($"{e.Message}\nreadiness: {await worker.ReadinessReportAsync()}\nlast output:\n{output[Math.Max(0, output.Length - 6000)..]}");
+            }
         }
     }
 

@@ -133,6 +133,20 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>What <c>/health/ready</c> answers (status code and body), for a failure message.</summary>
+    public async Task<string> ReadinessReportAsync()
+    {
+        try
+        {
+            using var response = await _health.GetAsync("/health/ready");
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"no answer: {e.Message}";
+        }
+    }
+
     /// <summary>The job slots <c>/health/live</c> reports: in use, and deliveries waiting for one.</summary>
     public async Task<(int Busy, int Waiting, bool Live)> SlotsAsync()
     {
