@@ -57,7 +57,7 @@ internal static class JobsCommand
             return CliErrors.Report($"no job with id {jobId}", CliErrors.Failed);
         }
 
-        JobView.Show(job, await queries.ParentsAsync(jobId, cancellationToken));
+        JobView.Show(job, await services.GetRequiredService<JobStore>().ParentsAsync(jobId, cancellationToken));
         return CliErrors.Ok;
     });
 

@@ -10,7 +10,7 @@ internal static class JobHandler
     /// <summary>Continuations listed under a parent at most: a fan-out of thousands is for the jobs list, not one page.</summary>
     public const int ContinuationsShown = 50;
 
-    public static async Task<IResult> HandleAsync(HttpContext context, Guid id, JobQueries queries)
+    public static async Task<IResult> HandleAsync(HttpContext context, Guid id, JobQueries queries, JobStore store)
     {
         var job = await queries.FindAsync(id, context.RequestAborted);
         if (job is null)
@@ -19,7 +19,7 @@ internal static class JobHandler
         }
 
         var history = await queries.HistoryAsync(id, context.RequestAborted);
-        var parents = await queries.ParentsAsync(id, context.RequestAborted);
+        var parents = await store.ParentsAsync(id, context.RequestAborted);
         var continuations = await queries.ContinuationsAsync(id, ContinuationsShown, context.RequestAborted);
         return DashboardResponses.Page<JobPage>(context, new() { ["Model"] = new JobModel(job, history, DateTime.UtcNow, parents, continuations) });
     }

@@ -94,21 +94,6 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
         return await db.Jobs.AsNoTracking().TagWith("jobworker:find-job").SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
     }
 
-    /// <summary>A continuation's parents (its <c>After</c>), by id, each with its state; null for one not yet submitted.</summary>
-    public async Task<List<JobRelative>> ParentsAsync(Guid id, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await (
-                from p in db.Parents.AsNoTracking()
-                where p.JobId == id
-                join j in db.Jobs on p.ParentId equals j.Id into found
-                from j in found.DefaultIfEmpty()
-                orderby p.ParentId
-                select new JobRelative(p.ParentId, j == null ? null : j.State))
-            .TagWith("jobworker:job-parents")
-            .ToListAsync(cancellationToken);
-    }
-
     /// <summary>The continuations that wait, or waited, for job <paramref name="id"/>, oldest first, at most <paramref name="limit"/> (read through ix_job_parents_parent_id).</summary>
     public async Task<List<JobRelative>> ContinuationsAsync(Guid id, int limit, CancellationToken cancellationToken)
     {
