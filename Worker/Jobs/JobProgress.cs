@@ -1,3 +1,6 @@
+using System.Globalization;
+using JobWorker.Persistence;
+
 namespace JobWorker.Jobs;
 
 /// <summary>How far a running handler says it got: <see cref="JobRun.ReportProgressAsync"/>'s last report.</summary>
@@ -8,6 +11,19 @@ public sealed record JobProgress(long Completed, long? Total, string? Message)
 {
     /// <summary>Completed as a share of Total, from 0 to 100; null when there is no total.</summary>
     public double? Percent => PercentOf(Completed, Total);
+
+    /// <summary>The job's last recorded report; null when its handler made none.</summary>
+    internal static JobProgress? Of(Job job) =>
+        job.ProgressUpdatedAt is null ? null : new JobProgress(job.ProgressCompleted ?? 0, job.ProgressTotal, job.ProgressMessage);
+
+    /// <summary>How status lines show it: "42% slept 3 of 8 s", or "3 done" without a total.</summary>
+    public string Describe()
+    {
+        var amount = Percent is { } percent
+            ? string.Create(CultureInfo.InvariantCulture, $"{percent:0}%")
+            : string.Create(CultureInfo.InvariantCulture, $"{Completed} done");
+        return Message is { Length: > 0 } message ? $"{amount} {message}" : amount;
+    }
 
     /// <summary>
     /// <paramref name="completed"/> of <paramref name="total"/> in percent, held to 0–100 (a handler that overshoots its
