@@ -29,14 +29,14 @@ internal sealed class DelayJobHandler : IJobHandler
     }
 
     /// <summary>
-    /// Sleeps <paramref name="ms"/>, reporting progress every second (elapsed of the whole, in ms) for a delay of a second
-    /// or more, and once at the end. The sleep is one timer, so reporting does not stretch it; a shorter delay reports
-    /// nothing, so the benchmark's short jobs cost no progress writes.
+    /// Sleeps <paramref name="ms"/>, reporting progress every second (elapsed of the whole, in ms) for a delay longer than
+    /// a second, and once at the end. The sleep is one timer, so reporting does not stretch it; a delay of a second or less
+    /// reports nothing, so the benchmarks' short jobs cost no progress writes.
     /// </summary>
     private static async Task SleepAsync(JobRun job, int ms, CancellationToken cancellationToken)
     {
         var sleeping = Task.Delay(ms, cancellationToken);
-        if (ms < ReportEvery.TotalMilliseconds)
+        if (ms <= ReportEvery.TotalMilliseconds)
         {
             await sleeping;
             return;
