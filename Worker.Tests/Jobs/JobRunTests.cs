@@ -57,6 +57,33 @@ public sealed class JobRunTests
         Assert.That(row!.Checkpoint, Is.EqualTo("""{"next": 1}"""), "the lost attempt's save was not written");
     }
 
+    [Test, Description("A thousand reports between two ticks are one write of the last; a tick with nothing new writes nothing.")]
+    public async Task Reports_between_ticks_are_coalesced_into_one_write_of_the_last()
+    {
+        var job = await JobFactory.InsertAsync(JobState.Running, attempt: 1, owner: "worker-a");
+        var options = Options.Create(new JobOptions());
+        var slots = new JobSlots(options);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var slot = await slots.TakeAsync(bound.Token);
+        var running = slot.Run(job);
+        var run = Run() with { Sink = new JobRunSink(running, TestJobs.Store, TimeSpan.FromSeconds(10)) };
+        var writer = new ProgressWriter(TestJobs.Store, slots, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ProgressWriter>.Instance);
+
+        for (var i = 1; i <= 1000; i++)
+        {
+            await run.ReportProgressAsync(i, 1000, $"item {i}");
+        }
+
+        await writer.TickAsync(bound.Token);
+        var first = await TestJobs.FindAsync(job.Id);
+        await writer.TickAsync(bound.Token);
+        var second = await TestJobs.FindAsync(job.Id);
+
+        Assert.That((first!.ProgressCompleted, first.ProgressMessage), Is.EqualTo(((long?)1000, "item 1000")));
+        Assert.That(second!.ProgressUpdatedAt, Is.EqualTo(first.ProgressUpdatedAt), "nothing new, nothing written");
+        Assert.That(writer.Failures, Is.Zero);
+    }
+
     [Test, Description("A progress report of an attempt that lost its row is not written; another attempt's progress stays.")]
     public async Task Progress_of_an_attempt_that_lost_its_row_is_not_written()
     {
