@@ -78,7 +78,7 @@ long_job=$("$jobworker" submit --type delay --payload '{"ms": 15000}' | grep -oE
 ( sleep 4
   for n in 1 2; do echo "worker $n  $(grep -o 'Status: .*' "$logs/worker-$n.log" | tail -n 1)"; done
   health
-  echo "a long job's progress: $("$jobworker" status "$long_job" | grep -o 'progress.*[0-9]%[^│|]*' | head -n 1)  (${dashboard}jobs/$long_job)" ) &
+  echo "a long job's progress: $("$jobworker" status "$long_job" | grep -o '[0-9]*% [^│]*' | head -n 1)  (${dashboard}jobs/$long_job)" ) &
 observer=$!
 
 status=0
