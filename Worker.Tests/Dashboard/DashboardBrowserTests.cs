@@ -243,6 +243,22 @@ public sealed class DashboardBrowserTests
         Assert.That(await page.EvaluateAsync<bool>("window.__sameDocument === true"), Is.True, "the bar moved in place, not by reloading the page");
     }
 
+    [Test]
+    public async Task The_jobs_list_shows_a_running_jobs_progress()
+    {
+        var job = await JobFactory.InsertAsync(JobState.Running, queue: TestWorker.UniqueQueue(), type: "progress-list");
+        await TestJobs.ExecuteAsync(
+            "UPDATE jobs SET progress_completed = 6, progress_total = 15, progress_message = 'page 6 of 15', progress_updated_at = now() WHERE id = $1", job.Id);
+        await using var context = await _browser.NewContextAsync(_baseUrl);
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/dashboard/jobs?state=Running&type=progress-list");
+
+        var row = page.Locator("#jobs tbody tr").Filter(new() { HasText = job.Id.ToString() });
+        await Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "40");
+        await Expect(row).ToContainTextAsync("40% page 6 of 15");
+    }
+
     private static async Task SignInAsync(IPage page)
     {
         await page.GotoAsync("/dashboard/login");
