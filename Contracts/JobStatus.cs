@@ -40,4 +40,15 @@ public sealed record JobStatus
     public DateTime? FinishedAt { get; init; }
     /// <summary>The job's last transition (UTC).</summary>
     public DateTime? UpdatedAt { get; init; }
+
+    /// <summary>The handler's last progress report: work done so far (null when it made none). Kept after the attempt ends.</summary>
+    public long? ProgressCompleted { get; init; }
+    /// <summary>The work in all, when the handler said.</summary>
+    public long? ProgressTotal { get; init; }
+    /// <summary>Completed as a share of total, 0 to 100; null without a total.</summary>
+    public double? ProgressPercent { get; init; }
+    /// <summary>What the handler said it was doing.</summary>
+    public string? ProgressMessage { get; init; }
+    /// <summary>When the last report was written (UTC); a running handler's is written about once a second.</summary>
+    public DateTime? ProgressUpdatedAt { get; init; }
 }

@@ -66,6 +66,9 @@ echo
 echo "Dashboard: $dashboard  (sign in with token $token to retry or cancel jobs)"
 echo
 
+# Progress: a 15 s delay job reports how far it slept every second; `status` shows it mid-run, the dashboard a moving bar.
+long_job=$("$jobworker" submit --type delay --payload '{"ms": 15000}' | grep -oE '[0-9a-f]{8}-[0-9a-f-]{27}' | head -n 1)
+
 # Something for the dashboard besides the main batch: jobs that fail a third of the time (one attempt each, so the
 # failures stay for the Failed list and its retry button) and jobs scheduled ten minutes ahead (due soon).
 "$jobworker" submit --type delay --payload '{"minMs": 100, "maxMs": 2000, "failPercent": 33}' --count 60 --max-attempts 1 >/dev/null
@@ -74,7 +77,8 @@ echo
 # Mid-run, show what an operator sees in `docker logs`: each worker's latest status line, and its health.
 ( sleep 4
   for n in 1 2; do echo "worker $n  $(grep -o 'Status: .*' "$logs/worker-$n.log" | tail -n 1)"; done
-  health ) &
+  health
+  echo "a long job's progress: $("$jobworker" status "$long_job" | grep -o '[0-9]*% [^│]*' | head -n 1)  (${dashboard}jobs/$long_job)" ) &
 observer=$!
 
 status=0

@@ -220,6 +220,45 @@ public sealed class DashboardBrowserTests
         await DashboardBrowser.ScreenshotAsync(page, "signed-in");
     }
 
+    [Test, Description("A running delay job's page shows a progress bar with its percentage and message, and the bar moves without a reload.")]
+    public async Task A_running_jobs_progress_bar_moves_live()
+    {
+        var job = TestJobs.Submit("delay", new { ms = 4_000 });
+        await _client.SendAsync(_worker.Queue, [job]);
+        await TestJobs.WaitForStateAsync(job.JobId, JobState.Running, Timeout);
+        await using var context = await _browser.NewContextAsync(_baseUrl);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/dashboard/jobs/{job.JobId}");
+        await page.EvaluateAsync("window.__sameDocument = true");
+
+        var bar = page.Locator("#job-progress progress");
+        await Expect(bar).ToBeVisibleAsync();
+        var first = double.Parse((await bar.GetAttributeAsync("value"))!, System.Globalization.CultureInfo.InvariantCulture);
+        var later = await Eventually.WaitForAsync(
+            async () => await bar.CountAsync() == 1 ? double.Parse((await bar.GetAttributeAsync("value"))!, System.Globalization.CultureInfo.InvariantCulture) : -1,
+            v => v > first, Timeout, "the progress bar to move");
+
+        Assert.That(later, Is.GreaterThan(first).And.LessThanOrEqualTo(100));
+        await Expect(page.Locator("#job-progress")).ToContainTextAsync("slept");
+        Assert.That(await page.EvaluateAsync<bool>("window.__sameDocument === true"), Is.True, "the bar moved in place, not by reloading the page");
+    }
+
+    [Test]
+    public async Task The_jobs_list_shows_a_running_jobs_progress()
+    {
+        var job = await JobFactory.InsertAsync(JobState.Running, queue: TestWorker.UniqueQueue(), type: "progress-list");
+        await TestJobs.ExecuteAsync(
+            "UPDATE jobs SET progress_completed = 6, progress_total = 15, progress_message = 'page 6 of 15', progress_updated_at = now() WHERE id = $1", job.Id);
+        await using var context = await _browser.NewContextAsync(_baseUrl);
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/dashboard/jobs?state=Running&type=progress-list");
+
+        var row = page.Locator("#jobs tbody tr").Filter(new() { HasText = job.Id.ToString() });
+        await Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "40");
+        await Expect(row).ToContainTextAsync("40% page 6 of 15");
+    }
+
     private static async Task SignInAsync(IPage page)
     {
         await page.GotoAsync("/dashboard/login");

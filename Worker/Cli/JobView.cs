@@ -36,6 +36,7 @@ internal static class JobView
             Row("after", $"{parents.Count} parent job(s): {parents.Count(p => p.IsFinished)} finished");
         }
 
+        Row("progress", Describe(job));
         Row("cancel requested", job.CancelReason);
         Row("started", job.StartedAt?.ToString("O"));
         Row("finished", job.FinishedAt?.ToString("O"));
@@ -50,18 +51,22 @@ internal static class JobView
     {
         var table = new Table()
             .AddColumn("id").AddColumn("type").AddColumn("state").AddColumn(new TableColumn("attempt").RightAligned())
-            .AddColumn("created (UTC)").AddColumn("due (UTC)").AddColumn("error");
+            .AddColumn("created (UTC)").AddColumn("due (UTC)").AddColumn("error").AddColumn("progress");
         foreach (var job in jobs)
         {
             table.AddRow(
                 job.Id.ToString(), Markup.Escape(job.Type), job.State.ToString(), $"{job.Attempt}/{job.MaxAttempts}",
                 job.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss"), job.State == JobState.Pending ? job.RunAt.ToString("yyyy-MM-dd HH:mm:ss") : "",
-                Markup.Escape(Shorten(job.Error ?? "", 60)));
+                Markup.Escape(Shorten(job.Error ?? "", 60)),
+                Markup.Escape(job.State == JobState.Running && job.Progress is { } progress ? Shorten(progress.Describe(), 40) : ""));
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"{jobs.Count} job(s).");
     }
+
+    /// <summary>The job's last progress report and when it was written; null when it made none.</summary>
+    private static string? Describe(Job job) => JobProgress.Of(job) is { } progress ? $"{progress.Describe()} (reported {job.ProgressUpdatedAt:O})" : null;
 
     private static string Shorten(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 }

@@ -30,6 +30,13 @@ internal sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Jobs:DrainTimeout must be between 0 and 1 h.")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often this replica writes the progress its handlers report: each job's latest report, all jobs in one
+    /// statement. A job's last report is also written before its outcome.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Jobs:ProgressInterval must be between 100 ms and 1 min.")]
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Names this replica in the jobs table's owner column; host name and process id when empty.</summary>
     [MaxLength(100, ErrorMessage = "Jobs:WorkerName must be at most 100 characters.")]
     public string? WorkerName { get; set; }

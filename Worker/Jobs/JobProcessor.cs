@@ -30,6 +30,7 @@ internal sealed partial class JobProcessor(
     JobRunner runner,
     JobHandlerCatalog handlers,
     JobEventRelay relay,
+    ProgressWriter progress,
     WorkerIdentity worker,
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
@@ -353,7 +354,11 @@ internal sealed partial class JobProcessor(
                 var handler = handlers.Resolve(scope.ServiceProvider, claimed.Type)
                     ?? throw new InvalidOperationException(handlers.DescribeUnknown(claimed.Type));
                 var input = payload ?? JsonDocument.Parse(claimed.Payload, new JsonDocumentOptions { MaxDepth = 1_000 }).RootElement;
-                var run = new JobRun(claimed.Id, claimed.Type, input, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId);
+                var run = new JobRun(claimed.Id, claimed.Type, input, claimed.Attempt, claimed.MaxAttempts, claimed.CorrelationId)
+                {
+                    Checkpoint = claimed.Checkpoint is null ? null : JsonDocument.Parse(claimed.Checkpoint).RootElement,
+                    Sink = new JobRunSink(running, store, WriteBound),
+                };
                 result = await runner.RunAsync(handler, run, claimed.Timeout ?? submissions.Value.DefaultTimeout, running);
             }
             catch (Exception e)
@@ -364,6 +369,7 @@ internal sealed partial class JobProcessor(
             }
 
             running.HandlerReturned = true;
+            await FlushProgressAsync(running);
             await RecordAsync(lifecycle.AfterRun(claimed, result));
         }
         catch (Exception e)
@@ -374,6 +380,29 @@ internal sealed partial class JobProcessor(
         finally
         {
             slot.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes the handler's last progress report before its outcome, which ends the fence it is written under. Bounded
+    /// by a lease: progress is for people, and a failed write here never holds up or stops the outcome.
+    /// </summary>
+    private async Task FlushProgressAsync(RunningJob running)
+    {
+        if (running.UnwrittenProgress() is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(_stopped.Token);
+            bound.CancelAfter(Lease);
+            await progress.FlushAsync(running, bound.Token);
+        }
+        catch (Exception e)
+        {
+            LogProgressLost(logger, running.JobId, running.Claimed.Attempt, DatabaseErrors.Describe(e));
         }
     }
 
@@ -506,6 +535,9 @@ internal sealed partial class JobProcessor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} attempt {Attempt}: could not record the attempt's end ({Reason}); its lease will lapse and recovery takes the job back")]
     private static partial void LogOutcomeLost(ILogger logger, Guid jobId, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not write its last progress report ({Reason}); recording its outcome")]
+    private static partial void LogProgressLost(ILogger logger, Guid jobId, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: {Count} jobs still running after {Timeout}; stopping them and releasing them to Pending")]
     private static partial void LogDrainStopping(ILogger logger, int count, TimeSpan timeout);

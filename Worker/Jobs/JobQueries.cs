@@ -55,7 +55,10 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .Select(j => new JobSummary(
                 j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner,
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
-                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt)
+            {
+                Progress = j.ProgressUpdatedAt == null ? null : new JobProgress(j.ProgressCompleted ?? 0, j.ProgressTotal, j.ProgressMessage),
+            })
             .ToListAsync(cancellationToken);
     }
 
@@ -84,7 +87,10 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .Select(j => new JobSummary(
                 j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner,
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
-                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt)
+            {
+                Progress = j.ProgressUpdatedAt == null ? null : new JobProgress(j.ProgressCompleted ?? 0, j.ProgressTotal, j.ProgressMessage),
+            })
             .ToListAsync(cancellationToken);
     }
 
@@ -236,6 +242,9 @@ internal sealed record JobSummary(
     DateTime CreatedAt, DateTime RunAt, DateTime? StartedAt, DateTime? FinishedAt)
 {
     public JobCursor Cursor => new(CreatedAt, Id);
+
+    /// <summary>The handler's last progress report, written about once a second while it runs; null when it made none.</summary>
+    public JobProgress? Progress { get; init; }
 
     /// <summary>Where a page ending with this job ended, in <paramref name="order"/>.</summary>
     public JobCursor CursorIn(JobOrder order) => order == JobOrder.DueSoonest ? new(RunAt, Id) : Cursor;

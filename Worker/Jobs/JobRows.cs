@@ -28,6 +28,7 @@ internal static class JobRows
             StartedAt = Nullable<DateTime>(r, "started_at"),
             UpdatedAt = r.GetFieldValue<DateTime>(r.GetOrdinal("updated_at")),
             Payload = payload is { } p && !r.IsDBNull(p) ? r.GetFieldValue<string>(p) : "null",
+            Checkpoint = OrdinalOrNull(r, "checkpoint") is { } c && !r.IsDBNull(c) ? r.GetFieldValue<string>(c) : null,
         };
     }
 

@@ -135,6 +135,35 @@ internal sealed class RunningJob(Job claimed) : IDisposable
     /// <summary>When this replica last renewed the job's lease (at the claim, first).</summary>
     public long LeaseRenewedAt { get; set; } = Stopwatch.GetTimestamp();
 
+    private JobProgress? _progress;
+    private long _reported;
+    private long _written;
+
+    /// <summary>The handler's latest progress report, kept until <see cref="ProgressWriter"/> writes it.</summary>
+    public void ReportProgress(JobProgress progress)
+    {
+        Volatile.Write(ref _progress, progress);
+        Interlocked.Increment(ref _reported);
+    }
+
+    /// <summary>The latest report when it has not been written yet, with its number for <see cref="MarkProgressWritten"/>.</summary>
+    public (JobProgress Progress, long Version)? UnwrittenProgress()
+    {
+        var version = Interlocked.Read(ref _reported);
+        return version == Interlocked.Read(ref _written) || Volatile.Read(ref _progress) is not { } progress ? null : (progress, version);
+    }
+
+    /// <summary>Reports up to <paramref name="version"/> are written (or refused by the fence: they never will be).</summary>
+    public void MarkProgressWritten(long version)
+    {
+        long seen;
+        do
+        {
+            seen = Interlocked.Read(ref _written);
+        }
+        while (version > seen && Interlocked.CompareExchange(ref _written, version, seen) != seen);
+    }
+
     /// <summary>Stops the handler; the first reason given wins. False when it had already been told to stop.</summary>
     public bool Stop(JobStop reason, string? cancelReason = null)
     {

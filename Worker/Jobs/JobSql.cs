@@ -12,7 +12,7 @@ internal static class JobSql
     /// <summary>The columns of a claimed job, read by name (see <see cref="JobRows"/>); the payload is read only by a claim.</summary>
     private const string ClaimedColumns = """
         id, type, queue, state, attempt, max_attempts, timeout, correlation_id, run_at, owner, claim_token, lease_expires_at,
-        created_at, started_at, updated_at
+        created_at, started_at, updated_at, checkpoint::text AS checkpoint
         """;
 
     /// <summary>Absent → Pending, due at $8, or after $9, or now. Returns whether it is due now; no row when it existed.</summary>
@@ -304,6 +304,38 @@ internal static class JobSql
         UPDATE jobs j SET lease_expires_at = now() + $4
         FROM mine WHERE j.id = mine.id
         RETURNING j.id, j.attempt, j.cancel_reason
+        """;
+
+    /// <summary>
+    /// Handlers' latest progress ($3 completed, $4 total, $5 message) of jobs $1 at attempts $2, each written only while
+    /// the job is still Running at that attempt under owner $6, locked in id order (as lease renewal and outcomes lock them).
+    /// Returns the rows written. It leaves <c>updated_at</c> alone: that is the job's last transition, and progress is none.
+    /// </summary>
+    public const string WriteProgress = """
+        /* jobworker:write-progress */
+        WITH p AS (
+            SELECT * FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::bigint[], $5::text[]) AS p(id, attempt, completed, total, message)
+        ), mine AS (
+            SELECT j.id FROM jobs j JOIN p ON p.id = j.id
+            WHERE j.state = 'Running' AND j.attempt = p.attempt AND j.owner = $6
+            ORDER BY j.id FOR UPDATE OF j
+        )
+        UPDATE jobs j
+        SET progress_completed = p.completed, progress_total = p.total, progress_message = p.message, progress_updated_at = now()
+        FROM mine, p
+        WHERE j.id = mine.id AND p.id = mine.id
+        RETURNING j.id, j.attempt
+        """;
+
+    /// <summary>
+    /// A handler's checkpoint $4 (JSON) for job $1, written only while attempt $2 of it runs under owner $3; it stays on
+    /// the row for the job's next attempts, which read it with their claim. Returns the id when written.
+    /// </summary>
+    public const string SaveCheckpoint = """
+        /* jobworker:save-checkpoint */
+        UPDATE jobs SET checkpoint = $4::jsonb
+        WHERE id = $1 AND attempt = $2 AND owner = $3 AND state = 'Running'
+        RETURNING id
         """;
 
     /// <summary>Running jobs of queue $1 whose lease lapsed, oldest first, at most $2: the rescuer decides what becomes of each.</summary>

@@ -274,6 +274,40 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             }, static r => new LeaseRenewal(JobRows.Value<Guid>(r, "id"), JobRows.Value<int>(r, "attempt"), JobRows.Text(r, "cancel_reason")), ct);
         }, cancellationToken);
 
+    /// <summary>
+    /// Writes the latest progress of attempts running under <paramref name="owner"/>, in one statement, each fenced by
+    /// its attempt. Returns the attempts written; one missing from the answer is no longer this owner's.
+    /// </summary>
+    public Task<List<(Guid JobId, int Attempt)>> WriteProgressAsync(string owner, IReadOnlyList<(Guid JobId, int Attempt, JobProgress Progress)> reports, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("write-progress", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.WriteProgress, (owner, reports), static (p, s) =>
+            {
+                p.AddValue(s.reports.Select(r => r.JobId).ToArray());
+                p.AddValue(s.reports.Select(r => r.Attempt).ToArray());
+                p.AddValue(s.reports.Select(r => r.Progress.Completed).ToArray());
+                p.AddValue(s.reports.Select(r => r.Progress.Total).ToArray());
+                p.AddValue(s.reports.Select(r => r.Progress.Message).ToArray());
+                p.AddValue(s.owner);
+            }, static r => (JobRows.Value<Guid>(r, "id"), JobRows.Value<int>(r, "attempt")), ct);
+        }, cancellationToken, reports.Count == 1 ? reports[0].JobId : null);
+
+    /// <summary>Saves a checkpoint (compact JSON) on the job's row while the attempt still runs under <paramref name="owner"/>; false when it does not.</summary>
+    public Task<bool> SaveCheckpointAsync(Guid id, int attempt, string owner, string json, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("save-checkpoint", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var written = await db.QueryAsync(JobSql.SaveCheckpoint, (id, attempt, owner, json), static (p, s) =>
+            {
+                p.AddValue(s.id);
+                p.AddValue(s.attempt);
+                p.AddValue(s.owner);
+                p.AddValue(s.json);
+            }, static r => JobRows.Value<Guid>(r, "id"), ct);
+            return written.Count == 1;
+        }, cancellationToken, id);
+
     /// <summary>Running jobs of <paramref name="queue"/> whose lease lapsed, oldest first: the rescuer's candidates.</summary>
     public Task<List<LapsedJob>> LapsedAsync(string queue, int batch, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("lapsed", async ct =>

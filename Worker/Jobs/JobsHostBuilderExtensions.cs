@@ -11,7 +11,7 @@ namespace JobWorker.Jobs;
 public static class JobsHostBuilderExtensions
 {
     /// <summary>
-    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, recurring scheduler, continuation releaser), and the
+    /// The job lifecycle: the lifecycle and its one writer, slots, processor, event relay, lease renewal, the maintenance duties (rescuer, dispatcher, event sweep, heartbeat, reaper, recurring scheduler, continuation releaser, progress writer), and the
     /// handler catalog (handlers are added to the worker's builder). Needs an <see cref="IJobBroker"/> (Messaging
     /// provides it).
     /// </summary>
@@ -36,6 +36,7 @@ public static class JobsHostBuilderExtensions
         AddMaintenance<JobReaper>(services);
         AddMaintenance<ContinuationReleaser>(services);
         AddMaintenance<RecurringScheduler>(services);
+        AddMaintenance<ProgressWriter>(services);
 
         // Schedules are checked at start with the handlers known: a bad one stops the worker naming its setting.
         services.AddSingleton<IValidateOptions<RecurringOptions>, RecurringDefinitionsValidator>();

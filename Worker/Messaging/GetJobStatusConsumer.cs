@@ -36,5 +36,10 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             UpdatedAt = job.UpdatedAt,
+            ProgressCompleted = job.ProgressCompleted,
+            ProgressTotal = job.ProgressTotal,
+            ProgressPercent = JobProgress.PercentOf(job.ProgressCompleted, job.ProgressTotal),
+            ProgressMessage = job.ProgressMessage,
+            ProgressUpdatedAt = job.ProgressUpdatedAt,
         };
 }

@@ -50,6 +50,20 @@ internal sealed class Job
     /// <summary>For a continuation: it runs once every parent has finished, however each ended, instead of only after all Succeeded.</summary>
     public bool AfterAny { get; set; }
 
+    /// <summary>The handler's last progress report (<c>JobRun.ReportProgressAsync</c>): work done so far.</summary>
+    public long? ProgressCompleted { get; set; }
+
+    /// <summary>The work in all, when the handler knows it.</summary>
+    public long? ProgressTotal { get; set; }
+
+    public string? ProgressMessage { get; set; }
+
+    /// <summary>When the last progress report was written; kept after the attempt ends.</summary>
+    public DateTime? ProgressUpdatedAt { get; set; }
+
+    /// <summary>The handler's last saved checkpoint as JSON text (jsonb); it survives attempts, so the next one resumes from it.</summary>
+    public string? Checkpoint { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

@@ -50,6 +50,11 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.CancelReason).HasColumnName("cancel_reason");
         job.Property(j => j.ClaimToken).HasColumnName("claim_token");
         job.Property(j => j.AfterAny).HasColumnName("after_any").HasDefaultValue(false);
+        job.Property(j => j.ProgressCompleted).HasColumnName("progress_completed");
+        job.Property(j => j.ProgressTotal).HasColumnName("progress_total");
+        job.Property(j => j.ProgressMessage).HasColumnName("progress_message");
+        job.Property(j => j.ProgressUpdatedAt).HasColumnName("progress_updated_at");
+        job.Property(j => j.Checkpoint).HasColumnName("checkpoint").HasColumnType("jsonb");
 
         // The jobs list, newest first, by any filter (the dashboard, `jobs list`; without a state, one range per state);
         // errors searched by trigram.

@@ -43,6 +43,10 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("cancel_reason");
 
+                    b.Property<string>("Checkpoint")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checkpoint");
+
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid")
                         .HasColumnName("claim_token");
@@ -84,6 +88,22 @@ namespace JobWorker.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("payload");
+
+                    b.Property<long?>("ProgressCompleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("progress_completed");
+
+                    b.Property<string>("ProgressMessage")
+                        .HasColumnType("text")
+                        .HasColumnName("progress_message");
+
+                    b.Property<long?>("ProgressTotal")
+                        .HasColumnType("bigint")
+                        .HasColumnName("progress_total");
+
+                    b.Property<DateTime?>("ProgressUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("progress_updated_at");
 
                     b.Property<string>("Queue")
                         .IsRequired()
