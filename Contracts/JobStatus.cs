@@ -40,4 +40,7 @@ public sealed record JobStatus
     public DateTime? FinishedAt { get; init; }
     /// <summary>The job's last transition (UTC).</summary>
     public DateTime? UpdatedAt { get; init; }
+
+    /// <summary>The job's priority, 0 to 9 (<see cref="SubmitJob.Priority"/>).</summary>
+    public int Priority { get; init; }
 }

@@ -40,6 +40,8 @@ internal sealed partial class JobDispatcher(
                 break;
             }
 
+            // Highest priority first, as taken: a statement's RETURNING has no order of its own.
+            due = [.. due.OrderByDescending(job => job.Priority)];
             var results = await Task.WhenAll(due.Select(job => TrySendAsync(job, cancellationToken)));
             var unsent = due.Where((_, i) => results[i] is not null).ToList();
             sent += due.Count - unsent.Count;

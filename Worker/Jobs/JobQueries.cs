@@ -179,7 +179,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.AsNoTracking().TagWith("jobworker:due-soon")
             // A job is sent only once due, so every scheduled one is unsent: saying so lets this read the dispatcher's
-            // index of unsent jobs (ix_jobs_unsent_queue_run_at) instead of the jobs already sent and waiting.
+            // index of unsent jobs (ix_jobs_unsent_queue_priority_run_at) instead of the jobs already sent and waiting.
             .Where(j => j.State == JobState.Pending && j.DispatchedAt == null && j.RunAt > DateTime.UtcNow)
             .OrderBy(j => j.RunAt)
             .Take(limit)

@@ -85,6 +85,12 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("payload");
 
+                    b.Property<short>("Priority")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("priority");
+
                     b.Property<string>("Queue")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
@@ -155,8 +161,9 @@ namespace JobWorker.Persistence.Migrations
                         .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
-                    b.HasIndex("Queue", "RunAt")
-                        .HasDatabaseName("ix_jobs_unsent_queue_run_at")
+                    b.HasIndex("Queue", "Priority", "RunAt")
+                        .IsDescending(false, true, false)
+                        .HasDatabaseName("ix_jobs_unsent_queue_priority_run_at")
                         .HasFilter("state = 'Pending' AND dispatched_at IS NULL")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
