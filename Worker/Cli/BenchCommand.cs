@@ -77,7 +77,7 @@ internal static class BenchCommand
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var sender = host.Services.GetRequiredService<ISendEndpointProvider>();
+        var sender = new BenchSender(host.Services.GetRequiredService<ISendEndpointProvider>(), host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
         var configured = host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
         var bench = await CreateDatabaseAsync(configured, cancellationToken);
         var started = DateTime.UtcNow;
