@@ -55,7 +55,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .Select(j => new JobSummary(
                 j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner,
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
-                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt) { Priority = j.Priority })
             .ToListAsync(cancellationToken);
     }
 
@@ -84,7 +84,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .Select(j => new JobSummary(
                 j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner,
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
-                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt) { Priority = j.Priority })
             .ToListAsync(cancellationToken);
     }
 
@@ -184,7 +184,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
             .OrderBy(j => j.RunAt)
             .Take(limit)
             .Select(j => new JobSummary(
-                j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner, null, j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner, null, j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt) { Priority = j.Priority })
             .ToListAsync(cancellationToken);
     }
 
@@ -239,6 +239,9 @@ internal sealed record JobSummary(
 
     /// <summary>Where a page ending with this job ended, in <paramref name="order"/>.</summary>
     public JobCursor CursorIn(JobOrder order) => order == JobOrder.DueSoonest ? new(RunAt, Id) : Cursor;
+
+    /// <summary>0 to 9, higher first.</summary>
+    public int Priority { get; init; }
 }
 
 internal sealed class StateCounts

@@ -36,5 +36,6 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
             UpdatedAt = job.UpdatedAt,
+            Priority = job.Priority,
         };
 }
