@@ -43,7 +43,7 @@ internal static class DrainScenario
         return new DrainResult(name, jobs, seconds, jobs / seconds, ideal?.TotalSeconds, cpuMsPerJob, peak);
     }
 
-    private static Dictionary<string, string> WorkerSettings(string queue, string connectionString, IReadOnlyDictionary<string, string> settings)
+    internal static Dictionary<string, string> WorkerSettings(string queue, string connectionString, IReadOnlyDictionary<string, string> settings)
     {
         var all = new Dictionary<string, string>
         {
