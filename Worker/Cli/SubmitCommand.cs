@@ -30,13 +30,6 @@ internal static class SubmitCommand
         var afterAny = new Option<bool>("--after-any") { Description = "With --after: run once every parent has finished, however it ended (not only after all Succeeded)." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
         var priority = new Option<int>("--priority") { DefaultValueFactory = _ => 0, Description = $"0 to {JobLimits.MaxPriority}; higher runs first (default 0)." };
-        priority.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < JobLimits.MinPriority or > JobLimits.MaxPriority)
-            {
-                r.AddError($"--priority must be between {JobLimits.MinPriority} and {JobLimits.MaxPriority}.");
-            }
-        });
         count.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000)
@@ -83,6 +76,11 @@ internal static class SubmitCommand
             if (parse.GetValue(afterAny) && parents.Length == 0)
             {
                 return CliErrors.Report("--after-any needs at least one --after ID", CliErrors.BadInput);
+            }
+
+            if (parse.GetValue(priority) is < JobLimits.MinPriority or > JobLimits.MaxPriority)
+            {
+                return CliErrors.Report($"--priority must be between {JobLimits.MinPriority} and {JobLimits.MaxPriority}", CliErrors.BadInput);
             }
 
             var runAt = parse.GetValue(at)?.UtcDateTime;
