@@ -51,4 +51,6 @@ public sealed record JobStatus
     public string? ProgressMessage { get; init; }
     /// <summary>When the last report was written (UTC); a running handler's is written about once a second.</summary>
     public DateTime? ProgressUpdatedAt { get; init; }
+    /// <summary>The job's priority, 0 to 9 (<see cref="SubmitJob.Priority"/>).</summary>
+    public int Priority { get; init; }
 }

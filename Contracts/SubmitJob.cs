@@ -45,4 +45,11 @@ public sealed record SubmitJob
 
     /// <summary>Ties the job to the publisher's own workflow; copied onto every event of the job.</summary>
     public Guid? CorrelationId { get; init; }
+
+    /// <summary>
+    /// 0 (the default) to 9; higher runs first, as in RabbitMQ. The worker's dispatcher and its slots order by it; a publisher
+    /// that sends to the jobs queue itself should also set the message's AMQP priority to the same value, since RabbitMQ
+    /// orders a priority queue by that header and never reads the body.
+    /// </summary>
+    public int Priority { get; init; }
 }

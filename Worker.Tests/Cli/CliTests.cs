@@ -89,6 +89,28 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Submit_rejects_a_priority_out_of_range()
+    {
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            "submit", "--type", "noop", "--priority", "10");
+
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("--priority must be between 0 and 9"));
+    }
+
+    [Test]
+    public async Task Status_shows_the_priority_of_a_job()
+    {
+        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null, Priority: 7);
+        await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+
+        var (exitCode, shown) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()), "status", job.Id.ToString());
+
+        Assert.That(exitCode, Is.EqualTo(0), shown);
+        Assert.That(shown, Does.Match(@"priority\s*│\s*7\s"));
+    }
+
+    [Test]
     public async Task Status_of_an_Awaiting_job_shows_the_parents_it_waits_for()
     {
         var parent = await JobFactory.InsertAsync(JobState.Running);

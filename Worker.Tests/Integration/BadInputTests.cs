@@ -45,6 +45,8 @@ public sealed class BadInputTests
             "at most 1.00:00:00 (Submissions:MaxTimeout)", idReadable: true);
         yield return Case("a number PostgreSQL's jsonb cannot hold", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"n": 1e1000000}}""",
             "The database refused the job: 22003", idReadable: true);
+        yield return Case("a priority out of range", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "priority": 12}""",
+            "Priority is 12; it must be between 0 and 9.", idReadable: true);
         yield return Case("a NUL character in the payload", id => $$$"""{"jobId": "{{{id}}}", "jobType": "noop", "payload": {"s": "a\u0000b"}}""",
             "Payload contains a NUL character", idReadable: true);
     }

@@ -265,7 +265,7 @@ public sealed class JobQueriesTests
             ["SELECT id FROM jobs WHERE error IS NOT NULL AND error ILIKE '%quota exceeded%' ORDER BY created_at DESC, id DESC LIMIT 50"] = "ix_jobs_error_trgm",
             ["SELECT count(*) FROM jobs WHERE finished_at >= now() - interval '1 hour' AND state = 'Succeeded'"] = "ix_jobs_finished_at",
             ["SELECT count(*) FROM jobs WHERE state = 'Failed'"] = "ix_jobs_state_created_at",
-            ["SELECT id FROM jobs WHERE state = 'Pending' AND dispatched_at IS NULL AND run_at > now() ORDER BY run_at LIMIT 10"] = "ix_jobs_unsent_queue_run_at",
+            ["SELECT id FROM jobs WHERE state = 'Pending' AND dispatched_at IS NULL AND run_at > now() ORDER BY run_at LIMIT 10"] = "ix_jobs_unsent_queue_priority_run_at",
         };
 
         var plans = new Dictionary<string, string>();

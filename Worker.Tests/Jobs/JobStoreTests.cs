@@ -233,6 +233,39 @@ public sealed class JobStoreTests
         }
     }
 
+    [Test, Description("Unsent jobs go highest priority first, then by due time, read in the order of their index: a batch still reads only what it takes.")]
+    public async Task Take_due_takes_highest_priority_first_reading_only_what_it_takes()
+    {
+        var queue = TestWorker.UniqueQueue();
+        // 20,000 due jobs of priorities 0-9, one in ten unsent, due times spread so every priority has older and newer ones.
+        await TestJobs.ExecuteAsync($"""
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, dispatched_at, created_at, updated_at, priority)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - (i % 997) * interval '1 second',
+                   CASE WHEN i % 10 = 0 THEN NULL ELSE now() END, now(), now(), (i / 10) % 10
+            FROM generate_series(1, 20000) i;
+            ANALYZE jobs;
+            """);
+        try
+        {
+            var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: true);
+            var first = await Store.TakeDueAsync(queue, 300, TimeSpan.FromMinutes(5), CancellationToken.None);
+            var second = await Store.TakeDueAsync(queue, 100, TimeSpan.FromMinutes(5), CancellationToken.None);
+            var runAt = (await TestJobs.LoadAsync([.. first.Concat(second).Select(j => j.Id)])).ToDictionary(r => r.Id, r => r.RunAt);
+
+            Assert.That(taken, Is.EqualTo(500));
+            Assert.That(rowsRead, Is.LessThan(1_500), "rows of jobs read to take a batch of 500 of mixed priorities");
+            Assert.That(first.Select(j => j.Priority), Is.EquivalentTo(Enumerable.Repeat(9, 200).Concat(Enumerable.Repeat(8, 100))),
+                "the 200 unsent priority-9 jobs, then 100 of priority 8");
+            Assert.That(second.Select(j => j.Priority), Has.All.EqualTo(8));
+            Assert.That(first.Where(j => j.Priority == 8).Max(j => runAt[j.Id]), Is.LessThanOrEqualTo(second.Min(j => runAt[j.Id])),
+                "within a priority, the longest due first");
+        }
+        finally
+        {
+            await TestJobs.ExecuteAsync($"DELETE FROM jobs WHERE queue = '{queue}'");
+        }
+    }
+
     /// <summary>
     /// Runs take-due under EXPLAIN ANALYZE, rolled back: the rows it updated, and the rows of <c>jobs</c> its scans read
     /// (returned, or removed by a filter or a recheck), over all loops.

@@ -85,10 +85,15 @@ internal sealed class TestClient : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var rabbit = _host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(DurableQueues.SendAddress(queue, rabbit));
+        var address = await DurableQueues.JobsSendAddressAsync(queue, rabbit, timeout.Token);
+        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(address);
         foreach (var chunk in jobs.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, context => DurableQueues.Mandatory(context), timeout.Token)));
+            await Task.WhenAll(chunk.Select(job => endpoint.Send(job, context =>
+            {
+                DurableQueues.Priority(context, job.Priority);
+                DurableQueues.Mandatory(context);
+            }, timeout.Token)));
         }
     }
 

@@ -69,5 +69,15 @@ internal sealed class BenchLedger : IAsyncDisposable
             .ToDictionaryAsync(j => j.Id, j => (j.CreatedAt, j.FinishedAt), cancellationToken);
     }
 
+    /// <summary>When each of <paramref name="ids"/> last started, by the database's clock.</summary>
+    public async Task<Dictionary<Guid, DateTime>> StartsAsync(Guid[] ids, CancellationToken cancellationToken)
+    {
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().TagWith("jobworker:bench-starts")
+            .Where(j => ids.Contains(j.Id) && j.StartedAt != null)
+            .Select(j => new { j.Id, j.StartedAt })
+            .ToDictionaryAsync(j => j.Id, j => j.StartedAt!.Value, cancellationToken);
+    }
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -12,7 +12,17 @@ internal sealed record BenchResults(
     EconomyResult? JobWorker,
     EconomyResult? Baseline,
     DashboardResult? Dashboard,
-    IReadOnlyList<TargetResult> Targets);
+    IReadOnlyList<TargetResult> Targets)
+{
+    /// <summary>The priority-9 job's wait behind a backlog (<see cref="PriorityScenario"/>).</summary>
+    public PriorityResult? Priority { get; init; }
+}
+
+/// <summary>
+/// A priority-9 and a priority-0 job published together behind <see cref="Backlog"/> queued priority-0 noop jobs: each
+/// one's wait from publish to start, and how many of the backlog the priority-9 job started before.
+/// </summary>
+internal sealed record PriorityResult(int Backlog, double HighWaitMs, double LowWaitMs, int Overtaken);
 
 /// <summary>The statements of one noop job, run by <see cref="Jobs.JobStore"/> from many clients, as fast as the database allows.</summary>
 /// <remarks><see cref="ClientCpuMsPerJob"/>: the bench process's own CPU per job (JobStore, EF, Npgsql), taken from the cores the database runs on.</remarks>

@@ -26,7 +26,7 @@ internal static class ConnectionEconomyScenario
     public const int PoolMax = 5;
     private static readonly TimeSpan JobLength = TimeSpan.FromSeconds(1);
 
-    public static async Task<EconomyResult> RunJobWorkerAsync(string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<EconomyResult> RunJobWorkerAsync(string connectionString, BenchSender sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var pooled = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PoolMax, Timeout = 15, ApplicationName = $"jobworker/{queue}" }.ConnectionString;
@@ -40,7 +40,7 @@ internal static class ConnectionEconomyScenario
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await app.StartAsync(cancellationToken);
-        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var endpoint = await sender.JobsQueueAsync(queue, cancellationToken);
 
         // Warm up (JIT, EF's compiled queries, the pool) so the run measures the steady state, not the first second.
         var warmUp = Enumerable.Range(0, 50).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();

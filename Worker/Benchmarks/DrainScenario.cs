@@ -13,7 +13,7 @@ internal static class DrainScenario
 {
     /// <param name="ideal">The best possible time for the backlog (e.g. slots × job length), or null for noop jobs.</param>
     public static async Task<DrainResult> RunAsync(string name, int jobs, Func<SubmitJob> job, TimeSpan? ideal, string connectionString,
-        ISendEndpointProvider sender, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+        BenchSender sender, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var messages = Enumerable.Range(0, jobs).Select(_ => job()).ToList();
@@ -23,7 +23,7 @@ internal static class DrainScenario
         {
         }
 
-        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var endpoint = await sender.JobsQueueAsync(queue, cancellationToken);
         foreach (var chunk in messages.Chunk(500))
         {
             await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));
@@ -43,7 +43,7 @@ internal static class DrainScenario
         return new DrainResult(name, jobs, seconds, jobs / seconds, ideal?.TotalSeconds, cpuMsPerJob, peak);
     }
 
-    private static Dictionary<string, string> WorkerSettings(string queue, string connectionString, IReadOnlyDictionary<string, string> settings)
+    internal static Dictionary<string, string> WorkerSettings(string queue, string connectionString, IReadOnlyDictionary<string, string> settings)
     {
         var all = new Dictionary<string, string>
         {

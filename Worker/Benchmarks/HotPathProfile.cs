@@ -11,11 +11,11 @@ namespace JobWorker.Benchmarks;
 /// </summary>
 internal static class HotPathProfile
 {
-    public static async Task<ProfileResult> RunAsync(int jobs, string connectionString, ISendEndpointProvider sender, CancellationToken cancellationToken)
+    public static async Task<ProfileResult> RunAsync(int jobs, string connectionString, BenchSender sender, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
-        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var endpoint = await sender.JobsQueueAsync(queue, cancellationToken);
         foreach (var chunk in messages.Chunk(200))
         {
             await Task.WhenAll(chunk.Select(m => endpoint.Send(m, cancellationToken)));

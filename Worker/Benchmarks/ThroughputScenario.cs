@@ -10,7 +10,7 @@ namespace JobWorker.Benchmarks;
 internal static class ThroughputScenario
 {
     public static async Task<ThroughputResult> RunAsync(
-        int workers, int jobs, string connectionString, ISendEndpointProvider sender, double ceiling, CancellationToken cancellationToken)
+        int workers, int jobs, string connectionString, BenchSender sender, double ceiling, CancellationToken cancellationToken)
     {
         var queue = $"bench-{Guid.NewGuid():N}"[..18];
         await using var replicas = await BenchWorkers.StartAsync(workers, new Dictionary<string, string>
@@ -25,7 +25,7 @@ internal static class ThroughputScenario
 
         var messages = Enumerable.Range(0, jobs).Select(_ => new SubmitJob { JobId = NewId.NextGuid(), JobType = "noop" }).ToList();
         var sent = new ConcurrentDictionary<Guid, DateTime>();
-        var endpoint = await sender.GetSendEndpoint(new Uri($"queue:{queue}"));
+        var endpoint = await sender.JobsQueueAsync(queue, cancellationToken);
         var cpuBefore = replicas.CpuSeconds;
         var commitsBefore = await CommittedTransactionsAsync(connectionString, cancellationToken);
         var started = DateTime.UtcNow;

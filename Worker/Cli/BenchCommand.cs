@@ -42,7 +42,7 @@ internal static class BenchCommand
     {
         var jobs = new Option<int>("--jobs") { DefaultValueFactory = _ => 4000, Description = "Noop jobs per throughput run." };
         var output = new Option<string>("--output") { DefaultValueFactory = _ => "bench-results.json", Description = "Where to write the figures as JSON." };
-        var quick = new Option<bool>("--quick") { Description = "Only the database ceiling, the noop drain and the hot path (about a minute)." };
+        var quick = new Option<bool>("--quick") { Description = "Only the database ceiling, the noop drain, the hot path and the priority wait behind 2,000 queued jobs (about a minute)." };
         var dashboard = new Option<bool>("--dashboard") { Description = "Only the dashboard's queries on a big ledger (--rows jobs)." };
         var rows = new Option<int>("--rows") { DefaultValueFactory = _ => 1_000_000, Description = "Jobs in the ledger the dashboard's queries are timed on." };
         var command = new Command("bench", $"Benchmark against the configured PostgreSQL and RabbitMQ, in a database of its own ({BenchDatabase}).")
@@ -77,7 +77,7 @@ internal static class BenchCommand
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var sender = host.Services.GetRequiredService<ISendEndpointProvider>();
+        var sender = new BenchSender(host.Services.GetRequiredService<ISendEndpointProvider>(), host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
         var configured = host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
         var bench = await CreateDatabaseAsync(configured, cancellationToken);
         var started = DateTime.UtcNow;
@@ -89,10 +89,14 @@ internal static class BenchCommand
                 bench, sender, new Dictionary<string, string>(), cancellationToken));
         var profile = await Step($"Hot path: {jobs} noop jobs drained by a worker in this process (allocations, CPU)",
             () => HotPathProfile.RunAsync(jobs, bench, sender, cancellationToken));
+        var backlog = quick ? QuickPriorityBacklog : PriorityBacklog;
+        var priority = await Step($"Priority: a priority-9 and a priority-0 noop job published behind {backlog:N0} queued noop jobs, one replica",
+            () => PriorityScenario.RunAsync(backlog, bench, sender, cancellationToken));
         if (quick)
         {
             await host.StopAsync(cancellationToken);
-            return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, null, [], profile, null, null, null, []), output, cancellationToken);
+            return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, null, [], profile, null, null, null, []) { Priority = priority },
+                output, cancellationToken);
         }
 
         var concurrency = await Step($"Drain: {SlowJobs} x {SlowJob.TotalMilliseconds:F0} ms jobs, {SlowSlots} concurrent, pool {SlowPool}, one replica",
@@ -119,8 +123,8 @@ internal static class BenchCommand
             () => DashboardScenario.RunAsync(ledger, rows, cancellationToken));
         await host.StopAsync(cancellationToken);
 
-        return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, concurrency, throughput, profile, jobWorker, baseline, dashboard, []),
-            output, cancellationToken);
+        return await ReportAsync(new BenchResults(started, Machine, ceiling, drain, concurrency, throughput, profile, jobWorker, baseline, dashboard, [])
+            { Priority = priority }, output, cancellationToken);
     }
 
     private static string Machine => $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
@@ -172,6 +176,12 @@ internal static class BenchCommand
             targets.Add(new("Baseline exhausts the pool", $"{b.PoolTimeouts} timeouts, {b.Succeeded}/{b.Jobs} succeeded", b.PoolTimeouts > 0));
         }
 
+        if (r.Priority is { } p)
+        {
+            targets.Add(new($"Priority-9 job behind {p.Backlog:N0} queued jobs starts within {PriorityWaitTargetMs} ms",
+                $"{p.HighWaitMs:F0} ms (priority 0: {p.LowWaitMs:F0} ms)", p.HighWaitMs <= PriorityWaitTargetMs));
+        }
+
         if (r.Dashboard is { } d)
         {
             var slowest = d.Queries.MaxBy(q => q.P95Ms)!;
@@ -205,6 +215,14 @@ internal static class BenchCommand
         }
 
         AnsiConsole.Write(drains);
+        if (results.Priority is { } priority)
+        {
+            AnsiConsole.Write(new Table().Title($"Priority: published together behind {priority.Backlog:N0} queued priority-0 noop jobs, one replica (publish → start)")
+                .AddColumns("job", "wait ms", "backlog jobs it started before")
+                .AddRow("priority 9", $"{priority.HighWaitMs:F0}", $"{priority.Overtaken:N0}")
+                .AddRow("priority 0", $"{priority.LowWaitMs:F0}", "-"));
+        }
+
         AnsiConsole.Write(new Table().Title("Hot path: the worker's own cost per noop job")
             .AddColumns("jobs", "allocated KB/job", "CPU ms/job", "gen0 GCs")
             .AddRow(results.Profile.Jobs.ToString(), $"{results.Profile.AllocatedKbPerJob:F1}", $"{results.Profile.CpuMsPerJob:F2}", results.Profile.Gen0Collections.ToString()));
@@ -248,6 +266,13 @@ internal static class BenchCommand
 
     /// <summary>The budget for one dashboard query on a big ledger: a page makes at most four, and must render well under 200 ms.</summary>
     private const double DashboardQueryTargetMs = 100;
+
+    /// <summary>The priority scenario's backlog: the README's figure (full run), and a smaller one for <c>--quick</c>.</summary>
+    private const int PriorityBacklog = 10_000;
+    private const int QuickPriorityBacklog = 2_000;
+
+    /// <summary>A priority-9 job overtakes the queue: it waits for a slot, not for the backlog.</summary>
+    private const double PriorityWaitTargetMs = 1_000;
 
     private static void PrintDashboard(DashboardResult result)
     {

@@ -17,6 +17,7 @@ internal static class JobView
         Row("queue", job.Queue);
         Row("state", job.State);
         Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
+        Row("priority", job.Priority);
         Row("owner", job.Owner);
         Row("created", job.CreatedAt.ToString("O"));
         Row("due", job.State switch
@@ -51,13 +52,13 @@ internal static class JobView
     {
         var table = new Table()
             .AddColumn("id").AddColumn("type").AddColumn("state").AddColumn(new TableColumn("attempt").RightAligned())
-            .AddColumn("created (UTC)").AddColumn("due (UTC)").AddColumn("error").AddColumn("progress");
+            .AddColumn("created (UTC)").AddColumn("due (UTC)").AddColumn("error").AddColumn(new TableColumn("priority").RightAligned()).AddColumn("progress");
         foreach (var job in jobs)
         {
             table.AddRow(
                 job.Id.ToString(), Markup.Escape(job.Type), job.State.ToString(), $"{job.Attempt}/{job.MaxAttempts}",
                 job.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss"), job.State == JobState.Pending ? job.RunAt.ToString("yyyy-MM-dd HH:mm:ss") : "",
-                Markup.Escape(Shorten(job.Error ?? "", 60)),
+                Markup.Escape(Shorten(job.Error ?? "", 60)), job.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Markup.Escape(job.State == JobState.Running && job.Progress is { } progress ? Shorten(progress.Describe(), 40) : ""));
         }
 

@@ -29,6 +29,7 @@ internal static class SubmitCommand
         var after = new Option<Guid[]>("--after") { Description = "Run the job only after this job has Succeeded (repeat for several parents); it is held Awaiting until then.", AllowMultipleArgumentsPerToken = false };
         var afterAny = new Option<bool>("--after-any") { Description = "With --after: run once every parent has finished, however it ended (not only after all Succeeded)." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
+        var priority = new Option<int>("--priority") { DefaultValueFactory = _ => 0, Description = $"0 to {JobLimits.MaxPriority}; higher runs first (default 0)." };
         count.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000)
@@ -37,7 +38,7 @@ internal static class SubmitCommand
             }
         });
 
-        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, after, afterAny, waitTimeout };
+        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, after, afterAny, waitTimeout, priority };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             JsonElement payloadJson;
@@ -77,6 +78,11 @@ internal static class SubmitCommand
                 return CliErrors.Report("--after-any needs at least one --after ID", CliErrors.BadInput);
             }
 
+            if (parse.GetValue(priority) is < JobLimits.MinPriority or > JobLimits.MaxPriority)
+            {
+                return CliErrors.Report($"--priority must be between {JobLimits.MinPriority} and {JobLimits.MaxPriority}", CliErrors.BadInput);
+            }
+
             var runAt = parse.GetValue(at)?.UtcDateTime;
             var builder = JobWorkerHost.CreateCommandBuilder(configuration);
             builder.AddJobPersistence(_ => "jobworker-cli");
@@ -97,6 +103,7 @@ internal static class SubmitCommand
                     Delay = delay,
                     After = parents.Length > 0 ? parents : null,
                     AfterAny = parse.GetValue(afterAny),
+                    Priority = parse.GetValue(priority),
                 }).ToList();
 
                 var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;
@@ -157,10 +164,15 @@ internal static class SubmitCommand
     {
         var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
         var rabbit = services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(DurableQueues.SendAddress(queue, rabbit));
+        var address = await DurableQueues.JobsSendAddressAsync(queue, rabbit, cancellationToken);
+        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(address);
         foreach (var chunk in messages.Chunk(100))
         {
-            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, context => DurableQueues.Mandatory(context), cancellationToken)));
+            await Task.WhenAll(chunk.Select(m => endpoint.Send(m, context =>
+            {
+                DurableQueues.Priority(context, m.Priority);
+                DurableQueues.Mandatory(context);
+            }, cancellationToken)));
         }
     }
 }

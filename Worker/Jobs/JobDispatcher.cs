@@ -40,7 +40,16 @@ internal sealed partial class JobDispatcher(
                 break;
             }
 
-            var results = await Task.WhenAll(due.Select(job => TrySendAsync(job, cancellationToken)));
+            // Highest priority first: each priority's sends are confirmed before the next lower one's start, so a queue
+            // without priorities of its own (quorum, or one declared before them) still receives them in that order.
+            // Within a priority they go at once. (A statement's RETURNING has no order of its own.)
+            due = [.. due.OrderByDescending(job => job.Priority)];
+            var results = new List<string?>(due.Count);
+            foreach (var band in due.GroupBy(job => job.Priority))
+            {
+                results.AddRange(await Task.WhenAll(band.Select(job => TrySendAsync(job, cancellationToken))));
+            }
+
             var unsent = due.Where((_, i) => results[i] is not null).ToList();
             sent += due.Count - unsent.Count;
             if (unsent.Count > 0)

@@ -9,6 +9,10 @@ internal static class JobLimits
     /// <summary>Parent jobs one continuation may wait for (<c>SubmitJob.After</c>): a fan-in larger than this is a batch, not a job.</summary>
     public const int MaxParents = 1000;
 
+    /// <summary>The lowest and highest job priority (<c>SubmitJob.Priority</c>), as a RabbitMQ priority queue of <c>x-max-priority</c> 9 takes them.</summary>
+    public const int MinPriority = 0;
+    public const int MaxPriority = 9;
+
     /// <summary>The reason <paramref name="job"/> cannot be accepted as asked, naming the limit; null when it can.</summary>
     public static string? Check(NewJob job, SubmissionOptions options, DateTime utcNow)
     {
@@ -35,6 +39,11 @@ internal static class JobLimits
         if (job.RunAt is { } runAt && runAt - utcNow > options.MaxScheduleAhead)
         {
             return $"RunAt is {runAt:O}, more than {options.MaxScheduleAhead} (Submissions:MaxScheduleAhead) from now.";
+        }
+
+        if (job.Priority is < MinPriority or > MaxPriority)
+        {
+            return $"Priority is {job.Priority}; it must be between {MinPriority} and {MaxPriority}.";
         }
 
         return null;

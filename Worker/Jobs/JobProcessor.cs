@@ -78,7 +78,7 @@ internal sealed partial class JobProcessor(
     /// ledger and runs the ledger's payload. A job that cannot be claimed for a reason of its own is set aside (Failed
     /// with the reason); one whose type this replica does not handle is left Pending for a replica that does.
     /// </summary>
-    public async Task<JobIntake> TakeDispatchedAsync(Guid jobId, string jobType, CancellationToken cancellationToken)
+    public async Task<JobIntake> TakeDispatchedAsync(Guid jobId, string jobType, int priority, CancellationToken cancellationToken)
     {
         if (!handlers.Handles(jobType))
         {
@@ -88,7 +88,7 @@ internal sealed partial class JobProcessor(
             return JobIntake.NotClaimable(reason);
         }
 
-        var slot = await slots.TakeAsync(cancellationToken);
+        var slot = await slots.TakeAsync(priority, cancellationToken);
         Job? claimed;
         try
         {
@@ -198,7 +198,7 @@ internal sealed partial class JobProcessor(
     {
         // The common case, a job due now: it waits for a slot in the delivery (holding no connection), then is accepted
         // and claimed in one statement.
-        var slot = await slots.TakeAsync(cancellationToken);
+        var slot = await slots.TakeAsync(job.Priority, cancellationToken);
         Job? claimed;
         try
         {
@@ -266,7 +266,7 @@ internal sealed partial class JobProcessor(
         }
 
         // Due already (a time in the past), or sent again: claimed from the ledger like a dispatched job.
-        return await TakeDispatchedAsync(job.Id, job.Type, cancellationToken);
+        return await TakeDispatchedAsync(job.Id, job.Type, job.Priority, cancellationToken);
     }
 
     /// <summary>

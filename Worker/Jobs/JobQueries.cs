@@ -57,6 +57,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
                 j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt)
             {
+                Priority = j.Priority,
                 Progress = j.ProgressUpdatedAt == null ? null : new JobProgress(j.ProgressCompleted ?? 0, j.ProgressTotal, j.ProgressMessage),
             })
             .ToListAsync(cancellationToken);
@@ -89,6 +90,7 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
                 j.Error == null ? null : j.Error.Substring(0, ErrorPreviewLength),
                 j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt)
             {
+                Priority = j.Priority,
                 Progress = j.ProgressUpdatedAt == null ? null : new JobProgress(j.ProgressCompleted ?? 0, j.ProgressTotal, j.ProgressMessage),
             })
             .ToListAsync(cancellationToken);
@@ -185,12 +187,12 @@ internal sealed class JobQueries(IDbContextFactory<JobDbContext> contexts)
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.AsNoTracking().TagWith("jobworker:due-soon")
             // A job is sent only once due, so every scheduled one is unsent: saying so lets this read the dispatcher's
-            // index of unsent jobs (ix_jobs_unsent_queue_run_at) instead of the jobs already sent and waiting.
+            // index of unsent jobs (ix_jobs_unsent_queue_priority_run_at) instead of the jobs already sent and waiting.
             .Where(j => j.State == JobState.Pending && j.DispatchedAt == null && j.RunAt > DateTime.UtcNow)
             .OrderBy(j => j.RunAt)
             .Take(limit)
             .Select(j => new JobSummary(
-                j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner, null, j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt))
+                j.Id, j.Type, j.Queue, j.State, j.Attempt, j.MaxAttempts, j.Owner, null, j.CreatedAt, j.RunAt, j.StartedAt, j.FinishedAt) { Priority = j.Priority })
             .ToListAsync(cancellationToken);
     }
 
@@ -248,6 +250,9 @@ internal sealed record JobSummary(
 
     /// <summary>Where a page ending with this job ended, in <paramref name="order"/>.</summary>
     public JobCursor CursorIn(JobOrder order) => order == JobOrder.DueSoonest ? new(RunAt, Id) : Cursor;
+
+    /// <summary>0 to 9, higher first.</summary>
+    public int Priority { get; init; }
 }
 
 internal sealed class StateCounts

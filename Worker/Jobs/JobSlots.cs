@@ -7,12 +7,19 @@ namespace JobWorker.Jobs;
 
 /// <summary>
 /// This replica's job slots (<c>Jobs:ConcurrentJobs</c>): a delivery waits here for a free one, holding no
-/// connection, and a claimed job's handler runs in it, owned by the worker rather than by the delivery. Also
-/// the jobs running here right now, so a CancelJob, a lost lease or a drain can reach their handlers.
+/// connection, and a claimed job's handler runs in it, owned by the worker rather than by the delivery. A freed slot goes
+/// to the waiting delivery of the highest priority, then the one that has waited longest, so the prefetched deliveries
+/// waiting here do not undo the priority order of the queue. Also the jobs running here right now, so a CancelJob, a lost
+/// lease or a drain can reach their handlers.
 /// </summary>
 internal sealed class JobSlots(IOptions<JobOptions> options)
 {
-    private readonly SemaphoreSlim _free = new(options.Value.ConcurrentJobs, options.Value.ConcurrentJobs);
+    private readonly Lock _gate = new();
+    private int _free = options.Value.ConcurrentJobs;
+    // Highest priority first, then first come. A cancelled waiter stays in the heap until a freed slot passes over it.
+    private readonly PriorityQueue<TaskCompletionSource, (int Priority, long Arrival)> _waiters =
+        new(Comparer<(int Priority, long Arrival)>.Create((a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.Arrival.CompareTo(b.Arrival)));
+    private long _arrivals;
     // Keyed by job and attempt: a job claimed again here while an old attempt's handler still runs (its lease lapsed and
     // recovery handed it back) is a second entry, and each keeps its own renewal, cancel and drain.
     private readonly ConcurrentDictionary<(Guid JobId, int Attempt), RunningJob> _running = new();
@@ -22,7 +29,7 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
     public int Capacity { get; } = options.Value.ConcurrentJobs;
 
     /// <summary>Slots taken: jobs being claimed, running, or having their outcome recorded.</summary>
-    public int Busy => Capacity - _free.CurrentCount;
+    public int Busy => Capacity - Volatile.Read(ref _free);
 
     /// <summary>Deliveries waiting for a free slot.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
@@ -32,13 +39,38 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
 
     public IReadOnlyCollection<RunningJob> Running => [.. _running.Values];
 
-    /// <summary>Waits for a free slot; the returned slot must be disposed (it frees the slot).</summary>
-    public async Task<Slot> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a free slot at priority 0; the returned slot must be disposed (it frees the slot).</summary>
+    public Task<Slot> TakeAsync(CancellationToken cancellationToken) => TakeAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Waits for a free slot, served before every waiter of a lower <paramref name="priority"/> and after those of the
+    /// same priority that came earlier; the returned slot must be disposed (it frees the slot).
+    /// </summary>
+    public async Task<Slot> TakeAsync(int priority, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _waiting);
+        cancellationToken.ThrowIfCancellationRequested();
+        var handed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            // A free slot means no one waits: a freed slot is handed to a waiter before it is counted free.
+            if (_free > 0)
+            {
+                _free--;
+                return new Slot(this);
+            }
+
+            _waiters.Enqueue(handed, (priority, _arrivals++));
+            Interlocked.Increment(ref _waiting);
+        }
+
         try
         {
-            await _free.WaitAsync(cancellationToken);
+            // Whichever comes first wins: a slot handed over after the cancel is no longer taken by this waiter, and one
+            // handed over before it is this waiter's to use (and dispose).
+            await using (cancellationToken.Register(() => handed.TrySetCanceled(cancellationToken)))
+            {
+                await handed.Task;
+            }
         }
         finally
         {
@@ -46,6 +78,23 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
         }
 
         return new Slot(this);
+    }
+
+    /// <summary>Hands the freed slot to the first waiter still waiting, or counts it free.</summary>
+    private void Release()
+    {
+        lock (_gate)
+        {
+            while (_waiters.TryDequeue(out var waiter, out _))
+            {
+                if (waiter.TrySetResult())
+                {
+                    return;
+                }
+            }
+
+            _free++;
+        }
     }
 
     /// <summary>Called when a transition of a job completes: the liveness check's sign of progress.</summary>
@@ -91,7 +140,7 @@ internal sealed class JobSlots(IOptions<JobOptions> options)
                 _job.Dispose();
             }
 
-            slots._free.Release();
+            slots.Release();
         }
     }
 }

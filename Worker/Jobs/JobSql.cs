@@ -15,11 +15,11 @@ internal static class JobSql
         created_at, started_at, updated_at, checkpoint::text AS checkpoint
         """;
 
-    /// <summary>Absent → Pending, due at $8, or after $9, or now. Returns whether it is due now; no row when it existed.</summary>
+    /// <summary>Absent → Pending, due at $8, or after $9, or now, priority $10. Returns whether it is due now; no row when it existed.</summary>
     public const string Accept = """
         /* jobworker:accept */
-        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at)
-        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now()
+        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at, priority)
+        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now(), $10
         FROM (SELECT greatest(now(), coalesce($8::timestamptz, now() + coalesce($9::interval, interval '0'))) AS run_at) v
         ON CONFLICT (id) DO NOTHING
         RETURNING run_at <= now() AS due
@@ -38,7 +38,7 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), its parents in
+    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), priority $10, its parents in
     /// <c>job_parents</c>; never sent or claimed before the releaser (<see cref="AwaitingRecent"/>, <see cref="AwaitingSweep"/>)
     /// or its accept finds its parents finished. Returns the new row with what its parents say at accept (see
     /// <see cref="ParentFacts"/>), so a child whose parents all finished already is decided at once; no row when the job
@@ -47,8 +47,8 @@ internal static class JobSql
     public const string AcceptAwaiting = $"""
         /* jobworker:accept-awaiting */
         WITH inserted AS (
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at)
-            VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now())
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at, priority)
+            VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now(), $10)
             ON CONFLICT (id) DO NOTHING
             RETURNING id, type, after_any, created_at
         ), parents AS (
@@ -132,20 +132,20 @@ internal static class JobSql
     /// attempt + 1. Records Started. The last branch finds a claim of this token that already committed (a retry after a
     /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns. While an operator has
     /// paused queue $3, the job is accepted as Pending and unsent instead (no row returned): a delivery that raced the
-    /// pause never starts a job, and the dispatcher sends it once the queue is resumed.
+    /// pause never starts a job, and the dispatcher sends it once the queue is resumed. The new row has priority $12.
     /// </summary>
     public const string AcceptAndClaim = $"""
         /* jobworker:accept-claim */
         WITH paused AS (
             SELECT EXISTS (SELECT FROM queues WHERE name = $3 AND paused_at IS NOT NULL) AS paused
         ), held AS (
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, created_at, updated_at)
-            SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, now(), now(), now() FROM paused WHERE paused
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, created_at, updated_at, priority)
+            SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, now(), now(), now(), $12 FROM paused WHERE paused
             ON CONFLICT (id) DO NOTHING
         ), inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, owner, claim_token,
-                              lease_expires_at, run_at, started_at, created_at, updated_at)
-            SELECT $1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now() FROM paused WHERE NOT paused
+                              lease_expires_at, run_at, started_at, created_at, updated_at, priority)
+            SELECT $1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now(), $12 FROM paused WHERE NOT paused
             ON CONFLICT (id) DO NOTHING
             RETURNING {ClaimedColumns}
         ), claimed AS (
@@ -349,8 +349,8 @@ internal static class JobSql
     /// <summary>
     /// The dispatcher's batch: Pending jobs of queue $1 that are due and have no message queued, or whose message was sent
     /// longer than $3 ago and never claimed, at most $2, marked dispatched now, skipping rows another replica is
-    /// dispatching. Longest due first: overdue messages (oldest sent first; each job was due at least $3 ago), then
-    /// unsent jobs in due order, in what room the batch has left. Each part reads its own partial index, which holds only
+    /// dispatching. Overdue messages first (oldest sent first; each job was due at least $3 ago), then unsent jobs, highest
+    /// priority first and then in due order (the order of their index), in what room the batch has left. Each part reads its own partial index, which holds only
     /// the rows it may take, so neither reads past the jobs sent and waiting in the queue: their number is the backlog,
     /// and every replica runs this every tick. (Two CTEs because FOR UPDATE is not allowed in a UNION's members.) The
     /// rows are updated by id from an array, not joined: a join's plan depends on the batch's estimated size, and under
@@ -370,11 +370,11 @@ internal static class JobSql
         ), unsent AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND run_at <= now() AND (SELECT running FROM running)
-            ORDER BY run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
+            ORDER BY priority DESC, run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs j SET dispatched_at = now()
         WHERE j.id = ANY (ARRAY(SELECT id FROM overdue UNION ALL SELECT id FROM unsent))
-        RETURNING j.id, j.type, j.attempt
+        RETURNING j.id, j.type, j.attempt, j.priority
         """;
 
     /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick sends them again.</summary>

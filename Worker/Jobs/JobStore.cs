@@ -35,6 +35,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(job.CorrelationId);
                 p.AddValue(job.RunAt);
                 p.AddValue(job.Delay);
+                p.AddValue((short)job.Priority);
             }, static r => JobRows.Value<bool>(r, "due"), ct);
             return due.Count == 1 ? due[0] : (bool?)null;
         }, cancellationToken, job.Id);
@@ -59,6 +60,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(job.CorrelationId);
                 p.AddValue((job.After ?? []).Distinct().ToArray());
                 p.AddValue(job.AfterAny);
+                p.AddValue((short)job.Priority);
             }, ReadAwaiting, ct);
             return inserted.SingleOrDefault();
         }, cancellationToken, job.Id);
@@ -137,6 +139,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.token);
                 p.AddValue(s.lease);
                 p.AddValue(s.RelayAfter);
+                p.AddValue((short)s.job.Priority);
             }, static r => (Accepted: JobRows.Value<bool>(r, "accepted"), Job: JobRows.Claimed(r)), ct);
             return rows.Count == 0 ? (false, null) : (rows[0].Accepted, rows[0].Job);
         }, cancellationToken, job.Id);
@@ -335,7 +338,10 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.queue);
                 p.AddValue(s.batch);
                 p.AddValue(s.redispatchAfter);
-            }, static r => new DueJob(JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<int>(r, "attempt")), ct);
+            }, static r => new DueJob(JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<int>(r, "attempt"))
+            {
+                Priority = JobRows.Value<short>(r, "priority"),
+            }, ct);
         }, cancellationToken);
 
     /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick tries again.</summary>
@@ -519,7 +525,11 @@ internal sealed record JobRelative(Guid Id, JobState? State)
 internal sealed record LapsedJob(Guid Id, string Type, int Attempt, int MaxAttempts, string? Owner, string? CancelReason);
 
 /// <summary>A due job the dispatcher sends: its id and type, never its payload.</summary>
-internal sealed record DueJob(Guid Id, string Type, int Attempt);
+internal sealed record DueJob(Guid Id, string Type, int Attempt)
+{
+    /// <summary>0 to 9: the message's priority, so the queue and the receiving replica's slots keep the ledger's order.</summary>
+    public int Priority { get; init; }
+}
 
 /// <summary>One attempt whose lease was renewed, and the cancel requested for it, if any.</summary>
 internal sealed record LeaseRenewal(Guid JobId, int Attempt, string? CancelReason);

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using MassTransit;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace JobWorker.Messaging;
 
@@ -27,6 +30,65 @@ internal static class DurableQueues
     /// </summary>
     public static Uri SendAddress(string queue, RabbitMqOptions options) =>
         options.QueueType == RabbitMqQueueType.Quorum ? new Uri($"exchange:{queue}") : new Uri($"queue:{queue}");
+
+    /// <summary>The jobs queues this process has declared for its sends (see <see cref="JobsSendAddressAsync"/>), by broker and name.</summary>
+    private static readonly ConcurrentDictionary<string, byte> DeclaredJobQueues = new();
+
+    /// <summary>
+    /// Where a SubmitJob to the jobs queue <paramref name="queue"/> goes: always its exchange, which the workers' endpoint
+    /// binds to the queue. A classic jobs queue is a priority queue (<see cref="JobQueuePriority"/>), and a send to
+    /// <c>queue:</c> would declare it without <c>x-max-priority</c>, which RabbitMQ refuses for a queue that has it. So for
+    /// a classic queue the exchange, the queue (with <c>x-max-priority</c>, or as it already is) and their binding are
+    /// declared here, once per process, and a submission sent before any worker ran still waits in the queue.
+    /// </summary>
+    public static async Task<Uri> JobsSendAddressAsync(string queue, RabbitMqOptions options, CancellationToken cancellationToken)
+    {
+        if (options.QueueType == RabbitMqQueueType.Classic && !DeclaredJobQueues.ContainsKey($"{options.Nodes()[0]}{options.VirtualHost}/{queue}"))
+        {
+            await DeclareJobsQueueAsync(queue, options, cancellationToken);
+            DeclaredJobQueues.TryAdd($"{options.Nodes()[0]}{options.VirtualHost}/{queue}", 0);
+        }
+
+        return new Uri($"exchange:{queue}");
+    }
+
+    private static async Task DeclareJobsQueueAsync(string queue, RabbitMqOptions options, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(options.PublishTimeout);
+        await using var connection = await options.ConnectAsync("jobworker-jobs-queue-declare", bound.Token);
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token))
+        {
+            await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: bound.Token);
+        }
+
+        try
+        {
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { [RabbitMQ.Client.Headers.XMaxPriority] = (int)JobQueuePriority.MaxPriority }, cancellationToken: bound.Token);
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
+        {
+            // It exists, declared otherwise (before priorities, or as a quorum queue): it is used as it is.
+        }
+
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token))
+        {
+            await channel.QueueBindAsync(queue, queue, "", cancellationToken: bound.Token);
+        }
+
+        await connection.CloseAsync(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Sets the message's AMQP priority, which a RabbitMQ priority queue orders by (it never reads the body).</summary>
+    public static void Priority(SendContext context, int priority)
+    {
+        if (priority > 0)
+        {
+            context.TrySetPriority((byte)Math.Clamp(priority, 0, JobQueuePriority.MaxPriority));
+        }
+    }
 
     /// <summary>Asks RabbitMQ to return a message no queue takes; MassTransit then fails the send.</summary>
     public static void Mandatory(SendContext context)

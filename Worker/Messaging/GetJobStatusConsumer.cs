@@ -41,5 +41,6 @@ internal sealed class GetJobStatusConsumer(JobStore store) : IConsumer<GetJobSta
             ProgressPercent = JobProgress.PercentOf(job.ProgressCompleted, job.ProgressTotal),
             ProgressMessage = job.ProgressMessage,
             ProgressUpdatedAt = job.ProgressUpdatedAt,
+            Priority = job.Priority,
         };
 }

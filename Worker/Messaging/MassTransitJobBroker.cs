@@ -15,7 +15,6 @@ namespace JobWorker.Messaging;
 /// </summary>
 internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, IOptions<RabbitMqOptions> rabbit) : IJobBroker
 {
-    private readonly Uri _jobQueue = DurableQueues.SendAddress(QueueNames.Jobs(jobs.Value), rabbit.Value);
     private readonly Uri _cancelQueue = DurableQueues.SendAddress(QueueNames.Cancel(jobs.Value), rabbit.Value);
     private readonly string _queue = jobs.Value.QueueName;
 
@@ -24,10 +23,12 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
     public async Task SendAsync(DueJob job, CancellationToken cancellationToken)
     {
         using var bound = Bound(cancellationToken);
-        var endpoint = await bus.GetSendEndpoint(_jobQueue).WaitAsync(bound.Token);
-        await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type }, context =>
+        var address = await DurableQueues.JobsSendAddressAsync(QueueNames.Jobs(jobs.Value), rabbit.Value, bound.Token);
+        var endpoint = await bus.GetSendEndpoint(address).WaitAsync(bound.Token);
+        await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type, Priority = job.Priority }, context =>
             {
                 context.Headers.Set(DispatchedJob.Header, true);
+                DurableQueues.Priority(context, job.Priority);
                 DurableQueues.Mandatory(context);
             }, bound.Token)
             .WaitAsync(bound.Token);

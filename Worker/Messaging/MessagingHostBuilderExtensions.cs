@@ -21,6 +21,7 @@ public static class MessagingHostBuilderExtensions
         services.AddSingleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>();
         services.AddJobOptions();
         services.AddSingleton<IJobBroker, MassTransitJobBroker>();
+        services.AddSingleton<JobQueuePriority>();
 
         if (consumeJobs)
         {
@@ -82,6 +83,13 @@ public static class MessagingHostBuilderExtensions
                 // endpoints are configured: an entity name is fixed once it is first read.
                 var prefix = QueueNames.ExchangePrefix(context.GetRequiredService<IOptions<JobOptions>>().Value);
                 rabbit.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(rabbit.MessageTopology.EntityNameFormatter, prefix));
+                if (consumeJobs)
+                {
+                    var priority = context.GetRequiredService<JobQueuePriority>();
+                    rabbit.SendTopology.ConfigureErrorSettings = priority.ConfigureDeadLetters;
+                    rabbit.SendTopology.ConfigureDeadLetterSettings = priority.ConfigureDeadLetters;
+                }
+
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -82,15 +82,27 @@ internal sealed partial class QueueTypeCheck(IOptions<RabbitMqOptions> rabbit, I
                 continue;
             }
 
-            await using var redeclare = await connection.CreateChannelAsync(cancellationToken: bound.Token);
-            try
+            // A classic jobs queue may or may not be a priority queue (JobQueuePriority), which is no type conflict: a
+            // refusal over x-max-priority is asked again with the other choice of it.
+            Dictionary<string, object?> withPriority = new(arguments) { [Headers.XMaxPriority] = (int)JobQueuePriority.MaxPriority };
+            foreach (var candidate in new[] { arguments, withPriority })
             {
-                await redeclare.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: bound.Token);
-            }
-            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406
-                && e.ShutdownReason.ReplyText.Contains(Headers.XQueueType, StringComparison.Ordinal))
-            {
-                conflicts.Add(queue);
+                await using var redeclare = await connection.CreateChannelAsync(cancellationToken: bound.Token);
+                try
+                {
+                    await redeclare.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, candidate, cancellationToken: bound.Token);
+                    break;
+                }
+                catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406
+                    && e.ShutdownReason.ReplyText.Contains(Headers.XQueueType, StringComparison.Ordinal))
+                {
+                    conflicts.Add(queue);
+                    break;
+                }
+                catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406
+                    && e.ShutdownReason.ReplyText.Contains(Headers.XMaxPriority, StringComparison.Ordinal))
+                {
+                }
             }
         }
 

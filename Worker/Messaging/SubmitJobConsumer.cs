@@ -22,7 +22,7 @@ internal sealed partial class SubmitJobConsumer(
         if (DispatchedJob.Is(context) && message.JobId != Guid.Empty)
         {
             // Accepted already: claimed from the ledger, never checked again as a submission.
-            await processor.TakeDispatchedAsync(message.JobId, message.JobType, context.CancellationToken);
+            await processor.TakeDispatchedAsync(message.JobId, message.JobType, message.Priority, context.CancellationToken);
             return;
         }
 

@@ -137,7 +137,8 @@ internal static class SubmitJobValidator
         message.Delay,
         queue,
         message.After is { Count: > 0 } after ? [.. after.Distinct()] : null,
-        message.AfterAny);
+        message.AfterAny,
+        message.Priority);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

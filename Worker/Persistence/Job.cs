@@ -68,4 +68,7 @@ internal sealed class Job
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>0 to 9, higher first: the order in which due jobs are dispatched and deliveries take a slot.</summary>
+    public short Priority { get; set; }
 }

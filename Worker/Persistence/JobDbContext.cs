@@ -55,6 +55,7 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.ProgressMessage).HasColumnName("progress_message");
         job.Property(j => j.ProgressUpdatedAt).HasColumnName("progress_updated_at");
         job.Property(j => j.Checkpoint).HasColumnName("checkpoint").HasColumnType("jsonb");
+        job.Property(j => j.Priority).HasColumnName("priority").HasDefaultValue((short)0);
 
         // The jobs list, newest first, by any filter (the dashboard, `jobs list`; without a state, one range per state);
         // errors searched by trigram.
@@ -65,10 +66,11 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         // The dispatcher's two queries, each through an index that holds only the rows it may take, so that neither reads
         // past the jobs already sent and waiting in the queue (every replica runs them every tick): unsent Pending jobs by
         // due time (also the dashboard's scheduled jobs, which are never sent before they are due), and sent ones by when
-        // they were sent, for a message overdue. Created concurrently: `jobs` holds the whole history, and a plain CREATE
+        // they were sent, for a message overdue. Unsent jobs are taken highest priority first, then by due time, in the
+        // index's own order. Created concurrently: `jobs` holds the whole history, and a plain CREATE
         // INDEX would stop every write to it for as long as the build takes.
-        job.HasIndex(j => new { j.Queue, j.RunAt }).HasDatabaseName("ix_jobs_unsent_queue_run_at")
-            .HasFilter("state = 'Pending' AND dispatched_at IS NULL").IsCreatedConcurrently();
+        job.HasIndex(j => new { j.Queue, j.Priority, j.RunAt }).HasDatabaseName("ix_jobs_unsent_queue_priority_run_at")
+            .IsDescending(false, true, false).HasFilter("state = 'Pending' AND dispatched_at IS NULL").IsCreatedConcurrently();
         job.HasIndex(j => new { j.Queue, j.DispatchedAt }).HasDatabaseName("ix_jobs_sent_queue_dispatched_at")
             .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL").IsCreatedConcurrently();
 

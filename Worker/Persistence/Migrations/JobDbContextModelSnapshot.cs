@@ -43,10 +43,6 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("cancel_reason");
 
-                    b.Property<string>("Checkpoint")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("checkpoint");
-
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid")
                         .HasColumnName("claim_token");
@@ -89,21 +85,11 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("payload");
 
-                    b.Property<long?>("ProgressCompleted")
-                        .HasColumnType("bigint")
-                        .HasColumnName("progress_completed");
-
-                    b.Property<string>("ProgressMessage")
-                        .HasColumnType("text")
-                        .HasColumnName("progress_message");
-
-                    b.Property<long?>("ProgressTotal")
-                        .HasColumnType("bigint")
-                        .HasColumnName("progress_total");
-
-                    b.Property<DateTime?>("ProgressUpdatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("progress_updated_at");
+                    b.Property<short>("Priority")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("priority");
 
                     b.Property<string>("Queue")
                         .IsRequired()
@@ -175,8 +161,9 @@ namespace JobWorker.Persistence.Migrations
                         .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
-                    b.HasIndex("Queue", "RunAt")
-                        .HasDatabaseName("ix_jobs_unsent_queue_run_at")
+                    b.HasIndex("Queue", "Priority", "RunAt")
+                        .IsDescending(false, true, false)
+                        .HasDatabaseName("ix_jobs_unsent_queue_priority_run_at")
                         .HasFilter("state = 'Pending' AND dispatched_at IS NULL")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
