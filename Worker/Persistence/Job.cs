@@ -54,4 +54,7 @@ internal sealed class Job
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>The submitter's key (a tenant, say) that <c>Limits:&lt;type&gt;:PerKeyConcurrency</c> counts runs by; null when none.</summary>
+    public string? ConcurrencyKey { get; set; }
 }

@@ -7,4 +7,5 @@ internal static class JobSchema
     public const int MaxOwnerLength = 200;
     public const int MaxQueueLength = 200;
     public const int MaxRecurringKeyLength = 200;
+    public const int MaxConcurrencyKeyLength = 200;
 }

@@ -47,6 +47,11 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("claim_token");
 
+                    b.Property<string>("ConcurrencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("concurrency_key");
+
                     b.Property<Guid?>("CorrelationId")
                         .HasColumnType("uuid")
                         .HasColumnName("correlation_id");
@@ -160,6 +165,11 @@ namespace JobWorker.Persistence.Migrations
                         .HasFilter("state = 'Pending' AND dispatched_at IS NULL")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
+                    b.HasIndex("Type", "ConcurrencyKey")
+                        .HasDatabaseName("ix_jobs_running_type_key")
+                        .HasFilter("state = 'Running'")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
                     b.HasIndex("State", "CreatedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_jobs_state_created_at");
@@ -264,6 +274,27 @@ namespace JobWorker.Persistence.Migrations
                         .HasName("pk_queues");
 
                     b.ToTable("queues", (string)null);
+                });
+
+            modelBuilder.Entity("JobWorker.Persistence.JobStart", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.HasKey("Type", "StartedAt", "JobId")
+                        .HasName("pk_job_starts");
+
+                    b.ToTable("job_starts", (string)null);
                 });
 
             modelBuilder.Entity("JobWorker.Persistence.RecurringJob", b =>
