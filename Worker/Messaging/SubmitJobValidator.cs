@@ -39,6 +39,11 @@ internal static class SubmitJobValidator
             return afterProblem;
         }
 
+        if (message.ConcurrencyKey is { } key && (key.Length > JobSchema.MaxConcurrencyKeyLength || key.Contains('\0')))
+        {
+            return $"ConcurrencyKey must be at most {JobSchema.MaxConcurrencyKeyLength} characters, with no NUL character.";
+        }
+
         string payload;
         try
         {
@@ -137,7 +142,8 @@ internal static class SubmitJobValidator
         message.Delay,
         queue,
         message.After is { Count: > 0 } after ? [.. after.Distinct()] : null,
-        message.AfterAny);
+        message.AfterAny,
+        ConcurrencyKey: message.ConcurrencyKey is { } key ? StoredText.Clean(Truncate(key, JobSchema.MaxConcurrencyKeyLength)) : null);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {
