@@ -60,6 +60,7 @@ public static class JobsHostBuilderExtensions
         builder.Services.TryAddSingleton<RecurringStore>();
         builder.Services.TryAddSingleton<RecurringControl>();
         builder.Services.TryAddSingleton<RecurringDefinitions>();
+        builder.Services.TryAddSingleton<JobLimitsView>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);
