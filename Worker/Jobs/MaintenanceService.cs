@@ -64,17 +64,18 @@ internal abstract partial class MaintenanceService(ILogger logger) : BackgroundS
                 // never delay the timed ones.
                 await Task.WhenAny(tick, wakes.Pending);
                 wakes.Reset();
-            }
-
-            if (tick.IsCompleted)
-            {
-                if (!await tick)
+                if (!tick.IsCompleted)
                 {
-                    return;
+                    continue;
                 }
-
-                tick = null;
             }
+
+            if (!await tick)
+            {
+                return;
+            }
+
+            tick = null;
         }
     }
 
