@@ -52,4 +52,11 @@ public sealed record SubmitJob
     /// orders a priority queue by that header and never reads the body.
     /// </summary>
     public int Priority { get; init; }
+
+    /// <summary>
+    /// Groups runs of this job's type for <c>Limits:&lt;type&gt;:PerKeyConcurrency</c> (JSON <c>"concurrencyKey"</c>), e.g. a
+    /// tenant: at most that many jobs of the type with the same key run at once across every replica. At most 200 characters.
+    /// Stored and shown on a type with no per-key limit, where it limits nothing.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
 }

@@ -30,7 +30,7 @@ public sealed class JobDispatcherTests
 
     private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500) => new(
         TestJobs.Store, broker, Options.Create(new DispatchOptions { BatchSize = batchSize }), Options.Create(new JobOptions { QueueName = queue }),
-        NullLogger<JobDispatcher>.Instance);
+        NullLogger<JobDispatcher>.Instance, Options.Create(new JobLimitsOptions()), new DutyWake());
 
     private static async Task<DateTime?> DispatchedAtAsync(Guid id) => (await TestJobs.FindAsync(id))!.DispatchedAt;
 

@@ -287,6 +287,7 @@ public sealed class JobStoreTests
                 new NpgsqlParameter<string> { TypedValue = queue },
                 new NpgsqlParameter<int> { TypedValue = batch },
                 new NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromMinutes(5) },
+                new NpgsqlParameter<string[]> { TypedValue = ["some-limited-type"] },
             },
         };
         var json = (string)(await command.ExecuteScalarAsync())!;

@@ -24,4 +24,24 @@ public sealed class SubmitJobValidatorTests
 
         Assert.That(Validate(message), Is.Null);
     }
+
+    [TestCase(201)]
+    [TestCase(0)]
+    public void Validate_rejects_a_concurrency_key_too_long_or_with_a_nul(int length)
+    {
+        var message = TestJobs.Submit("noop") with { ConcurrencyKey = length == 0 ? "tenant\0a" : new string('k', length) };
+
+        Assert.That(Validate(message), Is.EqualTo("ConcurrencyKey must be at most 200 characters, with no NUL character."));
+    }
+
+    [Test]
+    public void A_concurrency_key_is_carried_to_the_job()
+    {
+        var message = TestJobs.Submit("noop") with { ConcurrencyKey = "tenant-a" };
+
+        var job = SubmitJobValidator.ToNewJob(message, new SubmissionOptions(), "jobs", "{}");
+
+        Assert.That(Validate(message), Is.Null);
+        Assert.That(job.ConcurrencyKey, Is.EqualTo("tenant-a"));
+    }
 }

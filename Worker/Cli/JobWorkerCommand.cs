@@ -67,6 +67,7 @@ public static class JobWorkerCommand
             JobsCommand.Create(configuration),
             QueuesCommand.Create(configuration),
             RecurringCommand.Create(configuration),
+            LimitsCommand.Create(configuration),
             DashboardCommand.Create(configuration),
             BenchCommand.Create(configuration),
         };

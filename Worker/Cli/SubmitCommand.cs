@@ -28,6 +28,7 @@ internal static class SubmitCommand
         var @in = new Option<string?>("--in") { Description = "Run the job no earlier than this long from now: 90s, 10m, 2h, 1d, or hh:mm:ss." };
         var after = new Option<Guid[]>("--after") { Description = "Run the job only after this job has Succeeded (repeat for several parents); it is held Awaiting until then.", AllowMultipleArgumentsPerToken = false };
         var afterAny = new Option<bool>("--after-any") { Description = "With --after: run once every parent has finished, however it ended (not only after all Succeeded)." };
+        var concurrencyKey = new Option<string?>("--concurrency-key") { Description = "The key (e.g. a tenant) that Limits:<type>:PerKeyConcurrency counts runs by." };
         var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
         var priority = new Option<int>("--priority") { DefaultValueFactory = _ => 0, Description = $"0 to {JobLimits.MaxPriority}; higher runs first (default 0)." };
         count.Validators.Add(r =>
@@ -38,7 +39,7 @@ internal static class SubmitCommand
             }
         });
 
-        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, after, afterAny, waitTimeout, priority };
+        var command = new Command("submit", "Submit jobs to the worker queue.") { type, payload, count, wait, maxAttempts, timeout, at, @in, after, afterAny, waitTimeout, priority, concurrencyKey };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             JsonElement payloadJson;
@@ -104,6 +105,7 @@ internal static class SubmitCommand
                     After = parents.Length > 0 ? parents : null,
                     AfterAny = parse.GetValue(afterAny),
                     Priority = parse.GetValue(priority),
+                    ConcurrencyKey = parse.GetValue(concurrencyKey),
                 }).ToList();
 
                 var monitor = parse.GetValue(wait) ? JobProgressMonitor.Create(host.Services) : null;

@@ -23,6 +23,7 @@ internal static class DashboardRoutes
         group.MapGet("/jobs", JobsHandler.HandleAsync);
         group.MapGet("/jobs/{id:guid}", JobHandler.HandleAsync);
         group.MapGet("/recurring", RecurringHandler.HandleAsync);
+        group.MapGet("/limits", LimitsHandler.HandleAsync);
         group.MapGet("/login", SignInHandler.Show);
         group.MapGet("/assets/{name}", AssetHandler.Handle);
         group.MapPost("/login", SignInHandler.HandleAsync);

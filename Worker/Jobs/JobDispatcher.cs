@@ -11,7 +11,8 @@ namespace JobWorker.Jobs;
 /// holding up the rest. Leaderless: each batch is one statement that skips rows another replica is dispatching.
 /// </summary>
 internal sealed partial class JobDispatcher(
-    JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs, ILogger<JobDispatcher> logger)
+    JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs, ILogger<JobDispatcher> logger,
+    IOptions<JobLimitsOptions> limits, DutyWake wake)
     : MaintenanceService(logger)
 {
     /// <summary>How long un-marking the jobs a send did not confirm may take, apart from the caller's own bound.</summary>
@@ -20,6 +21,9 @@ internal sealed partial class JobDispatcher(
     public override string Name => "dispatcher";
 
     public override TimeSpan Interval => options.Value.Interval;
+
+    /// <summary>Woken when a limited type's place frees in this replica, so its next held job is sent at once.</summary>
+    protected override DutyWake? Wakes => wake;
 
     protected override async Task RunOnceAsync(CancellationToken cancellationToken) => await DispatchDueAsync(cancellationToken);
 
@@ -30,42 +34,22 @@ internal sealed partial class JobDispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var rules = limits.Value;
         var sent = 0;
         List<DueJob> due;
         do
         {
-            due = await store.TakeDueAsync(jobs.Value.QueueName, settings.BatchSize, settings.RedispatchAfter, cancellationToken);
-            if (due.Count == 0)
-            {
-                break;
-            }
-
-            // Highest priority first: each priority's sends are confirmed before the next lower one's start, so a queue
-            // without priorities of its own (quorum, or one declared before them) still receives them in that order.
-            // Within a priority they go at once. (A statement's RETURNING has no order of its own.)
-            due = [.. due.OrderByDescending(job => job.Priority)];
-            var results = new List<string?>(due.Count);
-            foreach (var band in due.GroupBy(job => job.Priority))
-            {
-                results.AddRange(await Task.WhenAll(band.Select(job => TrySendAsync(job, cancellationToken))));
-            }
-
-            var unsent = due.Where((_, i) => results[i] is not null).ToList();
-            sent += due.Count - unsent.Count;
-            if (unsent.Count > 0)
-            {
-                await UnmarkAsync(unsent);
-                cancellationToken.ThrowIfCancellationRequested();
-                var reason = results.First(r => r is not null)!;
-                if (unsent.Count == due.Count)
-                {
-                    throw new InvalidOperationException($"Could not send any of {due.Count} due jobs: {reason}");
-                }
-
-                LogSomeUnsent(logger, unsent.Count, due.Count, reason);
-            }
+            due = await store.TakeDueAsync(jobs.Value.QueueName, settings.BatchSize, settings.RedispatchAfter, cancellationToken, rules.LimitedTypes);
+            sent += await SendAsync(due, cancellationToken);
         }
         while (due.Count == settings.BatchSize && !cancellationToken.IsCancellationRequested);
+
+        // Limited types: no more than their limits have room for now, or the rest would only be held by their claims and
+        // bounce between the queue and the ledger. A place that frees wakes this duty (see JobProcessor).
+        foreach (var rule in rules.Rules.Values)
+        {
+            sent += await SendAsync(await store.TakeLimitedAsync(jobs.Value.QueueName, rule, settings.BatchSize, settings.RedispatchAfter, cancellationToken), cancellationToken);
+        }
 
         if (sent > 0)
         {
@@ -73,6 +57,41 @@ internal sealed partial class JobDispatcher(
         }
 
         return sent;
+    }
+
+    /// <summary>Sends each job of a taken batch; returns how many were sent. What was not sent is marked unsent.</summary>
+    private async Task<int> SendAsync(List<DueJob> due, CancellationToken cancellationToken)
+    {
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        // Highest priority first: each priority's sends are confirmed before the next lower one's start, so a queue
+        // without priorities of its own (quorum, or one declared before them) still receives them in that order.
+        // Within a priority they go at once. (A statement's RETURNING has no order of its own.)
+        due = [.. due.OrderByDescending(job => job.Priority)];
+        var results = new List<string?>(due.Count);
+        foreach (var band in due.GroupBy(job => job.Priority))
+        {
+            results.AddRange(await Task.WhenAll(band.Select(job => TrySendAsync(job, cancellationToken))));
+        }
+
+        var unsent = due.Where((_, i) => results[i] is not null).ToList();
+        if (unsent.Count > 0)
+        {
+            await UnmarkAsync(unsent);
+            cancellationToken.ThrowIfCancellationRequested();
+            var reason = results.First(r => r is not null)!;
+            if (unsent.Count == due.Count)
+            {
+                throw new InvalidOperationException($"Could not send any of {due.Count} due jobs: {reason}");
+            }
+
+            LogSomeUnsent(logger, unsent.Count, due.Count, reason);
+        }
+
+        return due.Count - unsent.Count;
     }
 
     /// <summary>Null when the broker confirmed the message; else why not. A cancelled send counts as unsent.</summary>

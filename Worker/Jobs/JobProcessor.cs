@@ -36,7 +36,9 @@ internal sealed partial class JobProcessor(
     IOptions<JobOptions> options,
     IOptions<SubmissionOptions> submissions,
     IOptions<ResilienceOptions> resilience,
-    ILogger<JobProcessor> logger)
+    ILogger<JobProcessor> logger,
+    IOptions<JobLimitsOptions> limits,
+    DutyWake dispatcherWake)
 {
     /// <summary>How long resolving a lost claim may take once its delivery is cancelled (the endpoint is stopping).</summary>
     private static readonly TimeSpan ResolveWhileStoppingBound = TimeSpan.FromSeconds(5);
@@ -61,7 +63,7 @@ internal sealed partial class JobProcessor(
             try
             {
                 return job.IsContinuation ? await AcceptAwaitingAsync(job, cancellationToken)
-                    : job is { RunAt: null, Delay: null } ? await AcceptDueAsync(job, payload, cancellationToken)
+                    : job is { RunAt: null, Delay: null } && limits.Value.For(job.Type) is null ? await AcceptDueAsync(job, payload, cancellationToken)
                     : await AcceptLaterAsync(job, cancellationToken);
             }
             catch (Exception e) when (DatabaseErrors.IsRowFault(e))
@@ -89,10 +91,18 @@ internal sealed partial class JobProcessor(
         }
 
         var slot = await slots.TakeAsync(priority, cancellationToken);
+        var rule = limits.Value.For(jobType);
         Job? claimed;
+        LimitedClaim? limited = null;
         try
         {
-            claimed = await ClaimAsync(jobId, token => store.ClaimAsync(jobId, worker.Id, token, Lease, cancellationToken), cancellationToken);
+            claimed = rule is null
+                ? await ClaimAsync(jobId, token => store.ClaimAsync(jobId, worker.Id, token, Lease, cancellationToken), cancellationToken)
+                : await ClaimAsync(jobId, async token =>
+                {
+                    limited = await store.ClaimLimitedAsync(jobId, rule, worker.Id, token, Lease, cancellationToken);
+                    return limited.Claimed;
+                }, cancellationToken);
         }
         catch (Exception e) when (DatabaseErrors.IsRowFault(e))
         {
@@ -108,10 +118,24 @@ internal sealed partial class JobProcessor(
         if (claimed is null)
         {
             slot.Dispose();
-            return await DescribeUnclaimableAsync(jobId, cancellationToken);
+            return limited is { Limit: { } limit, Row: { } held } ? Held(held, rule!, limit) : await DescribeUnclaimableAsync(jobId, cancellationToken);
         }
 
         return Start(slot, claimed, payload: null);
+    }
+
+    /// <summary>A job its type's limit refused: it waits in the ledger, unsent and holding nothing, for the dispatcher to send it when there is room.</summary>
+    private JobIntake Held(Job job, LimitRule rule, string limit)
+    {
+        JobWorkerTelemetry.JobsHeld.Add(1, JobWorkerTelemetry.JobType(job.Type), new("jobworker.limit", limit));
+        var reason = limit switch
+        {
+            "Concurrency" => $"{rule.Concurrency} jobs of type '{job.Type}' run already (Limits:{job.Type}:Concurrency)",
+            "PerKeyConcurrency" => $"{rule.PerKeyConcurrency} jobs of type '{job.Type}' with its concurrency key run already (Limits:{job.Type}:PerKeyConcurrency)",
+            _ => $"type '{job.Type}' started {rule.Rate} already (Limits:{job.Type}:Rate); it is due again at {job.RunAt:O}",
+        };
+        LogHeld(logger, job.Id, reason);
+        return JobIntake.Held(reason);
     }
 
     /// <summary>
@@ -380,6 +404,11 @@ internal sealed partial class JobProcessor(
         finally
         {
             slot.Dispose();
+            if (limits.Value.For(claimed.Type) is not null)
+            {
+                // A place of a limited type is free: the dispatcher sends the next held job now, not at its next tick.
+                dispatcherWake.Wake();
+            }
         }
     }
 
@@ -494,6 +523,9 @@ internal sealed partial class JobProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: delivery acknowledged without running the job, because {Reason}")]
     private static partial void LogNotClaimed(ILogger logger, Guid jobId, string reason);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} held in the ledger, unsent, because {Reason}")]
+    private static partial void LogHeld(ILogger logger, Guid jobId, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} accepted as Awaiting {Parents} parent job(s); it runs once {Condition}")]
     private static partial void LogAwaiting(ILogger logger, Guid jobId, int parents, string condition);
 
@@ -560,6 +592,8 @@ internal readonly record struct JobIntake(JobIntakeKind Kind, string? Reason = n
     public static JobIntake Rejected(string reason) => new(JobIntakeKind.Rejected, reason);
 
     public static JobIntake SetAside(string reason) => new(JobIntakeKind.SetAside, reason);
+
+    public static JobIntake Held(string reason) => new(JobIntakeKind.Held, reason);
 }
 
 internal enum JobIntakeKind
@@ -581,4 +615,7 @@ internal enum JobIntakeKind
 
     /// <summary>A dispatched job that could not be claimed for a reason of its own: recorded as Failed with the reason.</summary>
     SetAside,
+
+    /// <summary>Its type's fleet-wide limit has no room: it waits in the ledger, unsent, and the dispatcher sends it when there is.</summary>
+    Held,
 }

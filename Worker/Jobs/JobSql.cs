@@ -15,11 +15,11 @@ internal static class JobSql
         created_at, started_at, updated_at, checkpoint::text AS checkpoint
         """;
 
-    /// <summary>Absent → Pending, due at $8, or after $9, or now, priority $10. Returns whether it is due now; no row when it existed.</summary>
+    /// <summary>Absent → Pending, due at $8, or after $9, or now, priority $10, concurrency key $11. Returns whether it is due now; no row when it existed.</summary>
     public const string Accept = """
         /* jobworker:accept */
-        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at, priority)
-        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now(), $10
+        INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, dispatched_at, created_at, updated_at, priority, concurrency_key)
+        SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, v.run_at, CASE WHEN v.run_at <= now() THEN now() END, now(), now(), $10, $11
         FROM (SELECT greatest(now(), coalesce($8::timestamptz, now() + coalesce($9::interval, interval '0'))) AS run_at) v
         ON CONFLICT (id) DO NOTHING
         RETURNING run_at <= now() AS due
@@ -38,7 +38,7 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), priority $10, its parents in
+    /// Absent → Awaiting, a continuation held for parents $8 (distinct ids) with policy $9 (any outcome), priority $10 and concurrency key $11, its parents in
     /// <c>job_parents</c>; never sent or claimed before the releaser (<see cref="AwaitingRecent"/>, <see cref="AwaitingSweep"/>)
     /// or its accept finds its parents finished. Returns the new row with what its parents say at accept (see
     /// <see cref="ParentFacts"/>), so a child whose parents all finished already is decided at once; no row when the job
@@ -47,8 +47,8 @@ internal static class JobSql
     public const string AcceptAwaiting = $"""
         /* jobworker:accept-awaiting */
         WITH inserted AS (
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at, priority)
-            VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now(), $10)
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, after_any, run_at, created_at, updated_at, priority, concurrency_key)
+            VALUES ($1, $2, $3, $4::jsonb, 'Awaiting', 0, $5, $6, $7, $9, now(), now(), now(), $10, $11)
             ON CONFLICT (id) DO NOTHING
             RETURNING id, type, after_any, created_at
         ), parents AS (
@@ -132,20 +132,20 @@ internal static class JobSql
     /// attempt + 1. Records Started. The last branch finds a claim of this token that already committed (a retry after a
     /// lost reply) and extends its lease. Returns <c>accepted</c> and the claimed row's columns. While an operator has
     /// paused queue $3, the job is accepted as Pending and unsent instead (no row returned): a delivery that raced the
-    /// pause never starts a job, and the dispatcher sends it once the queue is resumed. The new row has priority $12.
+    /// pause never starts a job, and the dispatcher sends it once the queue is resumed. The new row has priority $12 and concurrency key $13.
     /// </summary>
     public const string AcceptAndClaim = $"""
         /* jobworker:accept-claim */
         WITH paused AS (
             SELECT EXISTS (SELECT FROM queues WHERE name = $3 AND paused_at IS NOT NULL) AS paused
         ), held AS (
-            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, created_at, updated_at, priority)
-            SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, now(), now(), now(), $12 FROM paused WHERE paused
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, run_at, created_at, updated_at, priority, concurrency_key)
+            SELECT $1, $2, $3, $4::jsonb, 'Pending', 0, $5, $6, $7, now(), now(), now(), $12, $13 FROM paused WHERE paused
             ON CONFLICT (id) DO NOTHING
         ), inserted AS (
             INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, timeout, correlation_id, owner, claim_token,
-                              lease_expires_at, run_at, started_at, created_at, updated_at, priority)
-            SELECT $1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now(), $12 FROM paused WHERE NOT paused
+                              lease_expires_at, run_at, started_at, created_at, updated_at, priority, concurrency_key)
+            SELECT $1, $2, $3, $4::jsonb, 'Running', 1, $5, $6, $7, $8, $9, now() + $10, now(), now(), now(), now(), $12, $13 FROM paused WHERE NOT paused
             ON CONFLICT (id) DO NOTHING
             RETURNING {ClaimedColumns}
         ), claimed AS (
@@ -200,6 +200,87 @@ internal static class JobSql
         SELECT * FROM claimed
         UNION ALL
         SELECT * FROM mine
+        """;
+
+    /// <summary>
+    /// Sent in one batch before <see cref="ClaimLimited"/>: serialises the claims of job $1's limited type (of its type and
+    /// concurrency key when $2 is false: a type limited per key only). A transaction-scoped advisory lock, so it works through
+    /// PgBouncer in transaction mode and ends with the claim; no other type and no unlimited job ever takes it. It is a
+    /// statement of its own because READ COMMITTED takes a snapshot per statement: counted inside the claim, the places in
+    /// use would be read from before the wait and over-admit.
+    /// </summary>
+    public const string LimitLock = """
+        /* jobworker:limit-lock */
+        SELECT pg_advisory_xact_lock(hashtextextended('jobworker:limit:' || type || CASE WHEN $2 THEN '' ELSE ':' || coalesce(concurrency_key, '') END, 0))
+        FROM jobs WHERE id = $1
+        """;
+
+    /// <summary>
+    /// <see cref="Claim"/> for a job whose type has a fleet-wide limit, run under <see cref="LimitLock"/>: Pending and due →
+    /// Running (owner $2, token $3, lease $4; Started recorded with relay delay $5) only while its type has room: fewer than
+    /// $6 Running with a live lease, fewer than $7 of them with its concurrency key, fewer than $8 starts within the last $9
+    /// (each null: no such limit). A dead replica's places free as its leases lapse. A job over a limit holds nothing: it is
+    /// returned with <c>limited</c> naming the limit, left Pending and unsent, and, over the rate, not due again before the
+    /// window has room. A rate-limited start is recorded in <c>job_starts</c>, and starts older than the window pruned, in
+    /// the same statement. Times are the clock after the lock (<c>clock_timestamp()</c>), so the starts of one type are in lock
+    /// order and no window of $9 holds more than $8 of them.
+    /// </summary>
+    public const string ClaimLimited = $"""
+        /* jobworker:claim-limited */
+        WITH t AS MATERIALIZED (
+            SELECT clock_timestamp() AS now_at
+        ), paused AS (
+            SELECT EXISTS (SELECT FROM jobs j JOIN queues q ON q.name = j.queue WHERE j.id = $1 AND q.paused_at IS NOT NULL) AS paused
+        ), pause_held AS (
+            UPDATE jobs SET dispatched_at = NULL
+            WHERE id = $1 AND state = 'Pending' AND (SELECT paused FROM paused)
+        ), candidate AS MATERIALIZED (
+            SELECT j.id AS job_id, j.type AS job_type, j.concurrency_key AS job_key FROM jobs j
+            WHERE j.id = $1 AND j.state = 'Pending' AND j.run_at <= now() AND j.attempt < j.max_attempts AND NOT (SELECT paused FROM paused)
+        ), verdict AS MATERIALIZED (
+            SELECT c.job_id, t.now_at,
+                CASE
+                    WHEN $6::int IS NOT NULL AND (SELECT count(*) FROM jobs r
+                        WHERE r.state = 'Running' AND r.type = c.job_type AND r.lease_expires_at > t.now_at) >= $6::int THEN 'Concurrency'
+                    WHEN $7::int IS NOT NULL AND c.job_key IS NOT NULL AND (SELECT count(*) FROM jobs r
+                        WHERE r.state = 'Running' AND r.type = c.job_type AND r.concurrency_key = c.job_key AND r.lease_expires_at > t.now_at) >= $7::int THEN 'PerKeyConcurrency'
+                    WHEN $8::int IS NOT NULL AND (SELECT count(*) FROM job_starts s
+                        WHERE s.type = c.job_type AND s.started_at > t.now_at - $9::interval) >= $8::int THEN 'Rate'
+                END AS limited,
+                (SELECT min(s.started_at) FROM job_starts s WHERE s.type = c.job_type AND s.started_at > t.now_at - $9::interval) + $9::interval AS room_at
+            FROM candidate c, t
+        ), held AS (
+            UPDATE jobs SET dispatched_at = NULL,
+                run_at = CASE WHEN v.limited = 'Rate' THEN greatest(jobs.run_at, v.room_at) ELSE jobs.run_at END
+            FROM verdict v
+            WHERE jobs.id = v.job_id AND v.limited IS NOT NULL
+            RETURNING {ClaimedColumns}, payload::text AS payload, v.limited
+        ), claimed AS (
+            UPDATE jobs
+            SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
+                lease_expires_at = v.now_at + $4, started_at = v.now_at, finished_at = NULL, dispatched_at = NULL, updated_at = v.now_at
+            FROM verdict v
+            WHERE jobs.id = v.job_id AND v.limited IS NULL
+            RETURNING {ClaimedColumns}, payload::text AS payload
+        ), counted AS (
+            INSERT INTO job_starts (type, started_at, job_id)
+            SELECT type, started_at, id FROM claimed WHERE $8::int IS NOT NULL
+        ), pruned AS (
+            DELETE FROM job_starts s USING candidate c, t
+            WHERE $8::int IS NOT NULL AND s.type = c.job_type AND s.started_at <= t.now_at - $9::interval
+        ), mine AS (
+            UPDATE jobs SET lease_expires_at = now() + $4
+            WHERE id = $1 AND state = 'Running' AND claim_token = $3
+            RETURNING {ClaimedColumns}, payload::text AS payload
+        ), started AS (
+            INSERT INTO job_events (job_id, kind, attempt, will_retry, worker_id, occurred_at, relay_after)
+            SELECT id, 'Started', attempt, false, owner, started_at, now() + $5 FROM claimed
+        )
+        SELECT *, NULL::text AS limited FROM claimed
+        UNION ALL
+        SELECT *, NULL::text FROM mine
+        UNION ALL
+        SELECT * FROM held
         """;
 
     /// <summary>The claim of token $2, if it committed: the claimed row and its payload, its lease extended by $3.</summary>
@@ -356,7 +437,8 @@ internal static class JobSql
     /// rows are updated by id from an array, not joined: a join's plan depends on the batch's estimated size, and under
     /// a generic plan (Npgsql prepares this statement) PostgreSQL hashed the whole table to join 500 rows. Only the id
     /// and type: the payload stays in the ledger, and the claim reads it. Nothing is taken while an operator has paused
-    /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them.
+    /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them. Types with a fleet-wide
+    /// limit ($4) are left to <see cref="TakeLimited"/>, which sends no more of them than their limits have room for.
     /// </summary>
     public const string TakeDue = """
         /* jobworker:take-due */
@@ -365,16 +447,87 @@ internal static class JobSql
         ), overdue AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NOT NULL AND queue = $1 AND dispatched_at < now() - $3 AND run_at <= now()
-              AND (SELECT running FROM running)
+              AND (SELECT running FROM running) AND type <> ALL ($4::text[])
             ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), unsent AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND run_at <= now() AND (SELECT running FROM running)
+              AND type <> ALL ($4::text[])
             ORDER BY priority DESC, run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
         )
         UPDATE jobs j SET dispatched_at = now()
         WHERE j.id = ANY (ARRAY(SELECT id FROM overdue UNION ALL SELECT id FROM unsent))
         RETURNING j.id, j.type, j.attempt, j.priority
+        """;
+
+    /// <summary>
+    /// The dispatcher's batch for one limited type $2 of queue $1: due Pending jobs of it, unsent (or sent more than $3 ago
+    /// and never claimed), at most the room its limits leave, marked dispatched now, skipping rows another replica is
+    /// dispatching. Room: at most $4, and $5 (concurrency) less its Running jobs with a live lease and its jobs sent and not
+    /// yet claimed; $7 (rate, per $8) less its starts in the last $8 and those sent; with $6 (per key), no key beyond $6
+    /// less its own Running and sent jobs. Each job's claim decides for good (<see cref="ClaimLimited"/>); this only keeps
+    /// jobs that would be refused from bouncing between the queue and the ledger. Highest priority first, then in due order.
+    /// </summary>
+    public const string TakeLimited = """
+        /* jobworker:take-limited */
+        WITH running AS (
+            SELECT NOT EXISTS (SELECT FROM queues WHERE name = $1 AND paused_at IS NOT NULL) AS running
+        ), busy AS MATERIALIZED (
+            SELECT concurrency_key, false AS sent FROM jobs WHERE state = 'Running' AND type = $2 AND lease_expires_at > now()
+            UNION ALL
+            SELECT concurrency_key, true FROM jobs
+            WHERE state = 'Pending' AND dispatched_at IS NOT NULL AND queue = $1 AND dispatched_at >= now() - $3 AND type = $2
+        ), room AS MATERIALIZED (
+            SELECT greatest(0, least($4::int,
+                coalesce($5::int - (SELECT count(*) FROM busy)::int, $4::int),
+                coalesce($7::int - (SELECT count(*) FROM job_starts s WHERE s.type = $2 AND s.started_at > now() - $8::interval)::int
+                                 - (SELECT count(*) FROM busy WHERE sent)::int, $4::int))) AS n
+        ), keys AS MATERIALIZED (
+            SELECT concurrency_key, count(*)::int AS used FROM busy WHERE concurrency_key IS NOT NULL GROUP BY concurrency_key
+        ), overdue AS (
+            SELECT j.id, j.concurrency_key, j.run_at, j.priority FROM jobs j
+            WHERE j.state = 'Pending' AND j.dispatched_at IS NOT NULL AND j.queue = $1 AND j.dispatched_at < now() - $3
+              AND j.run_at <= now() AND j.type = $2 AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
+            ORDER BY j.dispatched_at LIMIT $4 FOR UPDATE SKIP LOCKED
+        ), unsent AS (
+            SELECT j.id, j.concurrency_key, j.run_at, j.priority FROM jobs j
+            WHERE j.state = 'Pending' AND j.dispatched_at IS NULL AND j.queue = $1 AND j.run_at <= now() AND j.type = $2
+              AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
+              AND ($6::int IS NULL OR j.concurrency_key IS NULL
+                   OR coalesce((SELECT k.used FROM keys k WHERE k.concurrency_key = j.concurrency_key), 0) < $6::int)
+            ORDER BY j.priority DESC, j.run_at LIMIT CASE WHEN $6::int IS NULL THEN (SELECT n FROM room) ELSE $4::int END FOR UPDATE SKIP LOCKED
+        ), chosen AS (
+            SELECT r.id FROM (
+                SELECT c.id, c.run_at, c.priority, c.concurrency_key, coalesce(k.used, 0) AS used,
+                       row_number() OVER (PARTITION BY c.concurrency_key ORDER BY c.priority DESC, c.run_at, c.id) AS nth
+                FROM (SELECT * FROM overdue UNION ALL SELECT * FROM unsent) c
+                LEFT JOIN keys k ON k.concurrency_key = c.concurrency_key) r
+            WHERE $6::int IS NULL OR r.concurrency_key IS NULL OR r.used + r.nth <= $6::int
+            ORDER BY r.priority DESC, r.run_at, r.id
+            LIMIT (SELECT n FROM room)
+        )
+        UPDATE jobs j SET dispatched_at = now()
+        WHERE j.id = ANY (ARRAY(SELECT id FROM chosen))
+        RETURNING j.id, j.type, j.attempt, j.priority
+        """;
+
+    /// <summary>
+    /// What limited type $1 uses now, for operators: its Running jobs with a live lease, its due Pending jobs (waiting), its
+    /// starts within the last $2 (null: no rate), and the concurrency keys with most running jobs (at most five), with their counts.
+    /// </summary>
+    public const string LimitUsage = """
+        /* jobworker:limit-usage */
+        SELECT
+            (SELECT count(*) FROM jobs WHERE state = 'Running' AND type = $1 AND lease_expires_at > now())::int AS in_use,
+            (SELECT count(*) FROM jobs WHERE state = 'Pending' AND type = $1 AND run_at <= now())::int AS waiting,
+            (SELECT count(*) FROM job_starts WHERE type = $1 AND started_at > now() - $2::interval)::int AS starts,
+            coalesce(k.keys, '{}') AS keys, coalesce(k.counts, '{}') AS key_counts
+        FROM (
+            SELECT array_agg(concurrency_key ORDER BY n DESC, concurrency_key) AS keys, array_agg(n ORDER BY n DESC, concurrency_key) AS counts
+            FROM (
+                SELECT concurrency_key, count(*)::int AS n FROM jobs
+                WHERE state = 'Running' AND type = $1 AND lease_expires_at > now() AND concurrency_key IS NOT NULL
+                GROUP BY concurrency_key ORDER BY n DESC, concurrency_key LIMIT 5) top) k
         """;
 
     /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick sends them again.</summary>

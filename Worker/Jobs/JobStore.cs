@@ -36,6 +36,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(job.RunAt);
                 p.AddValue(job.Delay);
                 p.AddValue((short)job.Priority);
+                p.AddValue(job.ConcurrencyKey);
             }, static r => JobRows.Value<bool>(r, "due"), ct);
             return due.Count == 1 ? due[0] : (bool?)null;
         }, cancellationToken, job.Id);
@@ -61,6 +62,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue((job.After ?? []).Distinct().ToArray());
                 p.AddValue(job.AfterAny);
                 p.AddValue((short)job.Priority);
+                p.AddValue(job.ConcurrencyKey);
             }, ReadAwaiting, ct);
             return inserted.SingleOrDefault();
         }, cancellationToken, job.Id);
@@ -140,6 +142,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.lease);
                 p.AddValue(s.RelayAfter);
                 p.AddValue((short)s.job.Priority);
+                p.AddValue(s.job.ConcurrencyKey);
             }, static r => (Accepted: JobRows.Value<bool>(r, "accepted"), Job: JobRows.Claimed(r)), ct);
             return rows.Count == 0 ? (false, null) : (rows[0].Accepted, rows[0].Job);
         }, cancellationToken, job.Id);
@@ -162,6 +165,71 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             }, JobRows.Claimed, ct);
             return claimed.Count > 0 ? claimed[0] : null;
         }, cancellationToken, id);
+
+    /// <summary>
+    /// <see cref="ClaimAsync"/> for a job whose type has fleet-wide limits (<paramref name="rule"/>): under the type's (or
+    /// key's) advisory lock, in one round trip, claimed only while the limits have room. Returns the claimed row, or the
+    /// row held by a limit (Pending and unsent) with the limit's name, or neither when the job is not claimable.
+    /// </summary>
+    public Task<LimitedClaim> ClaimLimitedAsync(Guid id, LimitRule rule, string owner, Guid token, TimeSpan lease, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("claim-limited", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var rows = await db.QueryAfterAsync(JobSql.LimitLock, JobSql.ClaimLimited, (id, rule, owner, token, lease, RelayAfter), static (locking, p, s) =>
+            {
+                locking.AddValue(s.id);
+                locking.AddValue(s.rule.LocksType);
+                p.AddValue(s.id);
+                p.AddValue(s.owner);
+                p.AddValue(s.token);
+                p.AddValue(s.lease);
+                p.AddValue(s.RelayAfter);
+                p.AddValue(s.rule.Concurrency);
+                p.AddValue(s.rule.PerKeyConcurrency);
+                p.AddValue(s.rule.Rate?.Count);
+                p.AddValue(s.rule.Rate?.Interval);
+            }, static r => new LimitedClaim(JobRows.Claimed(r), JobRows.Text(r, "limited")), ct);
+            return rows.Count > 0 ? rows[0] : new LimitedClaim(null, null);
+        }, cancellationToken, id);
+
+    /// <summary>
+    /// Due Pending jobs of limited <paramref name="rule"/>'s type in <paramref name="queue"/>, at most the room its limits
+    /// leave now, marked dispatched: the dispatcher's take for that type.
+    /// </summary>
+    public Task<List<DueJob>> TakeLimitedAsync(string queue, LimitRule rule, int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("take-limited", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.TakeLimited, (queue, rule, batch, redispatchAfter), static (p, s) =>
+            {
+                p.AddValue(s.queue);
+                p.AddValue(s.rule.Type);
+                p.AddValue(s.redispatchAfter);
+                p.AddValue(s.batch);
+                p.AddValue(s.rule.Concurrency);
+                p.AddValue(s.rule.PerKeyConcurrency);
+                p.AddValue(s.rule.Rate?.Count);
+                p.AddValue(s.rule.Rate?.Interval);
+            }, static r => new DueJob(JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<int>(r, "attempt"))
+            {
+                Priority = JobRows.Value<short>(r, "priority"),
+            }, ct);
+        }, cancellationToken);
+
+    /// <summary>What limited <paramref name="rule"/>'s type uses now (places, waiting jobs, starts in the window, busiest keys).</summary>
+    public Task<LimitUsage> LimitUsageAsync(LimitRule rule, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("limit-usage", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var rows = await db.QueryAsync(JobSql.LimitUsage, rule, static (p, rule) =>
+            {
+                p.AddValue(rule.Type);
+                p.AddValue(rule.Rate?.Interval);
+            }, r => new LimitUsage(
+                rule, JobRows.Value<int>(r, "in_use"), JobRows.Value<int>(r, "waiting"), JobRows.Value<int>(r, "starts"),
+                [.. JobRows.Value<string[]>(r, "keys").Zip(JobRows.Value<int[]>(r, "key_counts"), (key, count) => new KeyUsage(key, count))]), ct);
+            return rows[0];
+        }, cancellationToken);
 
     /// <summary>The claim made with <paramref name="token"/>, if it committed, with its lease extended; null when it did not.</summary>
     public Task<Job?> FindClaimAsync(Guid id, Guid token, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -327,17 +395,19 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 
     /// <summary>
     /// Due Pending jobs of <paramref name="queue"/> with no message queued (or one sent longer than
-    /// <paramref name="redispatchAfter"/> ago and never claimed), marked dispatched now. The caller sends each.
+    /// <paramref name="redispatchAfter"/> ago and never claimed), marked dispatched now, except those of
+    /// <paramref name="limitedTypes"/> (see <see cref="TakeLimitedAsync"/>). The caller sends each.
     /// </summary>
-    public Task<List<DueJob>> TakeDueAsync(string queue, int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken) =>
+    public Task<List<DueJob>> TakeDueAsync(string queue, int batch, TimeSpan redispatchAfter, CancellationToken cancellationToken, string[]? limitedTypes = null) =>
         resilience.ExecuteAsync("take-due", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.TakeDue, (queue, batch, redispatchAfter), static (p, s) =>
+            return await db.QueryAsync(JobSql.TakeDue, (queue, batch, redispatchAfter, limitedTypes: limitedTypes ?? []), static (p, s) =>
             {
                 p.AddValue(s.queue);
                 p.AddValue(s.batch);
                 p.AddValue(s.redispatchAfter);
+                p.AddValue(s.limitedTypes);
             }, static r => new DueJob(JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<int>(r, "attempt"))
             {
                 Priority = JobRows.Value<short>(r, "priority"),
@@ -523,6 +593,19 @@ internal sealed record JobRelative(Guid Id, JobState? State)
 
 /// <summary>A Running job whose lease lapsed, as the rescuer sees it.</summary>
 internal sealed record LapsedJob(Guid Id, string Type, int Attempt, int MaxAttempts, string? Owner, string? CancelReason);
+
+/// <summary>A limited claim's answer: the claimed row; or the row a limit held, and the limit's name; or neither.</summary>
+internal sealed record LimitedClaim(Job? Row, string? Limit)
+{
+    /// <summary>The claimed row; null when a limit held the job or it was not claimable.</summary>
+    public Job? Claimed => Limit is null ? Row : null;
+}
+
+/// <summary>What a limited type uses now, as operators see it.</summary>
+internal sealed record LimitUsage(LimitRule Rule, int InUse, int Waiting, int StartsInWindow, IReadOnlyList<KeyUsage> Keys);
+
+/// <summary>A concurrency key and how many jobs of it run now.</summary>
+internal sealed record KeyUsage(string Key, int Running);
 
 /// <summary>A due job the dispatcher sends: its id and type, never its payload.</summary>
 internal sealed record DueJob(Guid Id, string Type, int Attempt)

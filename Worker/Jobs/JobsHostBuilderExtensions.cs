@@ -1,6 +1,7 @@
 using JobWorker.Resilience;
 using JobWorker.Settings;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public static class JobsHostBuilderExtensions
         services.AddSingleton<JobSlots>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<DutyWake>();
         services.AddSingleton<JobEventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventRelay>());
         services.AddHostedService<LeaseRenewalService>();
@@ -59,6 +61,7 @@ public static class JobsHostBuilderExtensions
         builder.Services.TryAddSingleton<RecurringStore>();
         builder.Services.TryAddSingleton<RecurringControl>();
         builder.Services.TryAddSingleton<RecurringDefinitions>();
+        builder.Services.TryAddSingleton<JobLimitsView>();
 
         // Command-line tools take errors as they come; the worker has the full pipeline (AddJobResilience) instead.
         builder.Services.TryAddSingleton(TransitionResilience.None);
@@ -72,7 +75,7 @@ public static class JobsHostBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TDuty>());
     }
 
-    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c>, <c>Recurring</c> and <c>Continuations</c> sections once, however many building blocks ask for them.</summary>
+    /// <summary>Binds and validates the <c>Jobs</c>, <c>Submissions</c>, <c>Retries</c>, <c>Dispatch</c>, <c>Retention</c>, <c>Recurring</c>, <c>Continuations</c> and <c>Limits</c> sections once, however many building blocks ask for them.</summary>
     internal static IServiceCollection AddJobOptions(this IServiceCollection services)
     {
         if (services.All(s => s.ServiceType != typeof(JobOptionsRegistered)))
@@ -86,6 +89,10 @@ public static class JobsHostBuilderExtensions
             services.AddSettings<RetentionOptions>(RetentionOptions.Section);
             services.AddSettings<RecurringOptions>(RecurringOptions.Section);
             services.AddSettings<ContinuationOptions>(ContinuationOptions.Section);
+            services.AddOptions<JobLimitsOptions>()
+                .Configure<IConfiguration>((limits, configuration) => limits.Read(configuration.GetSection(JobLimitsOptions.Section)))
+                .ValidateOnStart();
+            services.AddSingleton<IValidateOptions<JobLimitsOptions>, JobLimitsValidator>();
         }
 
         return services;

@@ -47,14 +47,36 @@ internal abstract partial class MaintenanceService(ILogger logger) : BackgroundS
     /// <summary>One tick of the duty.</summary>
     protected abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
+    /// <summary>What may tick the duty before its interval ends; null for a duty that ticks on its timer alone.</summary>
+    protected virtual DutyWake? Wakes => null;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval);
-        do
+        Task<bool>? tick = null;
+        while (true)
         {
             await TickAsync(stoppingToken);
+            tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
+            if (Wakes is { } wakes)
+            {
+                // The timer's wait stays pending across a wake (a PeriodicTimer allows one wait at a time), so woken ticks
+                // never delay the timed ones.
+                await Task.WhenAny(tick, wakes.Pending);
+                wakes.Reset();
+                if (!tick.IsCompleted)
+                {
+                    continue;
+                }
+            }
+
+            if (!await tick)
+            {
+                return;
+            }
+
+            tick = null;
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>One bounded tick; a failure is recorded and the next tick tries again.</summary>

@@ -39,6 +39,11 @@ internal static class SubmitJobValidator
             return afterProblem;
         }
 
+        if (message.ConcurrencyKey is { } key && (key.Length > JobSchema.MaxConcurrencyKeyLength || key.Contains('\0')))
+        {
+            return $"ConcurrencyKey must be at most {JobSchema.MaxConcurrencyKeyLength} characters, with no NUL character.";
+        }
+
         string payload;
         try
         {
@@ -138,7 +143,8 @@ internal static class SubmitJobValidator
         queue,
         message.After is { Count: > 0 } after ? [.. after.Distinct()] : null,
         message.AfterAny,
-        message.Priority);
+        message.Priority,
+        ConcurrencyKey: message.ConcurrencyKey is { } key ? StoredText.Clean(Truncate(key, JobSchema.MaxConcurrencyKeyLength)) : null);
 
     private static DateTime AsUtc(DateTime value) => value.Kind switch
     {

@@ -71,4 +71,7 @@ internal sealed class Job
 
     /// <summary>0 to 9, higher first: the order in which due jobs are dispatched and deliveries take a slot.</summary>
     public short Priority { get; set; }
+
+    /// <summary>The submitter's key (a tenant, say) that <c>Limits:&lt;type&gt;:PerKeyConcurrency</c> counts runs by; null when none.</summary>
+    public string? ConcurrencyKey { get; set; }
 }

@@ -45,6 +45,45 @@ internal static class JobDbCommands
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="first"/>, then <paramref name="sql"/>, in one round trip and one implicit transaction (an
+    /// <see cref="NpgsqlBatch"/> ends with one Sync, so PgBouncer in transaction mode keeps both on one server connection),
+    /// and reads the rows of <paramref name="sql"/>. The second statement takes its snapshot after the first has run, so
+    /// a lock the first waits for covers what the second reads. <paramref name="bind"/> binds both.
+    /// </summary>
+    public static async Task<List<TRow>> QueryAfterAsync<TState, TRow>(this JobDbContext db, string first, string sql, TState state,
+        Action<NpgsqlParameterCollection, NpgsqlParameterCollection, TState> bind, Func<NpgsqlDataReader, TRow> read, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+            var before = new NpgsqlBatchCommand(first);
+            var main = new NpgsqlBatchCommand(sql);
+            batch.BatchCommands.Add(before);
+            batch.BatchCommands.Add(main);
+            bind(before.Parameters, main.Parameters, state);
+            await ExecutingAsync(db, sql, cancellationToken);
+            var started = Stopwatch.GetTimestamp();
+            var rows = new List<TRow>(1);
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add(read(reader));
+                }
+            }
+
+            Executed(db, sql, Stopwatch.GetElapsedTime(started));
+            return rows;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>Runs <paramref name="sql"/> and returns the rows it affected.</summary>
     public static async Task<int> ExecuteAsync<TState>(this JobDbContext db, string sql, TState state,
         Action<NpgsqlParameterCollection, TState> bind, CancellationToken cancellationToken)

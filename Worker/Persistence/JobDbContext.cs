@@ -21,6 +21,8 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
     public DbSet<RecurringJob> RecurringJobs => Set<RecurringJob>();
     public DbSet<JobParent> Parents => Set<JobParent>();
 
+    public DbSet<JobStart> Starts => Set<JobStart>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("pg_trgm");
@@ -56,6 +58,7 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.ProgressUpdatedAt).HasColumnName("progress_updated_at");
         job.Property(j => j.Checkpoint).HasColumnName("checkpoint").HasColumnType("jsonb");
         job.Property(j => j.Priority).HasColumnName("priority").HasDefaultValue((short)0);
+        job.Property(j => j.ConcurrencyKey).HasColumnName("concurrency_key").HasMaxLength(JobSchema.MaxConcurrencyKeyLength);
 
         // The jobs list, newest first, by any filter (the dashboard, `jobs list`; without a state, one range per state);
         // errors searched by trigram.
@@ -83,6 +86,11 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         // all while there are none, and no transition of any other job writes to it.
         job.HasIndex(j => new { j.Queue, j.CreatedAt }).HasDatabaseName("ix_jobs_awaiting_queue_created_at")
             .HasFilter("state = 'Awaiting'").IsCreatedConcurrently();
+
+        // A limited type's claim counts its Running jobs (and per key) under its advisory lock: only Running rows are in it,
+        // so the count reads the places in use, never the type's history.
+        job.HasIndex(j => new { j.Type, j.ConcurrencyKey }).HasDatabaseName("ix_jobs_running_type_key")
+            .HasFilter("state = 'Running'").IsCreatedConcurrently();
 
         var jobEvent = modelBuilder.Entity<JobEvent>();
         jobEvent.ToTable("job_events");
@@ -157,5 +165,13 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         // Every replica's scheduler asks for its queue's due schedules every tick: only those that may fire are in it.
         recurring.HasIndex(r => new { r.Queue, r.NextRunAt }).HasDatabaseName("ix_recurring_jobs_due")
             .HasFilter("enabled AND paused_at IS NULL");
+
+        // A rate-limited type's recent starts: its claims insert and prune them, and count those within the interval by the key.
+        var start = modelBuilder.Entity<JobStart>();
+        start.ToTable("job_starts");
+        start.HasKey(s => new { s.Type, s.StartedAt, s.JobId }).HasName("pk_job_starts");
+        start.Property(s => s.Type).HasColumnName("type").HasMaxLength(JobSchema.MaxTypeLength);
+        start.Property(s => s.StartedAt).HasColumnName("started_at");
+        start.Property(s => s.JobId).HasColumnName("job_id");
     }
 }

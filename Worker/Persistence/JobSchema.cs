@@ -13,4 +13,5 @@ internal static class JobSchema
 
     /// <summary>A checkpoint's largest size, in bytes of compact JSON: it is read with every claim of the job.</summary>
     public const int MaxCheckpointBytes = 64 * 1024;
+    public const int MaxConcurrencyKeyLength = 200;
 }

@@ -33,6 +33,10 @@ internal static class JobWorkerTelemetry
         "jobworker.recurring.occurrences", "{occurrence}",
         "Occurrences of recurring schedules claimed by this replica, by schedule and outcome (fired, skipped while the previous ran, missed and not caught up)");
 
+    public static readonly Counter<long> JobsHeld = Meter.CreateCounter<long>(
+        "jobworker.jobs.held", "{job}",
+        "Claims refused by a fleet-wide limit (the job waits in the ledger, holding nothing), by job type and limit (Concurrency, PerKeyConcurrency, Rate)");
+
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>(
         "jobworker.job.duration", "s", "How long one attempt's handler ran");
 

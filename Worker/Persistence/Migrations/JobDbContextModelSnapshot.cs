@@ -43,9 +43,18 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("cancel_reason");
 
+                    b.Property<string>("Checkpoint")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checkpoint");
+
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid")
                         .HasColumnName("claim_token");
+
+                    b.Property<string>("ConcurrencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("concurrency_key");
 
                     b.Property<Guid?>("CorrelationId")
                         .HasColumnType("uuid")
@@ -90,6 +99,22 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("smallint")
                         .HasDefaultValue((short)0)
                         .HasColumnName("priority");
+
+                    b.Property<long?>("ProgressCompleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("progress_completed");
+
+                    b.Property<string>("ProgressMessage")
+                        .HasColumnType("text")
+                        .HasColumnName("progress_message");
+
+                    b.Property<long?>("ProgressTotal")
+                        .HasColumnType("bigint")
+                        .HasColumnName("progress_total");
+
+                    b.Property<DateTime?>("ProgressUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("progress_updated_at");
 
                     b.Property<string>("Queue")
                         .IsRequired()
@@ -159,6 +184,11 @@ namespace JobWorker.Persistence.Migrations
                     b.HasIndex("Queue", "DispatchedAt")
                         .HasDatabaseName("ix_jobs_sent_queue_dispatched_at")
                         .HasFilter("state = 'Pending' AND dispatched_at IS NOT NULL")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
+                    b.HasIndex("Type", "ConcurrencyKey")
+                        .HasDatabaseName("ix_jobs_running_type_key")
+                        .HasFilter("state = 'Running'")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.HasIndex("Queue", "Priority", "RunAt")
@@ -271,6 +301,27 @@ namespace JobWorker.Persistence.Migrations
                         .HasName("pk_queues");
 
                     b.ToTable("queues", (string)null);
+                });
+
+            modelBuilder.Entity("JobWorker.Persistence.JobStart", b =>
+                {
+                    b.Property<string>("Type")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.HasKey("Type", "StartedAt", "JobId")
+                        .HasName("pk_job_starts");
+
+                    b.ToTable("job_starts", (string)null);
                 });
 
             modelBuilder.Entity("JobWorker.Persistence.RecurringJob", b =>
