@@ -4,7 +4,9 @@
 # (http://127.0.0.1:8090/dashboard/) with actions on, behind a token made up for this run; beside the main
 # batch, 60 jobs that fail a third of the time and 10 scheduled for later give it something to show. Both workers
 # define the recurring schedule `heartbeat` (a short job every 5 s) from environment variables alone; whichever replica
-# claims an occurrence first fires it; `jobworker recurring list` at the end shows its last run.
+# claims an occurrence first fires it; `jobworker recurring list` at the end shows its last run. Flow control: a 15 s job
+# whose progress `status` shows mid-run, a priority-9 job that overtakes the queued batch, and noop jobs held to a rate
+# of 5 a second across both workers (`jobworker limits` shows it).
 set -euo pipefail
 jobworker=${1:?usage: demo.sh PATH_TO_JOBWORKER}
 logs=${JOBWORKER_DEV_DIR:-/tmp/jobworker-dev}/demo
@@ -33,6 +35,7 @@ for n in 1 2; do
   fi
   Health__Port=$((8080 + n)) Telemetry__StatusInterval=00:00:02 \
     Recurring__heartbeat__Cron='*/5 * * * * *' Recurring__heartbeat__Type=delay Recurring__heartbeat__Payload='{"ms": 100}' \
+    Limits__noop__Rate=5/1s \
     "$jobworker" run >"$logs/worker-$n.log" 2>&1 &
   pids+=($!)
 done
@@ -74,16 +77,34 @@ long_job=$("$jobworker" submit --type delay --payload '{"ms": 15000}' | grep -oE
 "$jobworker" submit --type delay --payload '{"minMs": 100, "maxMs": 2000, "failPercent": 33}' --count 60 --max-attempts 1 >/dev/null
 "$jobworker" submit --type delay --payload '{"ms": 200}' --count 10 --in 10m >/dev/null
 
+# A limited type: both workers start at most 5 noop jobs a second between them (Limits__noop__Rate=5/1s), so these 40
+# take about 8 s; the rest wait in the ledger, holding no slot.
+"$jobworker" submit --type noop --count 40 >/dev/null
+
+# A priority: 2 s into the main batch, with hundreds of its jobs still queued in RabbitMQ, a priority-9 job overtakes them.
+queued() { curl -s -u guest:guest --max-time 3 http://127.0.0.1:35673/api/queues/%2F/jobworker | grep -o '"messages":[0-9]*' | head -n 1 | cut -d: -f2; }
+( sleep 2
+  before=$(queued); start=$(date +%s%N)
+  if "$jobworker" submit --type delay --payload '{"ms": 100}' --priority 9 --wait --wait-timeout 00:01:00 >/dev/null; then
+    echo "priority 9: submitted behind ${before:-?} queued jobs of the batch, it succeeded $(( ($(date +%s%N) - start) / 1000000 )) ms later" \
+      "(the CLI's start-up included), with $(queued) of them still queued"
+  else
+    echo "priority 9: the job did not succeed within a minute"
+  fi ) &
+priority_observer=$!
+
 # Mid-run, show what an operator sees in `docker logs`: each worker's latest status line, and its health.
 ( sleep 4
   for n in 1 2; do echo "worker $n  $(grep -o 'Status: .*' "$logs/worker-$n.log" | tail -n 1)"; done
   health
+  echo "Limited types (jobworker limits):"
+  "$jobworker" limits
   echo "a long job's progress: $("$jobworker" status "$long_job" | grep -o '[0-9]*% [^│]*' | head -n 1)  (${dashboard}jobs/$long_job)" ) &
 observer=$!
 
 status=0
 "$jobworker" submit --type delay --payload '{"minMs": 50, "maxMs": 500}' --count 1000 --wait --wait-timeout 00:05:00 || status=$?
-wait "$observer" 2>/dev/null || true
+wait "$observer" "$priority_observer" 2>/dev/null || true
 echo
 echo "Recurring schedules (both workers define heartbeat; one of them fires each occurrence):"
 "$jobworker" recurring list

@@ -204,15 +204,16 @@ internal static class JobSql
 
     /// <summary>
     /// Sent in one batch before <see cref="ClaimLimited"/>: serialises the claims of job $1's limited type (of its type and
-    /// concurrency key when $2 is false: a type limited per key only). A transaction-scoped advisory lock, so it works through
+    /// concurrency key when $2 is false: a type limited per key only, whose jobs without a key are not limited and take no
+    /// lock, so they never queue behind each other). A transaction-scoped advisory lock, so it works through
     /// PgBouncer in transaction mode and ends with the claim; no other type and no unlimited job ever takes it. It is a
     /// statement of its own because READ COMMITTED takes a snapshot per statement: counted inside the claim, the places in
     /// use would be read from before the wait and over-admit.
     /// </summary>
     public const string LimitLock = """
         /* jobworker:limit-lock */
-        SELECT pg_advisory_xact_lock(hashtextextended('jobworker:limit:' || type || CASE WHEN $2 THEN '' ELSE ':' || coalesce(concurrency_key, '') END, 0))
-        FROM jobs WHERE id = $1
+        SELECT pg_advisory_xact_lock(hashtextextended('jobworker:limit:' || type || CASE WHEN $2 THEN '' ELSE ':' || concurrency_key END, 0))
+        FROM jobs WHERE id = $1 AND ($2 OR concurrency_key IS NOT NULL)
         """;
 
     /// <summary>
