@@ -62,6 +62,35 @@ public sealed class LimitedClaimTests
         Assert.That(claims.Count(c => c.Limit == "Concurrency"), Is.EqualTo(14));
     }
 
+    [Test, Description("A cancel that commits while a limited claim waits for the row wins: the claim neither runs nor holds the Cancelled job.")]
+    public async Task Limited_claim_waiting_on_a_cancel_leaves_the_cancelled_job_alone()
+    {
+        var type = UniqueType();
+        var rule = new LimitRule(type, 2, null, null);
+        var id = await AcceptedAsync(type);
+
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.ConnectionString());
+        await connection.OpenAsync();
+        await using var cancel = await connection.BeginTransactionAsync();
+        await using (var command = new Npgsql.NpgsqlCommand(
+            "UPDATE jobs SET state = 'Cancelled', error = 'operator', finished_at = now() WHERE id = $1", connection, cancel))
+        {
+            command.Parameters.AddWithValue(id);
+            Assert.That(await command.ExecuteNonQueryAsync(), Is.EqualTo(1));
+        }
+
+        var claim = Task.Run(() => ClaimAsync(id, rule));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.That(claim.IsCompleted, Is.False, "the claim waits for the row the cancel holds");
+        await cancel.CommitAsync();
+        var result = await claim.WaitAsync(TimeSpan.FromSeconds(30));
+        var row = await TestJobs.FindAsync(id);
+
+        Assert.That(result.Claimed, Is.Null);
+        Assert.That(row!.State, Is.EqualTo(JobState.Cancelled));
+        Assert.That(row.Attempt, Is.Zero, "no attempt was started on the cancelled job");
+    }
+
     [Test, Description("Per key: a second job of one key is held while another key runs beside the first.")]
     public async Task Per_key_limit_holds_only_the_key_at_its_limit()
     {

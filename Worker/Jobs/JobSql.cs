@@ -224,7 +224,9 @@ internal static class JobSql
     /// returned with <c>limited</c> naming the limit, left Pending and unsent, and, over the rate, not due again before the
     /// window has room. A rate-limited start is recorded in <c>job_starts</c>, and starts older than the window pruned, in
     /// the same statement. Times are the clock after the lock (<c>clock_timestamp()</c>), so the starts of one type are in lock
-    /// order and no window of $9 holds more than $8 of them.
+    /// order and no window of $9 holds more than $8 of them. The candidate row is locked (<c>FOR UPDATE</c>) before the
+    /// verdict, and each write repeats the state fence: a cancel or rejection committed while this statement waited for
+    /// the row leaves it alone (an UPDATE that waited re-checks only its own WHERE).
     /// </summary>
     public const string ClaimLimited = $"""
         /* jobworker:claim-limited */
@@ -238,6 +240,7 @@ internal static class JobSql
         ), candidate AS MATERIALIZED (
             SELECT j.id AS job_id, j.type AS job_type, j.concurrency_key AS job_key FROM jobs j
             WHERE j.id = $1 AND j.state = 'Pending' AND j.run_at <= now() AND j.attempt < j.max_attempts AND NOT (SELECT paused FROM paused)
+            FOR UPDATE OF j
         ), verdict AS MATERIALIZED (
             SELECT c.job_id, t.now_at,
                 CASE
@@ -254,14 +257,14 @@ internal static class JobSql
             UPDATE jobs SET dispatched_at = NULL,
                 run_at = CASE WHEN v.limited = 'Rate' THEN greatest(jobs.run_at, v.room_at) ELSE jobs.run_at END
             FROM verdict v
-            WHERE jobs.id = v.job_id AND v.limited IS NOT NULL
+            WHERE jobs.id = v.job_id AND v.limited IS NOT NULL AND jobs.state = 'Pending'
             RETURNING {ClaimedColumns}, payload::text AS payload, v.limited
         ), claimed AS (
             UPDATE jobs
             SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
                 lease_expires_at = v.now_at + $4, started_at = v.now_at, finished_at = NULL, dispatched_at = NULL, updated_at = v.now_at
             FROM verdict v
-            WHERE jobs.id = v.job_id AND v.limited IS NULL
+            WHERE jobs.id = v.job_id AND v.limited IS NULL AND jobs.state = 'Pending' AND jobs.run_at <= now() AND jobs.attempt < jobs.max_attempts
             RETURNING {ClaimedColumns}, payload::text AS payload
         ), counted AS (
             INSERT INTO job_starts (type, started_at, job_id)
@@ -432,14 +435,17 @@ internal static class JobSql
     /// The dispatcher's batch: Pending jobs of queue $1 that are due and have no message queued, or whose message was sent
     /// longer than $3 ago and never claimed, at most $2, marked dispatched now, skipping rows another replica is
     /// dispatching. Overdue messages first (oldest sent first; each job was due at least $3 ago), then unsent jobs, highest
-    /// priority first and then in due order (the order of their index), in what room the batch has left. Each part reads its own partial index, which holds only
-    /// the rows it may take, so neither reads past the jobs sent and waiting in the queue: their number is the backlog,
+    /// priority first and then in due order, in what room the batch has left. Each part reads its own partial index, which
+    /// holds only the rows it may take, so neither reads past the jobs sent and waiting in the queue: their number is the backlog,
     /// and every replica runs this every tick. (Two CTEs because FOR UPDATE is not allowed in a UNION's members.) The
     /// rows are updated by id from an array, not joined: a join's plan depends on the batch's estimated size, and under
     /// a generic plan (Npgsql prepares this statement) PostgreSQL hashed the whole table to join 500 rows. Only the id
     /// and type: the payload stays in the ledger, and the claim reads it. Nothing is taken while an operator has paused
     /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them. Types with a fleet-wide
     /// limit ($4) are left to <see cref="TakeLimited"/>, which sends no more of them than their limits have room for.
+    /// The unsent part reads one priority at a time (9 down to 0, <see cref="JobLimits.MaxPriority"/>), each a range of
+    /// (queue, priority, run_at) that ends at now(): read in one pass ordered by priority and due time, the index scan would
+    /// also read every job scheduled for later at a higher priority before reaching the due ones of a lower one.
     /// </summary>
     public const string TakeDue = """
         /* jobworker:take-due */
@@ -451,10 +457,13 @@ internal static class JobSql
               AND (SELECT running FROM running) AND type <> ALL ($4::text[])
             ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), unsent AS (
-            SELECT id FROM jobs
-            WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND run_at <= now() AND (SELECT running FROM running)
-              AND type <> ALL ($4::text[])
-            ORDER BY priority DESC, run_at LIMIT $2 - (SELECT count(*) FROM overdue) FOR UPDATE SKIP LOCKED
+            SELECT u.id FROM generate_series(9, 0, -1) AS p(priority)
+            CROSS JOIN LATERAL (
+                SELECT id FROM jobs
+                WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND priority = p.priority AND run_at <= now()
+                  AND (SELECT running FROM running) AND type <> ALL ($4::text[])
+                ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) u
+            LIMIT $2 - (SELECT count(*) FROM overdue)
         )
         UPDATE jobs j SET dispatched_at = now()
         WHERE j.id = ANY (ARRAY(SELECT id FROM overdue UNION ALL SELECT id FROM unsent))

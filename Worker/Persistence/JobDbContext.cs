@@ -92,6 +92,12 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.HasIndex(j => new { j.Type, j.ConcurrencyKey }).HasDatabaseName("ix_jobs_running_type_key")
             .HasFilter("state = 'Running'").IsCreatedConcurrently();
 
+        // The dispatcher's take of one limited type (take-limited) reads that type's Pending jobs only: those sent and not
+        // yet claimed, overdue ones, and the unsent ones it may send. Without it each take would read every job of the
+        // queue sent and waiting, or due, whatever its type. Jobs submitted due and claimed at once are never Pending.
+        job.HasIndex(j => new { j.Type, j.DispatchedAt }).HasDatabaseName("ix_jobs_pending_type_dispatched_at")
+            .HasFilter("state = 'Pending'").IsCreatedConcurrently();
+
         var jobEvent = modelBuilder.Entity<JobEvent>();
         jobEvent.ToTable("job_events");
         jobEvent.HasKey(e => new { e.JobId, e.Kind, e.Attempt }).HasName("pk_job_events");

@@ -191,6 +191,11 @@ namespace JobWorker.Persistence.Migrations
                         .HasFilter("state = 'Running'")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
+                    b.HasIndex("Type", "DispatchedAt")
+                        .HasDatabaseName("ix_jobs_pending_type_dispatched_at")
+                        .HasFilter("state = 'Pending'")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
                     b.HasIndex("Queue", "Priority", "RunAt")
                         .IsDescending(false, true, false)
                         .HasDatabaseName("ix_jobs_unsent_queue_priority_run_at")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace JobWorker.Persistence.Migrations
 {
     [DbContext(typeof(JobDbContext))]
-    [Migration("20261203170806_FlowControl")]
+    [Migration("20261203172101_FlowControl")]
     partial class FlowControl
     {
         /// <inheritdoc />
@@ -192,6 +192,11 @@ namespace JobWorker.Persistence.Migrations
                     b.HasIndex("Type", "ConcurrencyKey")
                         .HasDatabaseName("ix_jobs_running_type_key")
                         .HasFilter("state = 'Running'")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
+
+                    b.HasIndex("Type", "DispatchedAt")
+                        .HasDatabaseName("ix_jobs_pending_type_dispatched_at")
+                        .HasFilter("state = 'Pending'")
                         .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.HasIndex("Queue", "Priority", "RunAt")

@@ -6,7 +6,8 @@ namespace JobWorker.Persistence.Migrations;
 /// Flow control (0.13): a job's priority, its concurrency key, its progress and checkpoint; the dispatcher's index of
 /// unsent jobs in priority order; the index a limited claim counts Running jobs by; and <c>job_starts</c>, the starts of
 /// rate-limited types. Every new column is nullable or has a constant default, so PostgreSQL adds it without rewriting
-/// <c>jobs</c>; the indexes are built concurrently (writes to <c>jobs</c> go on meanwhile), and the new dispatcher index
+/// <c>jobs</c>; the indexes (and <c>ix_jobs_pending_type_dispatched_at</c>, the Pending jobs of one type, which the
+/// dispatcher's take of a limited type reads) are built concurrently (writes to <c>jobs</c> go on meanwhile), and the new dispatcher index
 /// exists before the old one is dropped, so a dispatcher always has one to read. Workers of 0.12 ignore all of it.
 /// </summary>
 internal sealed partial class FlowControl : Migration
@@ -39,6 +40,13 @@ internal sealed partial class FlowControl : Migration
             .Annotation("Npgsql:CreatedConcurrently", true);
 
         migrationBuilder.CreateIndex(
+                name: "ix_jobs_pending_type_dispatched_at",
+                table: "jobs",
+                columns: ["type", "dispatched_at"],
+                filter: "state = 'Pending'")
+            .Annotation("Npgsql:CreatedConcurrently", true);
+
+        migrationBuilder.CreateIndex(
                 name: "ix_jobs_unsent_queue_priority_run_at",
                 table: "jobs",
                 columns: ["queue", "priority", "run_at"],
@@ -60,6 +68,7 @@ internal sealed partial class FlowControl : Migration
 
         migrationBuilder.Sql("DROP INDEX CONCURRENTLY IF EXISTS ix_jobs_unsent_queue_priority_run_at", suppressTransaction: true);
         migrationBuilder.Sql("DROP INDEX CONCURRENTLY IF EXISTS ix_jobs_running_type_key", suppressTransaction: true);
+        migrationBuilder.Sql("DROP INDEX CONCURRENTLY IF EXISTS ix_jobs_pending_type_dispatched_at", suppressTransaction: true);
         migrationBuilder.DropTable(name: "job_starts");
         migrationBuilder.DropColumn(name: "checkpoint", table: "jobs");
         migrationBuilder.DropColumn(name: "progress_updated_at", table: "jobs");
