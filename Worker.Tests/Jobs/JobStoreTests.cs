@@ -243,10 +243,14 @@ public sealed class JobStoreTests
             SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() - (i % 997) * interval '1 second',
                    CASE WHEN i % 10 = 0 THEN NULL ELSE now() END, now(), now(), (i / 10) % 10
             FROM generate_series(1, 20000) i;
+            INSERT INTO jobs (id, type, queue, payload, state, attempt, max_attempts, run_at, created_at, updated_at, priority)
+            SELECT gen_random_uuid(), 'noop', '{queue}', '{"{}"}', 'Pending', 0, 3, now() + interval '1 day', now(), now(), 9
+            FROM generate_series(1, 3000) i;
             ANALYZE jobs;
             """);
         try
         {
+            // Besides, 3,000 priority-9 jobs scheduled for tomorrow, unsent: the take must not read them to reach the due ones.
             var (taken, rowsRead) = await ExplainTakeDueAsync(queue, 500, genericPlan: true);
             var first = await Store.TakeDueAsync(queue, 300, TimeSpan.FromMinutes(5), CancellationToken.None);
             var second = await Store.TakeDueAsync(queue, 100, TimeSpan.FromMinutes(5), CancellationToken.None);
