@@ -6,7 +6,7 @@ using Npgsql;
 namespace JobWorker.Tests.Integration;
 
 /// <summary>
-/// A schedule every 2 s fired by three replica processes for over a minute while one is SIGKILLed and started again and
+/// A schedule every 2 s fired by three replica processes for over half a minute while one is SIGKILLed and started again and
 /// another is stopped with SIGTERM and started again: every occurrence in the window runs exactly once and none is
 /// missing, directly and through PgBouncer in transaction mode (both at once, to keep the suite's time).
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class RecurringFaultTests
 
         foreach (var outcome in outcomes)
         {
-            Assert.That(outcome.Fired, Has.Count.GreaterThanOrEqualTo(30), $"{outcome.Name}: a 2 s schedule over more than a minute");
+            Assert.That(outcome.Fired, Has.Count.GreaterThanOrEqualTo(13), $"{outcome.Name}: a 2 s schedule over more than half a minute");
             Assert.That(outcome.Missing, Is.Empty, $"{outcome.Name}: no occurrence between the first and the last is missing");
             Assert.That(outcome.Jobs, Is.EqualTo(outcome.Fired.Count), $"{outcome.Name}: one job per occurrence, no other");
             // The job id is derived from the occurrence, so a second claim of one would not show in the ledger; it would in
@@ -38,7 +38,7 @@ public sealed class RecurringFaultTests
             Assert.That(outcome.Claimed, Is.InRange(outcome.Jobs - 1, outcome.Jobs), $"{outcome.Name}: each occurrence claimed by one replica only");
             Assert.That(outcome.Fired.Select(f => f.Run.State), Has.All.EqualTo(JobState.Succeeded), $"{outcome.Name}: every occurrence ran");
             Assert.That(outcome.Fired.Select(f => f.Run.Attempt), Has.All.EqualTo(1), $"{outcome.Name}: each ran once");
-            Assert.That(outcome.SpanSeconds, Is.GreaterThanOrEqualTo(60), $"{outcome.Name}: the window spans the faults");
+            Assert.That(outcome.SpanSeconds, Is.GreaterThanOrEqualTo(26), $"{outcome.Name}: the window spans the faults");
             Assert.That(outcome.TerminatedExitCode, Is.Zero, $"{outcome.Name}: the replica stopped with SIGTERM drained and exited cleanly");
         }
     }
@@ -58,21 +58,21 @@ public sealed class RecurringFaultTests
         }
 
         await using var scenario = await FaultScenario.StartAsync(workers: 3, settings);
-        await Task.Delay(TimeSpan.FromSeconds(12));
+        await Task.Delay(TimeSpan.FromSeconds(6));
 
         var killed = scenario.Workers[0];
         scenario.StoppedOnPurpose.Add(killed);
         killed.Kill();
         await scenario.AddWorkerAsync();
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        await Task.Delay(TimeSpan.FromSeconds(5));
 
         var terminated = scenario.Workers[1];
         scenario.StoppedOnPurpose.Add(terminated);
         terminated.Terminate();
         var exitCode = await terminated.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        await Task.Delay(TimeSpan.FromSeconds(5));
         await scenario.AddWorkerAsync();
-        await Task.Delay(TimeSpan.FromSeconds(22));
+        await Task.Delay(TimeSpan.FromSeconds(10));
 
         var runs = await Eventually.WaitForAsync(() => RecurringLedger.RunsAsync(scenario.Queue),
             r => r.All(j => j.State == JobState.Succeeded), TimeSpan.FromSeconds(60), $"{name}: every job to finish");
