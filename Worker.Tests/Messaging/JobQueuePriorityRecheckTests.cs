@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using JobWorker.Hosting;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using Microsoft.Extensions.Hosting;
@@ -133,5 +134,31 @@ public sealed class JobQueuePriorityRecheckTests
             Assert.That(lifetime.StopRequested, Is.False);
             Assert.That(exitCode, Is.Zero);
         });
+    }
+
+    [Test, Description("The whole path in a real worker process: RabbitMQ away at its start, answering a few seconds later; the worker exits 1 naming the queue and the section (before: a bare PRECONDITION_FAILED until MassTransit's start timed out).")]
+    public async Task Worker_exits_non_zero_when_RabbitMQ_answers_after_start_and_the_queue_lacks_the_priority_argument()
+    {
+        var queue = TestWorker.UniqueQueue();
+        using var rabbit = new RabbitManagement();
+        await rabbit.DeclareQueueAsync(queue);
+        using var late = new LateTcpForwarder(TestEnvironment.RabbitPort);
+        try
+        {
+            var settings = TestWorker.Overlay(TestWorker.TestSettings(queue), new Dictionary<string, string?> { ["RabbitMq:Port"] = late.Port.ToString(), ["Logging:LogLevel:Default"] = "Information" });
+            await using var worker = WorkerProcess.Start(TestWorker.Executable, settings, "run");
+            await Eventually.WaitForAsync(() => Task.FromResult(worker.Output), output => output.Contains("Could not check whether the jobs queue is a priority queue", StringComparison.Ordinal),
+                Timeout, "the worker's start-up priority probe to fail");
+            late.Open();
+
+            var exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+            Assert.That(exitCode, Is.EqualTo(1), worker.Output);
+            Assert.That(worker.Output, Does.Contain($"Queue(s) {queue} exist without x-max-priority, but RabbitMQ did not answer").And.Contain("\"Moving the jobs queue to a priority queue\""));
+        }
+        finally
+        {
+            await rabbit.DeleteWorkerQueuesAsync(queue);
+        }
     }
 }
