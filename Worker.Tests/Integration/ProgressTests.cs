@@ -36,6 +36,26 @@ public sealed class ProgressTests
         await RunScenarioAsync(new() { ["Database:ConnectionString"] = throughPgBouncer }, delayMs: 4_000);
     }
 
+    [Test, Description("Review finding: the last progress write before an outcome waited up to a lease behind a progress tick stuck on a slow database, holding up the outcome.")]
+    public async Task A_stuck_progress_write_holds_up_the_outcome_by_a_few_seconds_at_most()
+    {
+        var faults = new StatementFaults();
+        await using var worker = await TestWorker.StartAsync(new(), w => w.Services.AddSingleton<IInterceptor>(faults));
+        await using var client = await TestClient.StartAsync(worker.Queue);
+        var delay = TestJobs.Submit("delay", new { ms = 2_000 });
+        await client.SendAsync(worker.Queue, [delay]);
+        await TestJobs.WaitForStateAsync(delay.JobId, JobState.Running, Timeout);
+
+        // Progress writes stop answering (a progress tick then holds the writer for its whole bound); the rest does not.
+        faults.Stall("write-progress");
+        var clock = Stopwatch.StartNew();
+        var finished = await TestJobs.WaitForStateAsync(delay.JobId, JobState.Succeeded, TimeSpan.FromSeconds(20));
+
+        Assert.That(finished.State, Is.EqualTo(JobState.Succeeded));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2) + JobWorker.Jobs.JobProcessor.ProgressFlushBound + TimeSpan.FromSeconds(4)),
+            "the handler's 2 s, the flush's bound, and some slack; not the 30 s lease");
+    }
+
     private static async Task RunScenarioAsync(Dictionary<string, string?> settings, int delayMs)
     {
         var statements = new StatementCounter();

@@ -1,5 +1,6 @@
 using JobWorker.Jobs;
 using JobWorker.Persistence;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -28,9 +29,19 @@ public sealed class JobDispatcherTests
         public Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500) => new(
+    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500, JobLimitsOptions? limits = null) => new(
         TestJobs.Store, broker, Options.Create(new DispatchOptions { BatchSize = batchSize }), Options.Create(new JobOptions { QueueName = queue }),
-        NullLogger<JobDispatcher>.Instance, Options.Create(new JobLimitsOptions()), new DutyWake());
+        NullLogger<JobDispatcher>.Instance, Options.Create(limits ?? new JobLimitsOptions()), new DutyWake());
+
+    private static JobLimitsOptions Limits(string type, int concurrency)
+    {
+        var limits = new JobLimitsOptions();
+        limits.Read(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{JobLimitsOptions.Section}:{type}:Concurrency"] = $"{concurrency}" })
+            .Build().GetSection(JobLimitsOptions.Section));
+        Assert.That(limits.Problems, Is.Empty);
+        return limits;
+    }
 
     private static async Task<DateTime?> DispatchedAtAsync(Guid id) => (await TestJobs.FindAsync(id))!.DispatchedAt;
 
@@ -61,6 +72,37 @@ public sealed class JobDispatcherTests
         Assert.That(sent, Is.EqualTo(170));
         Assert.That(broker.Sent, Is.Unique);
         Assert.That(await Dispatcher(queue, broker, batchSize: 50).DispatchDueAsync(CancellationToken.None), Is.Zero, "every message is fresh now");
+    }
+
+    [Test, Description("Review finding: the limited takes ran only after the ordinary loop had sent every full batch, so a large ordinary backlog held a limited type back for the whole tick.")]
+    public async Task A_limited_type_is_sent_before_a_full_ordinary_backlog()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var type = $"limited-{Guid.NewGuid():N}";
+        await JobFactory.InsertBacklogAsync(queue, 120, TimeSpan.FromMinutes(1), "NULL");
+        var limited = await JobFactory.InsertAsync(queue: queue, type: type);
+        var broker = new Broker((_, _) => Task.CompletedTask);
+
+        var sent = await Dispatcher(queue, broker, batchSize: 50, limits: Limits(type, 1)).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That(sent, Is.EqualTo(121));
+        Assert.That(broker.Sent.IndexOf(limited.Id), Is.Zero, "the limited take goes before the first ordinary batch");
+    }
+
+    [Test, Description("A limited batch that cannot be sent fails the tick, but only after the ordinary jobs went.")]
+    public async Task A_limited_batch_that_cannot_be_sent_does_not_hold_up_the_ordinary_jobs()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var type = $"limited-{Guid.NewGuid():N}";
+        var ordinary = await JobFactory.InsertAsync(queue: queue);
+        var limited = await JobFactory.InsertAsync(queue: queue, type: type);
+        var broker = new Broker((job, _) => job.Id == limited.Id ? throw new InvalidOperationException("refused") : Task.CompletedTask);
+
+        Assert.That(async () => await Dispatcher(queue, broker, limits: Limits(type, 1)).DispatchDueAsync(CancellationToken.None),
+            Throws.InvalidOperationException.With.Message.Contains("refused"));
+
+        Assert.That(broker.Sent, Is.EqualTo(new[] { ordinary.Id }));
+        Assert.That(await DispatchedAtAsync(limited.Id), Is.Null);
     }
 
     [Test, Description("Review finding: a dispatch cut short by its bound (the drain's step) left its jobs marked sent with no message.")]

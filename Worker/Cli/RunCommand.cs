@@ -22,6 +22,7 @@ internal static class RunCommand
         await using var app = builder.Build();
         configureApp(app);
         await app.RunAsync();
-        return CliErrors.Ok;
+        // A fatal condition found while running stops the application with an exit code of its own (JobQueuePriorityRecheck).
+        return Environment.ExitCode != CliErrors.Ok ? Environment.ExitCode : CliErrors.Ok;
     });
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +37,25 @@ internal sealed partial class JobDispatcher(
         var settings = options.Value;
         var rules = limits.Value;
         var sent = 0;
+
+        // Limited types first: each take is bounded by its room, so it costs the tick little, while behind a large
+        // ordinary backlog it would wait for every full batch of it. No more than their limits have room for now, or the
+        // rest would only be held by their claims and bounce between the queue and the ledger. A place that frees wakes
+        // this duty (see JobProcessor).
+        // A limited batch that could not be sent at all does not keep the ordinary jobs from going; the tick still fails.
+        ExceptionDispatchInfo? limitedFailure = null;
+        foreach (var rule in rules.Rules.Values)
+        {
+            try
+            {
+                sent += await SendAsync(await store.TakeLimitedAsync(jobs.Value.QueueName, rule, settings.BatchSize, settings.RedispatchAfter, cancellationToken), cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                limitedFailure ??= ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
         List<DueJob> due;
         do
         {
@@ -44,12 +64,7 @@ internal sealed partial class JobDispatcher(
         }
         while (due.Count == settings.BatchSize && !cancellationToken.IsCancellationRequested);
 
-        // Limited types: no more than their limits have room for now, or the rest would only be held by their claims and
-        // bounce between the queue and the ledger. A place that frees wakes this duty (see JobProcessor).
-        foreach (var rule in rules.Rules.Values)
-        {
-            sent += await SendAsync(await store.TakeLimitedAsync(jobs.Value.QueueName, rule, settings.BatchSize, settings.RedispatchAfter, cancellationToken), cancellationToken);
-        }
+        limitedFailure?.Throw();
 
         if (sent > 0)
         {

@@ -43,6 +43,9 @@ internal sealed partial class JobProcessor(
     /// <summary>How long resolving a lost claim may take once its delivery is cancelled (the endpoint is stopping).</summary>
     private static readonly TimeSpan ResolveWhileStoppingBound = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long writing a job's last progress may hold up its outcome.</summary>
+    internal static readonly TimeSpan ProgressFlushBound = TimeSpan.FromSeconds(3);
+
     private readonly CancellationTokenSource _stopped = new();
 
     private TimeSpan Lease => options.Value.LeaseDuration;
@@ -414,7 +417,8 @@ internal sealed partial class JobProcessor(
 
     /// <summary>
     /// Writes the handler's last progress report before its outcome, which ends the fence it is written under. Bounded
-    /// by a lease: progress is for people, and a failed write here never holds up or stops the outcome.
+    /// by <see cref="ProgressFlushBound"/>, however long a progress tick holds the writer or the database takes:
+    /// progress is for people, and a failed write here never holds up or stops the outcome.
     /// </summary>
     private async Task FlushProgressAsync(RunningJob running)
     {
@@ -426,8 +430,14 @@ internal sealed partial class JobProcessor(
         try
         {
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(_stopped.Token);
-            bound.CancelAfter(Lease);
-            await progress.FlushAsync(running, bound.Token);
+            bound.CancelAfter(ProgressFlushBound);
+            // WaitAsync too: the await ends on time even if the statement's cancellation is slow to come back.
+            await progress.FlushAsync(running, bound.Token).WaitAsync(ProgressFlushBound + TimeSpan.FromMilliseconds(500));
+        }
+        catch (Exception e) when (_stopped.IsCancellationRequested || running.StopReason == JobStop.Draining)
+        {
+            // Stopping: the job's outcome matters, its last progress does not, and one warning per job would bury the drain's.
+            LogProgressLostWhileStopping(logger, running.JobId, running.Claimed.Attempt, DatabaseErrors.Describe(e));
         }
         catch (Exception e)
         {
@@ -570,6 +580,9 @@ internal sealed partial class JobProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not write its last progress report ({Reason}); recording its outcome")]
     private static partial void LogProgressLost(ILogger logger, Guid jobId, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} attempt {Attempt}: the worker is stopping, its last progress report was not written ({Reason}); recording its outcome")]
+    private static partial void LogProgressLostWhileStopping(ILogger logger, Guid jobId, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Drain: {Count} jobs still running after {Timeout}; stopping them and releasing them to Pending")]
     private static partial void LogDrainStopping(ILogger logger, int count, TimeSpan timeout);

@@ -31,8 +31,11 @@ internal static class DurableQueues
     public static Uri SendAddress(string queue, RabbitMqOptions options) =>
         options.QueueType == RabbitMqQueueType.Quorum ? new Uri($"exchange:{queue}") : new Uri($"queue:{queue}");
 
-    /// <summary>The jobs queues this process has declared for its sends (see <see cref="JobsSendAddressAsync"/>), by broker and name.</summary>
-    private static readonly ConcurrentDictionary<string, byte> DeclaredJobQueues = new();
+    /// <summary>
+    /// The declares of the jobs queues this process sends to (see <see cref="JobsSendAddressAsync"/>), by broker and name:
+    /// one at a time per queue, however many sends want it at once; one that failed is dropped so a later send tries again.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, Lazy<Task>> DeclaredJobQueues = new();
 
     /// <summary>
     /// Where a SubmitJob to the jobs queue <paramref name="queue"/> goes: always its exchange, which the workers' endpoint
@@ -41,41 +44,63 @@ internal static class DurableQueues
     /// a classic queue the exchange, the queue (with <c>x-max-priority</c>, or as it already is) and their binding are
     /// declared here, once per process, and a submission sent before any worker ran still waits in the queue.
     /// </summary>
-    public static async Task<Uri> JobsSendAddressAsync(string queue, RabbitMqOptions options, CancellationToken cancellationToken)
+    public static Task<Uri> JobsSendAddressAsync(string queue, RabbitMqOptions options, CancellationToken cancellationToken) =>
+        JobsSendAddressCoreAsync(queue, options, DeclareJobsQueueAsync, cancellationToken);
+
+    /// <summary>
+    /// <see cref="JobsSendAddressAsync"/> with the declare given. The declare
+    /// runs on its own bound (<c>RabbitMq:PublishTimeout</c>), not the first caller's, so one caller giving up fails no
+    /// other; each caller waits no longer than its own token.
+    /// </summary>
+    internal static async Task<Uri> JobsSendAddressCoreAsync(
+        string queue, RabbitMqOptions options, Func<string, RabbitMqOptions, CancellationToken, Task> declare, CancellationToken cancellationToken)
     {
-        if (options.QueueType == RabbitMqQueueType.Classic && !DeclaredJobQueues.ContainsKey($"{options.Nodes()[0]}{options.VirtualHost}/{queue}"))
+        if (options.QueueType == RabbitMqQueueType.Classic)
         {
-            await DeclareJobsQueueAsync(queue, options, cancellationToken);
-            DeclaredJobQueues.TryAdd($"{options.Nodes()[0]}{options.VirtualHost}/{queue}", 0);
+            var key = $"{options.Nodes()[0]}{options.VirtualHost}/{queue}";
+            var declaring = DeclaredJobQueues.GetOrAdd(key, _ => new Lazy<Task>(() => DeclareOnceAsync(queue, options, declare)));
+            try
+            {
+                await declaring.Value.WaitAsync(cancellationToken);
+            }
+            catch when (declaring.Value.IsFaulted || declaring.Value.IsCanceled)
+            {
+                DeclaredJobQueues.TryRemove(new KeyValuePair<string, Lazy<Task>>(key, declaring));
+                throw;
+            }
         }
 
         return new Uri($"exchange:{queue}");
     }
 
-    private static async Task DeclareJobsQueueAsync(string queue, RabbitMqOptions options, CancellationToken cancellationToken)
+    private static async Task DeclareOnceAsync(string queue, RabbitMqOptions options, Func<string, RabbitMqOptions, CancellationToken, Task> declare)
     {
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(options.PublishTimeout);
-        await using var connection = await options.ConnectAsync("jobworker-jobs-queue-declare", bound.Token);
-        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token))
+        using var bound = new CancellationTokenSource(options.PublishTimeout);
+        await declare(queue, options, bound.Token);
+    }
+
+    private static async Task DeclareJobsQueueAsync(string queue, RabbitMqOptions options, CancellationToken bound)
+    {
+        await using var connection = await options.ConnectAsync("jobworker-jobs-queue-declare", bound);
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound))
         {
-            await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: bound.Token);
+            await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: bound);
         }
 
         try
         {
-            await using var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: bound);
             await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-                new Dictionary<string, object?> { [RabbitMQ.Client.Headers.XMaxPriority] = (int)JobQueuePriority.MaxPriority }, cancellationToken: bound.Token);
+                new Dictionary<string, object?> { [RabbitMQ.Client.Headers.XMaxPriority] = (int)JobQueuePriority.MaxPriority }, cancellationToken: bound);
         }
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 406)
         {
             // It exists, declared otherwise (before priorities, or as a quorum queue): it is used as it is.
         }
 
-        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound.Token))
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: bound))
         {
-            await channel.QueueBindAsync(queue, queue, "", cancellationToken: bound.Token);
+            await channel.QueueBindAsync(queue, queue, "", cancellationToken: bound);
         }
 
         await connection.CloseAsync(TimeSpan.FromSeconds(1));

@@ -31,7 +31,19 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The probe's answer when it could not ask: none known to lack the argument, so all are declared with it.</summary>
+    private static readonly IReadOnlySet<string> NotChecked = new HashSet<string>();
+
     private readonly Lazy<IReadOnlySet<string>> _lacking = new(() => Probe(rabbit.Value, jobs.Value, logger), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Whether the probe has run: MassTransit has configured the jobs endpoint on its answer.</summary>
+    public bool Probed => _lacking.IsValueCreated;
+
+    /// <summary>
+    /// Whether the probe could not reach RabbitMQ, so every queue of <see cref="Queues"/> was declared with
+    /// <c>x-max-priority</c> unchecked (<see cref="JobQueuePriorityRecheck"/> checks them once RabbitMQ answers).
+    /// </summary>
+    public bool Unchecked => Probed && ReferenceEquals(_lacking.Value, NotChecked);
 
     /// <summary>The jobs queue and its error and skipped queues: the ones declared with <c>x-max-priority</c>.</summary>
     public static IReadOnlyList<string> Queues(JobOptions options) =>
@@ -71,16 +83,16 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
             return new HashSet<string>();
         }
 
-        HashSet<string> lacking;
+        IReadOnlySet<string> lacking;
         try
         {
             // Called from MassTransit's synchronous configuration; the probe itself is bounded.
-            lacking = Task.Run(() => FindLackingAsync(rabbit, jobs)).GetAwaiter().GetResult();
+            lacking = Task.Run(() => FindLackingAsync(rabbit, jobs, CancellationToken.None)).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
             LogUnchecked(logger, e);
-            return new HashSet<string>();
+            return NotChecked;
         }
 
         if (lacking.Count > 0)
@@ -91,9 +103,25 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
         return lacking;
     }
 
-    private static async Task<HashSet<string>> FindLackingAsync(RabbitMqOptions rabbit, JobOptions jobs)
+    /// <summary>
+    /// After a probe that could not reach RabbitMQ: the existing queues of <see cref="Queues"/> that lack
+    /// <c>x-max-priority</c>, which MassTransit was told to declare with it and RabbitMQ refuses for ever. Bounded by
+    /// <see cref="ProbeTimeout"/>; throws when RabbitMQ still does not answer.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindDisagreementsAsync(CancellationToken cancellationToken) =>
+        [.. (await FindLackingAsync(rabbit.Value, jobs.Value, cancellationToken)).Order(StringComparer.Ordinal)];
+
+    /// <summary>What stops the worker when <see cref="FindDisagreementsAsync"/> finds <paramref name="queues"/>.</summary>
+    public static string DisagreementMessage(IReadOnlyList<string> queues) =>
+        $"Queue(s) {string.Join(", ", queues)} exist without x-max-priority, but RabbitMQ did not answer when the worker started, so it "
+        + "declared them with it, which RabbitMQ refuses (PRECONDITION_FAILED): no job would ever be consumed. The worker stops so that "
+        + "its next start checks again and uses them as they are; the README's \"" + UpgradeSection + "\" section says how to move "
+        + "them to priority queues without losing messages.";
+
+    private static async Task<HashSet<string>> FindLackingAsync(RabbitMqOptions rabbit, JobOptions jobs, CancellationToken cancellationToken)
     {
-        using var bound = new CancellationTokenSource(ProbeTimeout);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(ProbeTimeout);
         var lacking = new HashSet<string>();
         Dictionary<string, object?> arguments = new() { [RabbitMQ.Client.Headers.XMaxPriority] = (int)MaxPriority };
         await using var connection = await rabbit.ConnectAsync("jobworker-queue-priority-check", bound.Token);
@@ -131,6 +159,6 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
         + "in RabbitMQ. The README's \"{Section}\" section says how to move the queue without losing messages")]
     private static partial void LogLacking(ILogger logger, string queues, string section);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check whether the jobs queue is a priority queue before the bus starts; it is declared with x-max-priority")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check whether the jobs queue is a priority queue before the bus starts; it is declared with x-max-priority, and checked again when RabbitMQ answers")]
     private static partial void LogUnchecked(ILogger logger, Exception exception);
 }

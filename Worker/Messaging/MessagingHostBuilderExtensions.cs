@@ -35,6 +35,9 @@ public static class MessagingHostBuilderExtensions
 
             // Registered before MassTransit's hosted service, so a queue of the wrong type stops the start before the bus runs.
             services.AddHostedService<QueueTypeCheck>();
+
+            // A start that could not probe the jobs queues declared them as priority queues unchecked: checked when RabbitMQ answers.
+            services.AddHostedService<JobQueuePriorityRecheck>();
         }
 
         services.Configure<MassTransitHostOptions>(host =>
