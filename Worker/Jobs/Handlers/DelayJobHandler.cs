@@ -55,7 +55,7 @@ internal sealed class DelayJobHandler : IJobHandler
     }
 
     private static string Describe(long elapsed, int ms) =>
-        string.Create(CultureInfo.InvariantCulture, $"slept {elapsed / 1000} of {ms / 1000.0:0.#} s");
+        string.Create(CultureInfo.InvariantCulture, $"slept {elapsed / 1000.0:0} of {ms / 1000.0:0.#} s");
 
     internal static int ReadDelay(JsonElement payload)
     {
