@@ -18,6 +18,7 @@ internal static class JobView
         Row("state", job.State);
         Row("attempt", $"{job.Attempt} of {job.MaxAttempts}");
         Row("priority", job.Priority);
+        Row("concurrency key", job.ConcurrencyKey);
         Row("owner", job.Owner);
         Row("created", job.CreatedAt.ToString("O"));
         Row("due", job.State switch
