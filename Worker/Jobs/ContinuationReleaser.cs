@@ -127,6 +127,8 @@ internal sealed partial class ContinuationReleaser(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} ({JobType}): its parents finished; Pending, due now")]
     private static partial void LogReleased(ILogger logger, Guid jobId, string jobType);
 
+    internal static void LogCancelled(ILogger logger, Guid jobId, string? reason) => LogCancelledCore(logger, jobId, JobLogText.Reason(reason));
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId}: Cancelled before it ran: {Reason}")]
-    private static partial void LogCancelled(ILogger logger, Guid jobId, string? reason);
+    private static partial void LogCancelledCore(ILogger logger, Guid jobId, string reason);
 }

@@ -542,20 +542,33 @@ internal sealed partial class JobProcessor(
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} rejected: {Reason}")]
     private static partial void LogRejected(ILogger logger, Guid jobId, string reason);
 
+    // The generated formatter prints a null argument as "(null)", so the optional values are turned into words first.
+    internal static void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, TimeSpan? retryAfter, string? error) =>
+        LogAttemptFailedCore(logger, jobId, jobType, attempt, retryAfter?.ToString("c", System.Globalization.CultureInfo.InvariantCulture) ?? "none scheduled", JobLogText.Reason(error));
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} failed (retry after: {RetryAfter}): {Error}")]
-    private static partial void LogAttemptFailed(ILogger logger, Guid jobId, string jobType, int attempt, TimeSpan? retryAfter, string? error);
+    private static partial void LogAttemptFailedCore(ILogger logger, Guid jobId, string jobType, int attempt, string retryAfter, string error);
+
+    internal static void LogJobFailed(ILogger logger, Guid jobId, string jobType, int attempt, string? error) =>
+        LogJobFailedCore(logger, jobId, jobType, attempt, JobLogText.Reason(error));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({JobType}) attempt {Attempt} failed and the job is Failed, no retry: {Error}")]
-    private static partial void LogJobFailed(ILogger logger, Guid jobId, string jobType, int attempt, string? error);
+    private static partial void LogJobFailedCore(ILogger logger, Guid jobId, string jobType, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt}: could not record {Outcome}, the row had moved on (its lease lapsed or it was cancelled); left as it is")]
     private static partial void LogOutcomeNotRecorded(ILogger logger, Guid jobId, int attempt, JobOutcomeKind outcome);
 
+    internal static void LogReleased(ILogger logger, Guid jobId, int attempt, string? why, JobState state) =>
+        LogReleasedCore(logger, jobId, attempt, JobLogText.Reason(why), state);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} released ({Why}); now {State}")]
-    private static partial void LogReleased(ILogger logger, Guid jobId, int attempt, string? why, JobState state);
+    private static partial void LogReleasedCore(ILogger logger, Guid jobId, int attempt, string why, JobState state);
+
+    internal static void LogCancelled(ILogger logger, Guid jobId, int attempt, string? reason) =>
+        LogCancelledCore(logger, jobId, attempt, JobLogText.Reason(reason));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} attempt {Attempt} cancelled ({Reason})")]
-    private static partial void LogCancelled(ILogger logger, Guid jobId, int attempt, string? reason);
+    private static partial void LogCancelledCore(ILogger logger, Guid jobId, int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} set aside: {Reason} (Failed: {Applied})")]
     private static partial void LogSetAside(ILogger logger, Guid jobId, string reason, bool applied);

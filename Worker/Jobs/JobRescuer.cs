@@ -45,6 +45,9 @@ internal sealed partial class JobRescuer(
 
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => RescueAsync(cancellationToken);
 
+    internal static void LogRescued(ILogger logger, Guid jobId, int attempt, string state, string? reason) =>
+        LogRescuedCore(logger, jobId, attempt, state, JobLogText.Reason(reason));
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the lease of attempt {Attempt} lapsed; rescued to {State}: {Reason}")]
-    private static partial void LogRescued(ILogger logger, Guid jobId, int attempt, string state, string? reason);
+    private static partial void LogRescuedCore(ILogger logger, Guid jobId, int attempt, string state, string reason);
 }
