@@ -298,4 +298,27 @@ public sealed class CliTests
         Assert.That(exitCode, Is.EqualTo(3));
         Assert.That(output, Does.Contain("database unavailable: Failed to connect to 127.0.0.1:1"));
     }
+
+    [Test]
+    public async Task Every_duration_option_takes_the_short_forms_as_submit_in_does()
+    {
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+
+        var (submitted, submitOutput) = await RunAsync(settings, "submit", "--type", "noop", "--in", "20s", "--timeout", "30s", "--wait-timeout", "5s");
+        var (purged, purgeOutput) = await RunAsync(settings, "jobs", "purge", "--older-than", "3650d");
+
+        Assert.That(submitted, Is.EqualTo(0), submitOutput);
+        Assert.That(purged, Is.EqualTo(0), purgeOutput);
+        Assert.That(purgeOutput, Does.Contain("older than 3650.00:00:00"));
+    }
+
+    [Test]
+    public async Task A_duration_option_that_does_not_parse_exits_2_naming_the_option()
+    {
+        var (exitCode, output) = await RunAsync(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            "submit", "--type", "noop", "--wait-timeout", "soon");
+
+        Assert.That(exitCode, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("--wait-timeout 'soon' is not a duration such as 90s, 10m, 2h, 1d or 00:10:00"));
+    }
 }

@@ -44,7 +44,15 @@ public static class JobWorkerCommand
             throw new InvalidOperationException("The application has no JobWorker in it: call builder.AddJobWorker() before RunJobWorkerAsync.");
         }
 
-        return Create(builder, configureApp).Parse(args).InvokeAsync();
+        return InvokeAsync(Create(builder, configureApp).Parse(args));
+    }
+
+    // System.CommandLine ends a parse error with 1, which the exit codes reserve for "the command ran and failed";
+    // a word or value the parser refused is bad input, 2, as the commands' own checks report it.
+    private static async Task<int> InvokeAsync(ParseResult parse)
+    {
+        var exitCode = await parse.InvokeAsync();
+        return parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction ? CliErrors.BadInput : exitCode;
     }
 
     /// <summary>The command line: <c>run</c> builds and runs the application; the other commands read its configuration.</summary>

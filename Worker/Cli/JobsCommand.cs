@@ -105,7 +105,8 @@ internal static class JobsCommand
 
     private static Command Purge(IConfiguration configuration)
     {
-        var olderThan = new Option<TimeSpan>("--older-than") { Required = true, Description = "Delete finished jobs that finished longer ago than this, e.g. 7.00:00:00 for 7 days." };
+        var olderThan = CliDuration.Option("--older-than", "Delete finished jobs that finished longer ago than this: 7d, 12h, 90m or d.hh:mm:ss.");
+        olderThan.Required = true;
         var command = new Command("purge", "Delete finished jobs (Succeeded, Failed, Cancelled) past their retention.") { olderThan };
         command.SetAction((parse, cancellationToken) => WithStoreAsync(configuration, async services =>
         {

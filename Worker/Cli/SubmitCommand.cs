@@ -23,13 +23,14 @@ internal static class SubmitCommand
         var count = new Option<int>("--count") { DefaultValueFactory = _ => 1, Description = "How many jobs to submit, each with its own id." };
         var wait = new Option<bool>("--wait") { Description = "Follow the jobs until each is Succeeded, Failed or Cancelled; exit 0 only if all Succeeded." };
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts per job (the worker's Submissions:DefaultMaxAttempts when absent)." };
-        var timeout = new Option<TimeSpan?>("--timeout") { Description = "Per-attempt time limit, e.g. 00:00:30 (the worker's Submissions:DefaultTimeout when absent)." };
+        var timeout = CliDuration.OptionalOption("--timeout", "Per-attempt time limit: 30s, 10m, 2h, 1d or hh:mm:ss (the worker's Submissions:DefaultTimeout when absent).");
         var at = new Option<DateTimeOffset?>("--at") { Description = "Run the job no earlier than this time, e.g. 2026-12-01T08:00:00Z (UTC unless an offset is given)." };
         var @in = new Option<string?>("--in") { Description = "Run the job no earlier than this long from now: 90s, 10m, 2h, 1d, or hh:mm:ss." };
         var after = new Option<Guid[]>("--after") { Description = "Run the job only after this job has Succeeded (repeat for several parents); it is held Awaiting until then.", AllowMultipleArgumentsPerToken = false };
         var afterAny = new Option<bool>("--after-any") { Description = "With --after: run once every parent has finished, however it ended (not only after all Succeeded)." };
         var concurrencyKey = new Option<string?>("--concurrency-key") { Description = "The key (e.g. a tenant) that Limits:<type>:PerKeyConcurrency counts runs by." };
-        var waitTimeout = new Option<TimeSpan>("--wait-timeout") { DefaultValueFactory = _ => TimeSpan.FromMinutes(10), Description = "With --wait: give up after this long." };
+        var waitTimeout = CliDuration.Option("--wait-timeout", "With --wait: give up after this long: 90s, 10m, 2h or hh:mm:ss (default 10m).");
+        waitTimeout.DefaultValueFactory = _ => TimeSpan.FromMinutes(10);
         var priority = new Option<int>("--priority") { DefaultValueFactory = _ => 0, Description = $"0 to {JobLimits.MaxPriority}; higher runs first (default 0)." };
         count.Validators.Add(r =>
         {
@@ -60,9 +61,9 @@ internal static class SubmitCommand
             TimeSpan? delay = null;
             if (parse.GetValue(@in) is { } inText)
             {
-                if (ParseDuration(inText) is not { } parsed)
+                if (CliDuration.Parse(inText) is not { } parsed)
                 {
-                    return CliErrors.Report($"--in '{inText}' is not a duration such as 90s, 10m, 2h, 1d or 00:10:00", CliErrors.BadInput);
+                    return CliErrors.Report($"--in '{inText}' is not a duration such as {CliDuration.Forms}", CliErrors.BadInput);
                 }
 
                 delay = parsed;
@@ -137,29 +138,6 @@ internal static class SubmitCommand
             }
         }));
         return command;
-    }
-
-    /// <summary>90s, 10m, 2h, 1d, or a TimeSpan such as 00:10:00.</summary>
-    internal static TimeSpan? ParseDuration(string text)
-    {
-        text = text.Trim();
-        if (text.Length >= 2 && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0)
-        {
-            TimeSpan? unit = char.ToLowerInvariant(text[^1]) switch
-            {
-                's' => TimeSpan.FromSeconds(n),
-                'm' => TimeSpan.FromMinutes(n),
-                'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n),
-                _ => null,
-            };
-            if (unit is not null)
-            {
-                return unit;
-            }
-        }
-
-        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero ? span : null;
     }
 
     private static async Task SendAsync(IServiceProvider services, List<SubmitJob> messages, CancellationToken cancellationToken)
