@@ -321,4 +321,23 @@ public sealed class CliTests
         Assert.That(exitCode, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("--wait-timeout 'soon' is not a duration such as 90s, 10m, 2h, 1d or 00:10:00"));
     }
+
+    [Test]
+    public async Task Commands_run_in_Development_where_the_host_validates_scopes()
+    {
+        var job = new NewJob(Guid.NewGuid(), "noop", "{}", 3, null, null);
+        await TestJobs.Store.AcceptAsync(job, CancellationToken.None);
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+        settings["DOTNET_ENVIRONMENT"] = "Development";
+
+        var (submitted, submitOutput) = await RunAsync(settings, "submit", "--type", "noop");
+        var (shown, statusOutput) = await RunAsync(settings, "status", job.Id.ToString());
+        var (listed, listOutput) = await RunAsync(settings, "jobs", "list");
+        var (queues, queuesOutput) = await RunAsync(settings, "queues", "list");
+
+        Assert.That(submitted, Is.EqualTo(0), submitOutput);
+        Assert.That(shown, Is.EqualTo(0), statusOutput);
+        Assert.That(listed, Is.EqualTo(0), listOutput);
+        Assert.That(queues, Is.EqualTo(0), queuesOutput);
+    }
 }

@@ -77,7 +77,9 @@ internal static class BenchCommand
         builder.AddJobPersistence(_ => "jobworker-bench");
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var sender = new BenchSender(host.Services.GetRequiredService<ISendEndpointProvider>(), host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
+        // ISendEndpointProvider is scoped: the run's sender takes it from a scope that lasts the run, not from the root.
+        await using var scope = host.Services.CreateAsyncScope();
+        var sender = new BenchSender(scope.ServiceProvider.GetRequiredService<ISendEndpointProvider>(), host.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
         var configured = host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
         var bench = await CreateDatabaseAsync(configured, cancellationToken);
         var started = DateTime.UtcNow;

@@ -148,7 +148,10 @@ internal static class JobsCommand
         await host.StartAsync();
         try
         {
-            return await action(host.Services);
+            // MassTransit's send and publish endpoints are scoped: from the root provider they fail in Development,
+            // where the host validates scopes, so a command's services come from a scope of its own.
+            await using var scope = host.Services.CreateAsyncScope();
+            return await action(scope.ServiceProvider);
         }
         finally
         {

@@ -145,7 +145,9 @@ internal static class SubmitCommand
         var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
         var rabbit = services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
         var address = await DurableQueues.JobsSendAddressAsync(queue, rabbit, cancellationToken);
-        var endpoint = await services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(address);
+        // ISendEndpointProvider is scoped: from the root provider it fails where the host validates scopes (Development).
+        await using var scope = services.CreateAsyncScope();
+        var endpoint = await scope.ServiceProvider.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(address);
         foreach (var chunk in messages.Chunk(100))
         {
             await Task.WhenAll(chunk.Select(m => endpoint.Send(m, context =>
