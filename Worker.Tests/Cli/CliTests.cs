@@ -296,7 +296,7 @@ public sealed class CliTests
         var (exitCode, output) = await RunAsync(settings, "migrate");
 
         Assert.That(exitCode, Is.EqualTo(3));
-        Assert.That(output, Does.Contain("database unavailable: Failed to connect to 127.0.0.1:1"));
+        Assert.That(output, Does.Contain("PostgreSQL at 127.0.0.1:1 is unreachable (Database:ConnectionString): Connection refused"));
     }
 
     [Test]
@@ -339,5 +339,23 @@ public sealed class CliTests
         Assert.That(shown, Is.EqualTo(0), statusOutput);
         Assert.That(listed, Is.EqualTo(0), listOutput);
         Assert.That(queues, Is.EqualTo(0), queuesOutput);
+    }
+
+    [Test]
+    public async Task Submit_says_in_one_line_which_broker_is_unreachable_and_exits_3()
+    {
+        var settings = TestWorker.TestSettings(TestWorker.UniqueQueue());
+        settings["RabbitMq:Host"] = "127.0.0.1";
+        settings["RabbitMq:Port"] = "1";
+        settings["RabbitMq:Hosts"] = null;
+        settings["RabbitMq:PublishTimeout"] = "00:00:05";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var (exitCode, output) = await RunAsync(settings, "submit", "--type", "noop");
+
+        Assert.That(exitCode, Is.EqualTo(3), output);
+        Assert.That(output, Does.Contain("RabbitMQ at 127.0.0.1:1 is unreachable (RabbitMq:Host/Port/Hosts): "));
+        Assert.That(output, Does.Not.Contain("   at "), "one line, no stack trace");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(45)));
     }
 }

@@ -2,6 +2,10 @@ using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using System.Net.Sockets;
+using JobWorker.Messaging;
+using Microsoft.Extensions.Configuration;
+using RabbitMQ.Client.Exceptions;
 
 namespace JobWorker.Cli;
 
@@ -31,10 +35,20 @@ internal static class CliErrors
         {
             return Report($"the job tables are missing ({missing.MessageText}): run `{Executable} migrate` first, or set Database:MigrateOnStart=true", Unavailable);
         }
+        catch (Exception e) when (ExceptionChain.Find<NpgsqlException>(e) is { } database && ExceptionChain.Find<SocketException>(database) is { } socket)
+        {
+            return Report($"PostgreSQL at {DatabaseAddress()} is unreachable (Database:ConnectionString): {socket.Message}", Unavailable);
+        }
         catch (Exception e) when (ExceptionChain.Find<NpgsqlException>(e) is { } database)
         {
             // EF wraps connection failures in its own exceptions; the Npgsql one says what is wrong.
             return Report($"database unavailable: {database.Message}{(database.InnerException is null ? "" : $" ({database.InnerException.Message})")}", Unavailable);
+        }
+        catch (Exception e) when (IsBrokerUnreachable(e))
+        {
+            // Known by type, not by message: MassTransit's and RabbitMQ.Client's texts differ by version and case.
+            var cause = ExceptionChain.Find<SocketException>(e)?.Message ?? ExceptionChain.Find<BrokerUnreachableException>(e)?.Message ?? e.Message;
+            return Report($"RabbitMQ at {BrokerAddress()} is unreachable (RabbitMq:Host/Port/Hosts): {cause}", Unavailable);
         }
         catch (Exception e) when (e is RabbitMqConnectionException or MassTransitException && e.Message.Contains("RabbitMQ", StringComparison.OrdinalIgnoreCase))
         {
@@ -42,6 +56,40 @@ internal static class CliErrors
         }
     }
 
+    /// <summary>The application's configuration, for naming the service a command could not reach.</summary>
+    public static IConfiguration? Configuration { get; set; }
+
+    private static bool IsBrokerUnreachable(Exception e) =>
+        ExceptionChain.Find<RabbitMqConnectionException>(e) is not null
+        || ExceptionChain.Find<BrokerUnreachableException>(e) is not null
+        || ExceptionChain.Find<ConnectFailureException>(e) is not null;
+
+    private static string BrokerAddress()
+    {
+        try
+        {
+            var options = new RabbitMqOptions();
+            Configuration?.GetSection("RabbitMq").Bind(options);
+            return string.Join(",", options.Nodes().Select(n => $"{n.Host}:{n.Port}"));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            return "the configured broker";
+        }
+    }
+
+    private static string DatabaseAddress()
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(Configuration?["Database:ConnectionString"] ?? "");
+            return $"{builder.Host}:{builder.Port}";
+        }
+        catch (ArgumentException)
+        {
+            return "the configured database";
+        }
+    }
 
     /// <summary>The executable's name as the user typed it: <c>jobworker</c>, or a team's own host.</summary>
     public static string Executable { get; } = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "jobworker";

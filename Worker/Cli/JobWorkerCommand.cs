@@ -66,6 +66,7 @@ public static class JobWorkerCommand
         }
 
         var configuration = builder.Configuration;
+        CliErrors.Configuration = configuration;
         var root = new RootCommand("JobWorker: runs jobs published to RabbitMQ and records each job's life in PostgreSQL.")
         {
             RunCommand.Create(builder, configureApp),

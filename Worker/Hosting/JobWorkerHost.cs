@@ -44,7 +44,15 @@ internal static class JobWorkerHost
     /// same database, broker and queue as <c>run</c>.
     /// </summary>
     public static HostApplicationBuilder CreateCommandBuilder(IConfiguration configuration) =>
-        CreateBuilder(quiet: true, builder => builder.Configuration.AddConfiguration(configuration));
+        CreateBuilder(quiet: true, builder =>
+        {
+            builder.Configuration.AddConfiguration(configuration);
+
+            // A command waits for the broker as long as it waits for any broker call (RabbitMq:PublishTimeout), not the
+            // worker's 60 s start: an unreachable broker is reported in seconds instead of a minute of silence.
+            builder.Services.AddOptions<MassTransitHostOptions>()
+                .PostConfigure<Microsoft.Extensions.Options.IOptions<RabbitMqOptions>>((host, rabbit) => host.StartTimeout = rabbit.Value.PublishTimeout);
+        });
 
     /// <summary>
     /// The worker as the stock <c>Program.cs</c> composes it, for tests and the benchmark's in-process workers:
