@@ -21,7 +21,16 @@ internal static class RunCommand
     {
         await using var app = builder.Build();
         configureApp(app);
-        await app.RunAsync();
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (Exception) when (Environment.ExitCode != CliErrors.Ok)
+        {
+            // Stopped on purpose, with an exit code of its own, while still starting (JobQueuePriorityRecheck): the start's
+            // own failure (the broker it was waiting for) follows from the stop, and the stop's code is the answer.
+        }
+
         // A fatal condition found while running stops the application with an exit code of its own (JobQueuePriorityRecheck).
         return Environment.ExitCode != CliErrors.Ok ? Environment.ExitCode : CliErrors.Ok;
     });
