@@ -83,10 +83,11 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
     public async Task<JobStatus> GetStatusAsync(Guid jobId, CancellationToken cancellationToken = default) =>
         await GetStatusAsync(jobId, Options.StatusTimeout, cancellationToken);
 
+    /// <summary>A wait's last request may have less than a millisecond left; MassTransit refuses a timeout of 0.</summary>
     private async Task<JobStatus> GetStatusAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bound = Bound(timeout, cancellationToken);
-        var client = bus.CreateRequestClient<GetJobStatus>(QueueAddress($"{Options.QueueName}-status"), RequestTimeout.After(ms: (int)timeout.TotalMilliseconds));
+        var client = bus.CreateRequestClient<GetJobStatus>(QueueAddress($"{Options.QueueName}-status"), RequestTimeout.After(ms: Math.Max(1, (int)Math.Ceiling(timeout.TotalMilliseconds))));
         var response = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = jobId }, bound.Token).WaitAsync(bound.Token);
         return response.Message;
     }
