@@ -41,22 +41,7 @@ public static class JobClientServiceCollectionExtensions
                 bus.UsingRabbitMq((context, rabbit) =>
                 {
                     var options = context.GetRequiredService<IOptions<JobClientOptions>>().Value.RabbitMq;
-                    var nodes = options.Nodes();
-                    rabbit.Host(nodes[0].Host, (ushort)nodes[0].Port, options.VirtualHost, host =>
-                    {
-                        host.Username(options.Username);
-                        host.Password(options.Password);
-                        if (options.Hosts.Length > 0)
-                        {
-                            host.UseCluster(cluster =>
-                            {
-                                foreach (var node in nodes)
-                                {
-                                    cluster.Node(node.ToString());
-                                }
-                            });
-                        }
-                    });
+                    BrokerHost.Configure(rabbit, options.Nodes(), options.Hosts.Length > 0, options.VirtualHost, options.Username, options.Password);
                 });
             });
         }

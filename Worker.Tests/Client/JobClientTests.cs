@@ -27,7 +27,8 @@ public sealed class JobClientTests
     [OneTimeSetUp]
     public async Task StartWorkerAndApp()
     {
-        _worker = await TestWorker.StartAsync();
+        // The worker embeds a client too, on its own bus: an app that runs jobs and submits them.
+        _worker = await TestWorker.StartAsync(worker: w => w.Services.AddJobWorkerClient(w.Host.Configuration));
         _app = ClientApp(new()
         {
             ["Jobs:QueueName"] = _worker.Queue,
@@ -109,11 +110,11 @@ public sealed class JobClientTests
 
         var committed = Stopwatch.StartNew();
         var status = await Client.WaitAsync(id, Bound);
-        var started = (await TestJobs.FindAsync(id))!.StartedAt;
-        TestContext.Out.WriteLine($"commit to Succeeded seen: {committed.ElapsedMilliseconds} ms");
+        var job = (await TestJobs.FindAsync(id))!;
+        TestContext.Out.WriteLine($"commit to Succeeded seen: {committed.ElapsedMilliseconds} ms; written to started (database clock): {(job.StartedAt - job.CreatedAt)?.TotalMilliseconds} ms");
 
         Assert.That(status.State, Is.EqualTo("Succeeded"), status.Error);
-        Assert.That(started, Is.Not.Null);
+        Assert.That(job.StartedAt, Is.Not.Null);
         Assert.That(_worker.Runs.For(id), Is.EqualTo(1));
         Assert.That(await PayloadAsync(id), Is.EqualTo("""{"orderId": 7, "customer": "Grace"}"""));
     }
@@ -193,6 +194,18 @@ public sealed class JobClientTests
         Assert.That(await ParentsAsync(writtenContinuation), Is.EqualTo(await ParentsAsync(sentContinuation)).And.EqualTo(new[] { parent }));
         await Client.CancelAsync(sent, "test over");
         await Client.CancelAsync(written, "test over");
+    }
+
+    [Test, Description("An app with a bus of its own (here a worker's) gets no second bus: the client sends on the app's.")]
+    public async Task AddJobWorkerClient_uses_the_bus_of_an_app_that_has_one()
+    {
+        var embedded = _worker.Services.GetRequiredService<IJobClient>();
+
+        var id = await embedded.SubmitAsync(RecordingJobHandler.JobType, new { ms = 1 });
+        var status = await embedded.WaitAsync(id, Bound);
+
+        Assert.That(status.State, Is.EqualTo("Succeeded"), status.Error);
+        Assert.That(_worker.Services.GetServices<MassTransit.IBus>().Count(), Is.EqualTo(1));
     }
 
     [Test]

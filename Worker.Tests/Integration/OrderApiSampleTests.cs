@@ -20,20 +20,7 @@ public sealed class OrderApiSampleTests
     private WorkerProcess _app = null!;
     private HttpClient _http = null!;
 
-    private static string SampleAssembly
-    {
-        get
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "JobWorker.sln")))
-            {
-                root = root.Parent;
-            }
-
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-            return Path.Combine(root!.FullName, "samples", "OrderApi", "bin", configuration, "net10.0", "orderapi.dll");
-        }
-    }
+    private static string SampleAssembly => SampleBuild.Assembly("OrderApi", "orderapi.dll");
 
     [OneTimeSetUp]
     public async Task StartWorkerAndApp()
