@@ -9,6 +9,7 @@ WORKDIR /src
 # Restore first, from the project files alone, so the package layer is cached until they change.
 COPY JobWorker.sln Directory.Build.props Directory.Packages.props ./
 COPY Contracts/Contracts.csproj Contracts/
+COPY Contracts/Client/Client.csproj Contracts/Client/
 COPY Worker/Worker.csproj Worker/
 RUN dotnet restore Worker/Worker.csproj
 

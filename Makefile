@@ -41,16 +41,18 @@ migrations-check: build
 demo: services build
 	deploy/demo.sh $(JOBWORKER)
 
-# The packages a team's own host references: JobWorker and JobWorker.Contracts, into artifacts/.
+# The packages a team's own host or service references: JobWorker, JobWorker.Contracts and JobWorker.Client, into artifacts/.
 pack:
 	dotnet pack JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
 
-# samples/ReportHost, built as a user builds it: against the packed packages from artifacts/, not the source. NuGet
+# samples/ReportHost and samples/OrderApi, built as a user builds them: against the packed packages from artifacts/, not the source. NuGet
 # caches a package by id and version, so the copies of this version restored before are dropped first.
 NUGET_PACKAGES ?= $(HOME)/.nuget/packages
 sample: pack
 	rm -rf $(NUGET_PACKAGES)/jobworker/$(VERSION) $(NUGET_PACKAGES)/jobworker.contracts/$(VERSION)
+	rm -rf $(NUGET_PACKAGES)/jobworker.client/$(VERSION)
 	dotnet build samples/ReportHost/ReportHost.csproj -c $(CONFIGURATION) --nologo -v quiet
+	dotnet build samples/OrderApi/OrderApi.csproj -c $(CONFIGURATION) --nologo -v quiet
 
 # Every wait in the suite is bounded; the hang timeout is the last line of defence. The sample host's test runs the
 # sample built from the packages; the dashboard's tests run in Chromium; the cluster test uses nodes 2 and 3.

@@ -12,20 +12,7 @@ namespace JobWorker.Tests.Integration;
 /// </summary>
 public sealed class SampleHostTests
 {
-    private static string SampleAssembly
-    {
-        get
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "JobWorker.sln")))
-            {
-                root = root.Parent;
-            }
-
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-            return Path.Combine(root!.FullName, "samples", "ReportHost", "bin", configuration, "net10.0", "reporthost.dll");
-        }
-    }
+    private static string SampleAssembly => SampleBuild.Assembly("ReportHost", "reporthost.dll");
 
     [Test]
     public async Task The_sample_host_runs_its_own_job_type_and_only_that()

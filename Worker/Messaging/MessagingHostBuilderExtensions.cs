@@ -62,23 +62,7 @@ public static class MessagingHostBuilderExtensions
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                var nodes = options.Nodes();
-                rabbit.Host(nodes[0].Host, (ushort)nodes[0].Port, options.VirtualHost, host =>
-                {
-                    host.Username(options.Username);
-                    host.Password(options.Password);
-                    if (options.Hosts.Length > 0)
-                    {
-                        // Each (re)connection takes the next node in turn, so losing one node moves the bus to another.
-                        host.UseCluster(cluster =>
-                        {
-                            foreach (var node in nodes)
-                            {
-                                cluster.Node(node.ToString());
-                            }
-                        });
-                    }
-                });
+                BrokerHost.Configure(rabbit, options.Nodes(), options.Hosts.Length > 0, options.VirtualHost, options.Username, options.Password);
 
                 // Every message-type exchange this bus publishes to or binds is the deployment's own
                 // (<queue>:JobWorker.Contracts:CancelJob), never the broker-wide one, so deployments sharing a virtual host

@@ -74,18 +74,6 @@ internal sealed class RabbitMqOptions
     /// caller replaces it when it breaks. Its callers bound the whole call by <see cref="PublishTimeout"/>, so each node's
     /// attempt gets its share: a node that does not answer at all (down, or behind a firewall) leaves time for the next.
     /// </summary>
-    public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken)
-    {
-        var nodes = Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port)).ToList();
-        var factory = new ConnectionFactory
-        {
-            VirtualHost = VirtualHost,
-            UserName = Username,
-            Password = Password,
-            ClientProvidedName = clientName,
-            RequestedConnectionTimeout = PublishTimeout / nodes.Count,
-            AutomaticRecoveryEnabled = false,
-        };
-        return factory.CreateConnectionAsync(nodes, cancellationToken);
-    }
+    public Task<IConnection> ConnectAsync(string clientName, CancellationToken cancellationToken) =>
+        BrokerConnection.ConnectAsync(Nodes(), VirtualHost, Username, Password, PublishTimeout, clientName, cancellationToken);
 }

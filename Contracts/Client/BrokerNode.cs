@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace JobWorker.Messaging;
+namespace JobWorker.Client;
 
 /// <summary>One RabbitMQ node of <c>RabbitMq:Hosts</c>, written <c>host:port</c>.</summary>
 internal sealed record BrokerNode(string Host, int Port)

@@ -1,0 +1,165 @@
+using JobWorker.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobWorker.Client;
+
+/// <summary>
+/// <see cref="IJobClient"/> over the app's MassTransit bus (RabbitMQ, on the deployment's broker) and, for the
+/// transactional enqueue, the caller's own Npgsql transaction. Every broker call is bounded by <c>RabbitMq:PublishTimeout</c>
+/// or <c>JobClient:StatusTimeout</c>.
+/// </summary>
+internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> options, ILogger<JobClient> logger) : IJobClient
+{
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
+
+    private JobClientOptions Options => options.Value;
+
+    private bool Quorum => Options.RabbitMq.QueueType == JobClientQueueType.Quorum;
+
+    /// <summary>A send cannot declare a quorum queue, so requests to one go to its exchange, which the workers bind to it.</summary>
+    private Uri QueueAddress(string queue) => Quorum ? new Uri($"exchange:{queue}") : new Uri($"queue:{queue}");
+
+    public Task<Guid> SubmitAsync<TPayload>(string jobType, TPayload payload, JobSubmitOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubmitAsync(jobType, (object?)payload, options, cancellationToken);
+
+    public async Task<Guid> SubmitAsync(string jobType, object? payload = null, JobSubmitOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var submission = JobSubmission.Create(jobType, payload, options, Options.MaxPayloadBytes);
+        using var bound = Bound(Options.RabbitMq.PublishTimeout, cancellationToken);
+        var address = await JobsQueue.SendAddressAsync(Options.QueueName, Broker(), bound.Token);
+        var endpoint = await bus.GetSendEndpoint(address).WaitAsync(bound.Token);
+        var message = submission.Message;
+        await endpoint.Send(message, context =>
+        {
+            JobsQueue.Priority(context, message.Priority);
+            JobsQueue.Mandatory(context);
+        }, bound.Token).WaitAsync(bound.Token);
+        LogSubmitted(logger, message.JobId, message.JobType, Options.QueueName);
+        return message.JobId;
+    }
+
+    public Task<Guid> SubmitAsync<TPayload>(string jobType, TPayload payload, NpgsqlTransaction transaction, JobSubmitOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubmitAsync(jobType, (object?)payload, transaction, options, cancellationToken);
+
+    public async Task<Guid> SubmitAsync(string jobType, object? payload, NpgsqlTransaction transaction, JobSubmitOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var connection = transaction.Connection
+            ?? throw new ArgumentException("The transaction is already committed or rolled back.", nameof(transaction));
+        var submission = JobSubmission.Create(jobType, payload, options, Options.MaxPayloadBytes);
+        var message = submission.Message;
+        var continuation = message.After is { Count: > 0 };
+        await using var command = new NpgsqlCommand(continuation ? LedgerSql.EnqueueAwaiting : LedgerSql.Enqueue, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = message.JobId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = message.JobType, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = Options.QueueName, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = submission.PayloadJson, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = message.MaxAttempts ?? Options.DefaultMaxAttempts, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.Timeout ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.CorrelationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        if (continuation)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = message.After!.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = message.AfterAny, NpgsqlDbType = NpgsqlDbType.Boolean });
+        }
+        else
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.RunAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.Delay ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter { Value = (short)message.Priority, NpgsqlDbType = NpgsqlDbType.Smallint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.ConcurrencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        LogEnqueued(logger, message.JobId, message.JobType, Options.QueueName);
+        return message.JobId;
+    }
+
+    public async Task<JobStatus> GetStatusAsync(Guid jobId, CancellationToken cancellationToken = default) =>
+        await GetStatusAsync(jobId, Options.StatusTimeout, cancellationToken);
+
+    /// <summary>A wait's last request may have less than a millisecond left; MassTransit refuses a timeout of 0.</summary>
+    private async Task<JobStatus> GetStatusAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var bound = Bound(timeout, cancellationToken);
+        var client = bus.CreateRequestClient<GetJobStatus>(QueueAddress($"{Options.QueueName}-status"), RequestTimeout.After(ms: Math.Max(1, (int)Math.Ceiling(timeout.TotalMilliseconds))));
+        var response = await client.GetResponse<JobStatus>(new GetJobStatus { JobId = jobId }, bound.Token).WaitAsync(bound.Token);
+        return response.Message;
+    }
+
+    public async Task<JobStatus> WaitAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        var deadline = DateTime.UtcNow + timeout;
+        var pause = FirstPoll;
+        var last = "(no answer yet)";
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left > TimeSpan.Zero)
+            {
+                try
+                {
+                    var status = await GetStatusAsync(jobId, Min(left, Options.StatusTimeout), cancellationToken);
+                    if (status.State is "Succeeded" or "Failed" or "Cancelled")
+                    {
+                        return status;
+                    }
+
+                    last = status.Found ? status.State : "not found";
+                }
+                catch (RequestTimeoutException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // No worker answered within the bound: asked again until the wait's own deadline.
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+
+            left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Job {jobId} did not finish within {timeout}; its last state was {last}.");
+            }
+
+            await Task.Delay(Min(pause, left), cancellationToken);
+            pause = Min(pause * 2, LongestPoll);
+        }
+    }
+
+    public async Task CancelAsync(Guid jobId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        using var bound = Bound(Options.RabbitMq.PublishTimeout, cancellationToken);
+        var endpoint = await bus.GetSendEndpoint(QueueAddress($"{Options.QueueName}-cancel")).WaitAsync(bound.Token);
+        await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, context => JobsQueue.Mandatory(context), bound.Token).WaitAsync(bound.Token);
+    }
+
+    private JobsQueueBroker Broker()
+    {
+        var rabbit = Options.RabbitMq;
+        var nodes = rabbit.Nodes();
+        return new JobsQueueBroker($"{nodes[0]}{rabbit.VirtualHost}", rabbit.QueueType == JobClientQueueType.Classic, rabbit.PublishTimeout,
+            (name, ct) => BrokerConnection.ConnectAsync(nodes, rabbit.VirtualHost, rabbit.Username, rabbit.Password, rabbit.PublishTimeout, name, ct));
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static CancellationTokenSource Bound(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(bound);
+        return source;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Submitted job {JobId} ({JobType}) to queue {Queue}")]
+    private static partial void LogSubmitted(ILogger logger, Guid jobId, string jobType, string queue);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Enqueued job {JobId} ({JobType}) for queue {Queue} in the caller's transaction")]
+    private static partial void LogEnqueued(ILogger logger, Guid jobId, string jobType, string queue);
+}

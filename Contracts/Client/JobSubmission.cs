@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using JobWorker.Contracts;
+using MassTransit;
+
+namespace JobWorker.Client;
+
+/// <summary>
+/// One submission checked and rendered once: the SubmitJob to send and the payload text to store. The checks are the
+/// worker's own (its accept rejects the same things), made here so a caller hears of a mistake at once, with an
+/// <see cref="ArgumentException"/> naming the option, and a job written in a transaction is never one a worker would refuse.
+/// </summary>
+internal sealed record JobSubmission(SubmitJob Message, string PayloadJson)
+{
+    public const int MinAttempts = 1;
+    public const int MaxAttempts = 100;
+    public const int MaxParents = 1000;
+    public const int MaxTypeLength = 100;
+    public const int MaxConcurrencyKeyLength = 200;
+
+    /// <summary>Web defaults (camelCase), and non-ASCII text kept as it is, as the worker stores a payload.</summary>
+    private static readonly JsonSerializerOptions PayloadJsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static JobSubmission Create(string jobType, object? payload, JobSubmitOptions? options, int maxPayloadBytes)
+    {
+        options ??= new JobSubmitOptions();
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobType);
+        if (jobType.Length > MaxTypeLength || jobType.Any(char.IsControl))
+        {
+            throw new ArgumentException($"The job type must be at most {MaxTypeLength} characters, with no control character.", nameof(jobType));
+        }
+
+        Check(options.MaxAttempts is null or (>= MinAttempts and <= MaxAttempts), nameof(options.MaxAttempts), $"must be between {MinAttempts} and {MaxAttempts}");
+        Check(options.Timeout is null || options.Timeout > TimeSpan.Zero, nameof(options.Timeout), "must be positive");
+        Check(options.RunAt is null || options.Delay is null, nameof(options.RunAt), "give RunAt or Delay, not both");
+        Check(options.Delay is null || options.Delay >= TimeSpan.Zero, nameof(options.Delay), "must not be negative");
+        Check(options.Priority is >= 0 and <= JobsQueue.MaxPriority, nameof(options.Priority), $"must be between 0 and {JobsQueue.MaxPriority}");
+        Check(options.ConcurrencyKey is null || (options.ConcurrencyKey.Length <= MaxConcurrencyKeyLength && !options.ConcurrencyKey.Contains('\0')),
+            nameof(options.ConcurrencyKey), $"must be at most {MaxConcurrencyKeyLength} characters, with no NUL character");
+        var jobId = options.JobId ?? NewId.NextGuid();
+        Check(options.JobId != Guid.Empty, nameof(options.JobId), "must not be the empty id");
+        var after = options.After is { Count: > 0 } parents ? parents.Distinct().ToArray() : null;
+        Check(!options.AfterAny || after is not null, nameof(options.AfterAny), "needs at least one parent in After");
+        if (after is not null)
+        {
+            Check(options.After!.Count <= MaxParents, nameof(options.After), $"lists {options.After.Count} parent jobs; the limit is {MaxParents}");
+            Check(!after.Contains(Guid.Empty), nameof(options.After), "contains the empty id");
+            Check(!after.Contains(jobId), nameof(options.After), "names the job itself; a job cannot wait for itself");
+            Check(options.RunAt is null && options.Delay is null, nameof(options.After), "give After or RunAt/Delay, not both: a continuation is due as soon as its parents finish");
+        }
+
+        var payloadJson = Render(payload);
+        var bytes = Encoding.UTF8.GetByteCount(payloadJson);
+        if (bytes > maxPayloadBytes)
+        {
+            throw new ArgumentException($"The payload is {bytes} bytes; the limit (JobClient:MaxPayloadBytes) is {maxPayloadBytes}.", nameof(payload));
+        }
+
+        if (payloadJson.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("The payload contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store.", nameof(payload));
+        }
+
+        var message = new SubmitJob
+        {
+            JobId = jobId,
+            JobType = jobType,
+            Payload = JsonSerializer.Deserialize<JsonElement>(payloadJson),
+            MaxAttempts = options.MaxAttempts,
+            Timeout = options.Timeout,
+            RunAt = options.RunAt?.UtcDateTime,
+            Delay = options.Delay,
+            After = after,
+            AfterAny = options.AfterAny,
+            CorrelationId = options.CorrelationId,
+            Priority = options.Priority,
+            ConcurrencyKey = options.ConcurrencyKey,
+        };
+        return new JobSubmission(message, payloadJson);
+    }
+
+    /// <summary>The payload as compact JSON text: a <see cref="JsonElement"/> as it is, anything else serialised (null is JSON null).</summary>
+    private static string Render(object? payload)
+    {
+        if (payload is not JsonElement element)
+        {
+            return JsonSerializer.Serialize(payload, payload?.GetType() ?? typeof(object), PayloadJsonOptions);
+        }
+
+        if (element.ValueKind == JsonValueKind.Undefined)
+        {
+            return "null";
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            element.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Check(bool ok, string option, string problem)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"JobSubmitOptions.{option} {problem}.", option);
+        }
+    }
+}
