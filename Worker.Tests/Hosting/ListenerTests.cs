@@ -28,11 +28,13 @@ public sealed class ListenerTests
 
         var live = await Eventually.WaitForAsync(() => StatusOfAsync(http, "/health/live"), status => status != 0 || worker.HasExited,
             TimeSpan.FromSeconds(20), "/health/live to answer while the broker is away");
-        var ready = await StatusOfAsync(http, "/health/ready");
+        using var ready = await http.GetAsync("/health/ready");
+        var readiness = await ready.Content.ReadAsStringAsync();
         var exitCode = await worker.WaitForExitAsync(ExitTimeout);
 
         Assert.That(live, Is.EqualTo(200), worker.Output);
-        Assert.That(ready, Is.EqualTo(503));
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(readiness, Does.Contain($"RabbitMQ at 127.0.0.1:{closed} (RabbitMq:Host/Port/Hosts)"), "readiness names the broker it waits for");
         Assert.That(worker.Output, Does.Contain($"Waiting for RabbitMQ at 127.0.0.1:{closed} (RabbitMq:Host/Port/Hosts): connection refused; retrying"));
         Assert.That(exitCode, Is.EqualTo(3), worker.Output);
         Assert.That(worker.Output, Does.Contain($"RabbitMQ at 127.0.0.1:{closed} is unreachable (RabbitMq:Host/Port/Hosts)"));

@@ -53,7 +53,7 @@ public static class HealthEndpoints
         var services = builder.Services;
         services.AddSettings<HealthOptions>(HealthOptions.Section);
         JobWorkerListeners.Register(services);
-        return services.AddHealthChecks();
+        return services.AddHealthChecks().AddCheck<BusStartHealthCheck>("bus-start", tags: [ReadyTag]);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ namespace JobWorker.Messaging;
 /// the broker in its <c>StartAsync</c>: left in place, it held every listener shut until the broker answered.
 /// </remarks>
 internal sealed partial class BusStarter(
-    MassTransitHostedService bus, IOptions<RabbitMqOptions> rabbit, IOptions<MassTransitHostOptions> host, ILogger<BusStarter> logger)
+    MassTransitHostedService bus, BusStartState state, IOptions<RabbitMqOptions> rabbit, IOptions<MassTransitHostOptions> host,
+    ILogger<BusStarter> logger)
     : IHostedLifecycleService
 {
     private static readonly TimeSpan ReportEvery = TimeSpan.FromSeconds(5);
@@ -33,8 +34,10 @@ internal sealed partial class BusStarter(
             return;
         }
 
+        services.AddSingleton<BusStartState>();
         services[index] = ServiceDescriptor.Singleton<IHostedService>(sp => new BusStarter(
             ActivatorUtilities.CreateInstance<MassTransitHostedService>(sp),
+            sp.GetRequiredService<BusStartState>(),
             sp.GetRequiredService<IOptions<RabbitMqOptions>>(),
             sp.GetRequiredService<IOptions<MassTransitHostOptions>>(),
             sp.GetRequiredService<ILogger<BusStarter>>()));
@@ -47,12 +50,14 @@ internal sealed partial class BusStarter(
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         _started = true;
+        state.Wait($"Connecting to RabbitMQ at {Addresses()} (RabbitMq:Host/Port/Hosts).");
         var start = bus.StartAsync(cancellationToken);
         using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var report = ReportWhileWaitingAsync(waited.Token);
         try
         {
             await start;
+            state.Start();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -80,16 +85,23 @@ internal sealed partial class BusStarter(
             while (true)
             {
                 await Task.Delay(ReportEvery, cancellationToken);
+                var reasons = new List<string>();
                 foreach (var node in rabbit.Value.Nodes())
                 {
-                    LogWaiting(logger, $"{node.Host}:{node.Port}", await ProbeAsync(node, cancellationToken), giveUp);
+                    var reason = await ProbeAsync(node, cancellationToken);
+                    reasons.Add($"{node.Host}:{node.Port}: {reason}");
+                    LogWaiting(logger, $"{node.Host}:{node.Port}", reason, giveUp);
                 }
+
+                state.Wait($"Waiting for RabbitMQ (RabbitMq:Host/Port/Hosts), {giveUp}: {string.Join("; ", reasons)}.");
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    private string Addresses() => string.Join(", ", rabbit.Value.Nodes().Select(n => $"{n.Host}:{n.Port}"));
 
     /// <summary>Why the node does not take the bus: its TCP answer, which is what an operator can check and fix.</summary>
     private static async Task<string> ProbeAsync(BrokerNode node, CancellationToken cancellationToken)
