@@ -93,15 +93,26 @@ public sealed class ListenerTests
         Assert.That(dashboard.Output, Does.Not.Contain("crit:"));
     }
 
-    [Test, Description("Issue 21, item 4: AddJobWorker() overrode the application's URLs, which then answered only on Health:Port.")]
-    public async Task An_embedded_web_app_keeps_its_own_url_while_the_worker_runs()
+    [TestCase("urls"), TestCase("Kestrel:Endpoints")]
+    [Description("Issue 21, item 4: AddJobWorker() overrode the application's URLs, which then answered only on Health:Port.")]
+    public async Task An_embedded_web_app_keeps_its_own_url_while_the_worker_runs(string configuredBy)
     {
         var appPort = FreePort();
         var healthPort = FreePort();
         var queue = TestWorker.UniqueQueue();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{appPort}");
-        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(queue), new Dictionary<string, string?> { ["Health:Port"] = healthPort.ToString() }));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        var url = $"http://127.0.0.1:{appPort}";
+        var settings = TestWorker.Overlay(TestWorker.TestSettings(queue), new Dictionary<string, string?> { ["Health:Port"] = healthPort.ToString() });
+        if (configuredBy == "urls")
+        {
+            builder.WebHost.UseUrls(url);
+        }
+        else
+        {
+            settings["Kestrel:Endpoints:App:Url"] = url;
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddJobWorker();
         await using var app = builder.Build();
         app.MapGet("/", () => Results.Text("the app"));

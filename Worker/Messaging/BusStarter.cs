@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -59,9 +60,11 @@ internal sealed partial class BusStarter(
             await start;
             state.Start();
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested)
         {
-            // Stopped (SIGTERM) while waiting for the broker: a stop, not a failure to start.
+            // Stopped (SIGTERM) while waiting for the broker: a stop, not a failure to start. MassTransit reports the
+            // cancelled wait as its last connection failure, so the exception's type does not tell.
+            LogStoppedWhileWaiting(logger, Addresses(), ExceptionChain.Innermost(e).Message);
         }
         finally
         {
@@ -128,6 +131,9 @@ internal sealed partial class BusStarter(
             return $"no answer within {ProbeTimeout.TotalSeconds:0} s";
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped while waiting for RabbitMQ at {Address} ({Reason})")]
+    private static partial void LogStoppedWhileWaiting(ILogger logger, string address, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for RabbitMQ at {Address} (RabbitMq:Host/Port/Hosts): {Reason}; retrying, {GiveUp}")]
     private static partial void LogWaiting(ILogger logger, string address, string reason, string giveUp);
