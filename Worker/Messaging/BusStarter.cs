@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using JobWorker.Resilience;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,13 +30,13 @@ internal sealed partial class BusStarter(
     /// <summary>Puts this starter where <c>AddMassTransit</c> registered MassTransit's hosted service, so it stops in the same order.</summary>
     public static void StartAfterListeners(IServiceCollection services)
     {
+        services.TryAddSingleton<BusStartState>();
         var index = services.ToList().FindIndex(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(MassTransitHostedService));
         if (index < 0)
         {
             return;
         }
 
-        services.AddSingleton<BusStartState>();
         services[index] = ServiceDescriptor.Singleton<IHostedService>(sp => new BusStarter(
             ActivatorUtilities.CreateInstance<MassTransitHostedService>(sp),
             sp.GetRequiredService<BusStartState>(),
