@@ -3,7 +3,13 @@
 SHELL := /bin/bash
 CONFIGURATION ?= Release
 JOBWORKER := Worker/bin/$(CONFIGURATION)/net10.0/jobworker
-VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+# The packages' version. Each `make pack` gets one of its own, the version in Directory.Build.props with a build suffix
+# (0.13.0-dev.20261203201500), so a package restored before under the same number can never stand in for the one just
+# packed. `make pack VERSION=0.13.0` packs a release.
+BASE_VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+ifeq ($(origin VERSION),undefined)
+VERSION := $(BASE_VERSION)-dev.$(shell date -u +%Y%m%d%H%M%S)
+endif
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
@@ -41,18 +47,23 @@ migrations-check: build
 demo: services build
 	deploy/demo.sh $(JOBWORKER)
 
-# The packages a team's own host or service references: JobWorker, JobWorker.Contracts and JobWorker.Client, into artifacts/.
+# The packages a team's own host or service references (JobWorker, JobWorker.Contracts, JobWorker.Client), into
+# artifacts/, all of version $(VERSION); the packages of earlier packs
+# are removed first. artifacts/JobWorker.Version.props records the version, and the samples restore exactly it.
+# PackageVersion, not Version: the assemblies stay as built, so packing rebuilds nothing.
 pack:
-	dotnet pack JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet
+	rm -f artifacts/*.nupkg artifacts/*.snupkg
+	dotnet pack JobWorker.sln -c $(CONFIGURATION) --nologo -v quiet -p:PackageVersion=$(VERSION)
+	printf '<Project>\n  <PropertyGroup>\n    <JobWorkerVersion>%s</JobWorkerVersion>\n  </PropertyGroup>\n</Project>\n' '$(VERSION)' > artifacts/JobWorker.Version.props
 
-# samples/ReportHost and samples/OrderApi, built as a user builds them: against the packed packages from artifacts/, not the source. NuGet
-# caches a package by id and version, so the copies of this version restored before are dropped first.
+# samples/ReportHost and samples/OrderApi, built as a user builds them: against the packed packages from artifacts/, not the source, of exactly
+# the version just packed (JobWorkerVersion). NuGet caches a package by id and version: a release version packed again
+# would be restored from the cache, so its cached copies are dropped first.
 NUGET_PACKAGES ?= $(HOME)/.nuget/packages
 sample: pack
-	rm -rf $(NUGET_PACKAGES)/jobworker/$(VERSION) $(NUGET_PACKAGES)/jobworker.contracts/$(VERSION)
-	rm -rf $(NUGET_PACKAGES)/jobworker.client/$(VERSION)
-	dotnet build samples/ReportHost/ReportHost.csproj -c $(CONFIGURATION) --nologo -v quiet
-	dotnet build samples/OrderApi/OrderApi.csproj -c $(CONFIGURATION) --nologo -v quiet
+	rm -rf $(foreach id,jobworker jobworker.contracts jobworker.client,$(NUGET_PACKAGES)/$(id)/$(VERSION))
+	dotnet build samples/ReportHost/ReportHost.csproj -c $(CONFIGURATION) --nologo -v quiet -p:JobWorkerVersion=$(VERSION)
+	dotnet build samples/OrderApi/OrderApi.csproj -c $(CONFIGURATION) --nologo -v quiet -p:JobWorkerVersion=$(VERSION)
 
 # Every wait in the suite is bounded; the hang timeout is the last line of defence. The sample host's test runs the
 # sample built from the packages; the dashboard's tests run in Chromium; the cluster test uses nodes 2 and 3.

@@ -1,4 +1,7 @@
+using JobWorker.Hosting;
 using JobWorker.Resilience;
+using Microsoft.AspNetCore.Connections;
+using System.Text.RegularExpressions;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,7 +13,7 @@ using RabbitMQ.Client.Exceptions;
 namespace JobWorker.Cli;
 
 /// <summary>Turns the failures a user can fix (configuration, unreachable services) into one clear line and an exit code.</summary>
-internal static class CliErrors
+internal static partial class CliErrors
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -30,6 +33,10 @@ internal static class CliErrors
         catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
             return Report($"configuration error: {e.Message}", BadInput);
+        }
+        catch (Exception e) when (ExceptionChain.Find<AddressInUseException>(e) is not null)
+        {
+            return Report(PortInUse(e), BadInput);
         }
         catch (Exception e) when (ExceptionChain.Find<PostgresException>(e) is { SqlState: PostgresErrorCodes.UndefinedTable } missing)
         {
@@ -63,6 +70,21 @@ internal static class CliErrors
         ExceptionChain.Find<RabbitMqConnectionException>(e) is not null
         || ExceptionChain.Find<BrokerUnreachableException>(e) is not null
         || ExceptionChain.Find<ConnectFailureException>(e) is not null;
+
+    /// <summary>A listener's port in use, named by its setting: Kestrel's message holds the address it could not bind.</summary>
+    private static string PortInUse(Exception e)
+    {
+        var match = BindFailure().Match(e.Message);
+        var address = match.Success ? match.Groups["address"].Value : "its address";
+        var port = match.Success ? JobWorkerListeners.PortOf(address) : -1;
+        var setting = Configuration is null ? null : JobWorkerListeners.SettingFor(port, Configuration);
+        return setting is null
+            ? $"{address} is in use: another process listens there; give the application a free address (urls, ASPNETCORE_URLS or Kestrel:Endpoints)"
+            : $"{setting} {port} is in use ({address}): another process listens there; set {setting} to a free port";
+    }
+
+    [GeneratedRegex(@"address (?<address>\S+): address already in use", RegexOptions.IgnoreCase)]
+    private static partial Regex BindFailure();
 
     private static string BrokerAddress()
     {

@@ -14,7 +14,7 @@ internal static class DashboardCommand
         command.SetAction((_, _) => CliErrors.RunAsync(async () =>
         {
             await using var app = JobWorkerHost.BuildDashboard(configuration);
-            await app.RunAsync();
+            await ApplicationRunner.RunAsync(app);
             return CliErrors.Ok;
         }));
         return command;

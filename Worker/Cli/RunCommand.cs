@@ -23,7 +23,7 @@ internal static class RunCommand
         configureApp(app);
         try
         {
-            await app.RunAsync();
+            await ApplicationRunner.RunAsync(app);
         }
         catch (Exception) when (Environment.ExitCode != CliErrors.Ok)
         {

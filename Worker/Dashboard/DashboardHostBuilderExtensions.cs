@@ -1,10 +1,8 @@
-using System.Net;
 using JobWorker.Jobs;
 using JobWorker.Messaging;
 using JobWorker.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,8 +15,8 @@ public static class DashboardHostBuilderExtensions
 {
     /// <summary>
     /// The dashboard block: the <c>Dashboard</c> settings, the ledger queries and operator actions behind the pages, the
-    /// broker's queue depths, and antiforgery. When <c>Dashboard:Enabled</c> and <c>Dashboard:Port</c> is not 0, Kestrel
-    /// also listens on <c>Dashboard:Address:Dashboard:Port</c> (loopback by default). <c>AddJobWorker()</c>
+    /// broker's queue depths, and antiforgery. When <c>Dashboard:Enabled</c> and <c>Dashboard:Port</c> is not 0, the host
+    /// also listens on <c>Dashboard:Address:Dashboard:Port</c> (loopback by default; the health block adds the listener). <c>AddJobWorker()</c>
     /// adds it; needs the persistence and messaging blocks.
     /// </summary>
     public static IHostApplicationBuilder AddJobWorkerDashboard(this IHostApplicationBuilder builder)
@@ -42,14 +40,6 @@ public static class DashboardHostBuilderExtensions
             antiforgery.Cookie.Name = "jobworker-dashboard-antiforgery";
             antiforgery.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
             antiforgery.FormFieldName = "__antiforgery";
-        });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<DashboardOptions>>((kestrel, dashboard) =>
-        {
-            var options = dashboard.Value;
-            if (options.Enabled && options.Port != 0 && IPAddress.TryParse(options.Address, out var address))
-            {
-                kestrel.Listen(address, options.Port);
-            }
         });
         return builder;
     }

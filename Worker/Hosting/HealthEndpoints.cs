@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace JobWorker.Hosting;
 
@@ -22,8 +21,9 @@ public static class HealthEndpoints
     internal const string ReadyTag = "ready";
 
     /// <summary>
-    /// The health block: the <c>Health</c> settings, the checks behind both endpoints, and Kestrel bound to
-    /// <c>Health:Port</c> on all interfaces (probes come from the kubelet or Docker).
+    /// The health block: the <c>Health</c> settings, the checks behind both endpoints, and a listener on
+    /// <c>Health:Port</c> on all interfaces (probes come from the kubelet or Docker), added beside the application's own
+    /// URLs (see <see cref="JobWorkerListeners"/>).
     /// </summary>
     public static IHostApplicationBuilder AddJobWorkerHealth(this IHostApplicationBuilder builder)
     {
@@ -47,13 +47,13 @@ public static class HealthEndpoints
         return builder;
     }
 
-    /// <summary>The <c>Health</c> settings and Kestrel bound to <c>Health:Port</c> on all interfaces.</summary>
+    /// <summary>The <c>Health</c> settings, and <c>Health:Port</c> on all interfaces beside the application's own URLs.</summary>
     private static IHealthChecksBuilder AddHealthListener(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSettings<HealthOptions>(HealthOptions.Section);
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HealthOptions>>((kestrel, health) => kestrel.ListenAnyIP(health.Value.Port));
-        return services.AddHealthChecks();
+        JobWorkerListeners.Register(services);
+        return services.AddHealthChecks().AddCheck<BusStartHealthCheck>("bus-start", tags: [ReadyTag]);
     }
 
     /// <summary>

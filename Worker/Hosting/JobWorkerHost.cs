@@ -134,6 +134,8 @@ internal static class JobWorkerHost
             builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Critical);
             builder.Logging.AddFilter<ConsoleLoggerProvider>("JobWorker", LogLevel.Warning);
             builder.Logging.AddFilter<ConsoleLoggerProvider>(typeof(SlowStatementInterceptor).FullName, LogLevel.Error);
+            // A command waits for the broker briefly and says so itself when it gives up.
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(typeof(BusStarter).FullName, LogLevel.Error);
         }
     }
 }

@@ -40,10 +40,10 @@ public static class MessagingHostBuilderExtensions
             services.AddHostedService<JobQueuePriorityRecheck>();
         }
 
-        services.Configure<MassTransitHostOptions>(host =>
+        services.AddOptions<MassTransitHostOptions>().Configure<IOptions<RabbitMqOptions>>((host, rabbit) =>
         {
             host.WaitUntilStarted = true;
-            host.StartTimeout = TimeSpan.FromSeconds(60);
+            host.StartTimeout = rabbit.Value.StartTimeout == TimeSpan.Zero ? null : rabbit.Value.StartTimeout;
 
             // A consume only waits for a slot and claims; handlers run in slots and drain in WorkerShutdown. A delivery
             // still waiting when its endpoint stops is cancelled after this and goes back to the queue.
@@ -81,6 +81,7 @@ public static class MessagingHostBuilderExtensions
             });
         });
 
+        BusStarter.StartAfterListeners(services);
         return builder;
     }
 

@@ -46,6 +46,14 @@ internal sealed class RabbitMqOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 100 ms and 5 min.")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a starting worker waits for the broker before it gives up and exits 3 (unavailable). It serves
+    /// <c>/health/live</c> meanwhile, answers not ready on <c>/health/ready</c>, and logs what it waits for. 0 waits for
+    /// ever (live, not ready) until the broker answers.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "RabbitMq:StartTimeout must be between 0 (wait for ever) and 7 days.")]
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The nodes to connect to, in order: <see cref="Hosts"/> when set (validated at start), else <see cref="Host"/>:<see cref="Port"/>.</summary>
     public IReadOnlyList<BrokerNode> Nodes()
     {

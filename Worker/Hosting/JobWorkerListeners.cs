@@ -1,0 +1,155 @@
+using System.Net;
+using JobWorker.Dashboard;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Hosting;
+
+/// <summary>
+/// Adds JobWorker's listeners (<c>Health:Port</c> on all interfaces; <c>Dashboard:Address:Dashboard:Port</c> when the
+/// dashboard is on) to the host's server beside the application's own URLs, never instead of them.
+/// </summary>
+/// <remarks>
+/// Kestrel serves either the addresses (<c>urls</c>, <c>ASPNETCORE_URLS</c>, <c>http_ports</c>, <c>app.Urls</c>) or
+/// endpoints configured on its options, and a single endpoint added in code drops every address ("Overriding
+/// address(es)"). So JobWorker adds addresses, as the application does, and only when the application configured
+/// endpoints of its own (<c>Kestrel:Endpoints</c>) adds endpoints beside them.
+/// </remarks>
+internal sealed class JobWorkerListeners(
+    IServiceProvider services, IConfiguration configuration, IOptions<HealthOptions> health, IOptions<DashboardOptions> dashboard)
+    : IHostedLifecycleService
+{
+    /// <summary>Registers the listeners once, whatever the number of blocks that ask for them.</summary>
+    public static void Register(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobWorkerListeners>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, KestrelEndpoints>());
+    }
+
+    /// <summary>Before any hosted service starts, so whatever order the server was registered in, it binds these too.</summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is null || addresses.IsReadOnly || HasKestrelEndpoints(configuration))
+        {
+            return Task.CompletedTask;
+        }
+
+        if (addresses.Count == 0)
+        {
+            // The server reads the application's URLs from configuration only when nobody added an address; adding ours
+            // would hide them, so they are added first, as it would.
+            foreach (var url in ConfiguredUrls(configuration))
+            {
+                addresses.Add(url);
+            }
+        }
+
+        foreach (var (url, port) in Own(health.Value, dashboard.Value))
+        {
+            // An application URL on the same port already serves every endpoint there; binding it twice would fail.
+            if (port == 0 || !addresses.Any(a => PortOf(a) == port))
+            {
+                addresses.Add(url);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>JobWorker's own listeners: the address and the port of each.</summary>
+    internal static IEnumerable<(string Url, int Port)> Own(HealthOptions health, DashboardOptions dashboard)
+    {
+        yield return ($"http://*:{health.Port}", health.Port);
+        if (dashboard.Enabled && dashboard.Port != 0 && IPAddress.TryParse(dashboard.Address, out var address))
+        {
+            yield return ($"http://{new IPEndPoint(address, dashboard.Port)}", dashboard.Port);
+        }
+    }
+
+    /// <summary>
+    /// The setting behind a listener on <paramref name="port"/> that could not be bound: <c>Health:Port</c> or
+    /// <c>Dashboard:Port</c>, or null for the application's own URLs.
+    /// </summary>
+    internal static string? SettingFor(int port, IConfiguration configuration)
+    {
+        var health = new HealthOptions();
+        var dashboard = new DashboardOptions();
+        try
+        {
+            configuration.GetSection(HealthOptions.Section).Bind(health);
+            configuration.GetSection(DashboardOptions.Section).Bind(dashboard);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+
+        return port == health.Port ? "Health:Port" : port == dashboard.Port ? "Dashboard:Port" : null;
+    }
+
+    /// <summary>The application's own URLs, read as ASP.NET Core reads them: <c>urls</c>, else <c>http_ports</c> and <c>https_ports</c>.</summary>
+    private static IEnumerable<string> ConfiguredUrls(IConfiguration configuration)
+    {
+        if (configuration["urls"] is { Length: > 0 } urls)
+        {
+            return urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        return Ports(configuration["http_ports"], "http").Concat(Ports(configuration["https_ports"], "https"));
+
+        static IEnumerable<string> Ports(string? ports, string scheme) =>
+            (ports ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(port => $"{scheme}://*:{port}");
+    }
+
+    private static bool HasKestrelEndpoints(IConfiguration configuration) => configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+
+    internal static int PortOf(string address)
+    {
+        try
+        {
+            return BindingAddress.Parse(address).Port;
+        }
+        catch (FormatException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>With endpoints of the application's own in Kestrel's configuration, JobWorker's are endpoints too, beside them.</summary>
+    private sealed class KestrelEndpoints(IConfiguration configuration, IOptions<HealthOptions> health, IOptions<DashboardOptions> dashboard)
+        : IConfigureOptions<KestrelServerOptions>
+    {
+        public void Configure(KestrelServerOptions options)
+        {
+            if (!HasKestrelEndpoints(configuration))
+            {
+                return;
+            }
+
+            options.ListenAnyIP(health.Value.Port);
+            var board = dashboard.Value;
+            if (board.Enabled && board.Port != 0 && IPAddress.TryParse(board.Address, out var address))
+            {
+                options.Listen(address, board.Port);
+            }
+        }
+    }
+}
