@@ -108,6 +108,22 @@ public sealed class JobHandlerTests
         Assert.That(thrown!.Message, Is.EqualTo($"{JobType}: {error}"));
     }
 
+    private sealed class RawHandler : JobHandler<JsonElement>
+    {
+        protected override Task RunAsync(JsonElement payload, JobRun job, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Test, Description("No field is to blame (the payload is nested too deep): the parser's own words, still as an invalid payload.")]
+    public void Typed_handler_gives_the_parsers_reason_when_no_field_is_to_blame()
+    {
+        var deep = new string('[', 70) + new string(']', 70);
+        var job = new JobRun(Guid.NewGuid(), JobType, JsonDocument.Parse(deep, new JsonDocumentOptions { MaxDepth = 100 }).RootElement.Clone(), 1, 3, null);
+
+        var thrown = Assert.ThrowsAsync<InvalidJobPayloadException>(() => new RawHandler().RunAsync(job, CancellationToken.None));
+
+        Assert.That(thrown!.Message, Does.StartWith($"{JobType}: payload does not bind to JsonElement: ").And.Contain("depth"));
+    }
+
     [Test]
     public void Typed_handler_is_registered_as_any_handler()
     {

@@ -39,14 +39,17 @@ internal static class JobPayloadJson
         }
         catch (JsonException e)
         {
-            throw Invalid(job.JobType, JsonBindingProblem.Of(e, job.Payload, type));
+            throw JsonBindingProblem.Of(e, job.Payload, type) is { } problem
+                ? Invalid(job.JobType, problem)
+                : new InvalidJobPayloadException($"{job.JobType}: payload does not bind to {typeof(TPayload).Name}: {e.Message}");
         }
 
         // A JSON null (or no payload) reads as null for any class, whatever its annotations; only a nullable value type
         // (int?) declares that it takes one.
         if (payload is null && Nullable.GetUnderlyingType(typeof(TPayload)) is null)
         {
-            throw Invalid(job.JobType, JsonBindingProblem.Of(new JsonException(null, "$", null, null), job.Payload, type));
+            throw Invalid(job.JobType, JsonBindingProblem.Of(new JsonException(null, "$", null, null), job.Payload, type)
+                ?? new JsonBindingProblem("$", "a value", "null"));
         }
 
         return payload!;

@@ -25,8 +25,11 @@ internal sealed record JsonBindingProblem(string Path, string Expected, string G
 
     public override string ToString() => $"{Path}: expected {Expected}, got {Got}";
 
-    /// <summary>Describes <paramref name="exception"/>, thrown while <paramref name="json"/> was read as <paramref name="target"/>.</summary>
-    public static JsonBindingProblem Of(JsonException exception, JsonElement json, JsonTypeInfo target)
+    /// <summary>
+    /// Describes <paramref name="exception"/>, thrown while <paramref name="json"/> was read as <paramref name="target"/>:
+    /// a field of the wrong kind or form, or a required member missing; null when it is neither.
+    /// </summary>
+    public static JsonBindingProblem? Of(JsonException exception, JsonElement json, JsonTypeInfo target)
     {
         var path = string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path;
         var segments = Segments(path);
@@ -55,7 +58,16 @@ internal sealed record JsonBindingProblem(string Path, string Expected, string G
             }
         }
 
-        return new JsonBindingProblem(leafPath, leafType is null ? "another value" : ExpectedOf(leafType, leaf), GotOf(leaf, leafType));
+        // A value of the right kind in the wrong form or range ("soon" for a TimeSpan, 1.5 for an int).
+        if (leafType is not null && ShapeOf(leafType) != Shape.Any
+            && leaf?.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+        {
+            return new JsonBindingProblem(leafPath, ExpectedOf(leafType, leaf), GotOf(leaf, leafType));
+        }
+
+        // The path leads where the contract does not reach, or to a value its type takes: the parser stopped for another
+        // reason (too deep, a converter of the type's own), which only its message says.
+        return null;
     }
 
     /// <summary>System.Text.Json's path, split: <c>.name</c>, <c>['odd name']</c>, <c>[3]</c>.</summary>

@@ -78,9 +78,8 @@ internal sealed partial class UnreadableSubmissionRecorder(
     internal static string Describe(Exception exception, ReadOnlySpan<byte> body, ContentType? contentType)
     {
         var json = ExceptionChain.Find<JsonException>(exception);
-        if (json is not null && Message(body, contentType) is { } message)
+        if (json is not null && Message(body, contentType) is { } message && JsonBindingProblem.Of(json, message, SubmitJobContract) is { } problem)
         {
-            var problem = JsonBindingProblem.Of(json, message, SubmitJobContract);
             return $"{(problem.Field is "" ? "the message" : problem.Field)}: expected {problem.Expected}, got {problem.Got}";
         }
 
