@@ -20,9 +20,13 @@ var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
 builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
 builder.AddJobWorker().AddBuiltInHandlers();
 
-return await builder.RunJobWorkerAsync(args, app =>
-{
-    app.MapJobWorkerHealth();
-    app.MapJobWorkerDashboard();
-});
+return await builder.RunJobWorkerAsync(
+    args,
+    app =>
+    {
+        app.MapJobWorkerHealth();
+        app.MapJobWorkerDashboard();
+    },
+    // JobWorker's own benchmark, which creates its databases: on in the stock executable, off in a team's host.
+    commandLine => commandLine.IncludeBench = true);
 

@@ -28,6 +28,7 @@ public sealed class CliTests
         Assert.That(output, Does.Contain("Submitted 25 delay jobs to queue " + worker.Queue));
         Assert.That(output, Does.Contain("succeeded    25"));
         Assert.That(output, Does.Contain("All 25 jobs Succeeded."));
+        Assert.That(output, Does.Match(@"Replicas seen \(this queue, live heartbeat\)\W+1\W"), "the one replica of this queue, not every worker on the server");
     }
 
     [Test]

@@ -83,6 +83,24 @@ public sealed class JobWorkerCommandTests
         Assert.That(exitCode, Is.EqualTo(0));
     }
 
+    [Test, Description("Issue 21, item 9: `bench` creates databases, so a team's host has it only when it asks; it may add commands of its own.")]
+    public void Command_line_leaves_bench_out_unless_the_host_asks_for_it()
+    {
+        var builder = OwnBuilder(TestWorker.UniqueQueue());
+        builder.AddJobWorker();
+
+        var plain = JobWorkerCommand.Create(builder, _ => { }, new JobWorkerCommandLine());
+        var asked = JobWorkerCommand.Create(builder, _ => { }, new JobWorkerCommandLine
+        {
+            IncludeBench = true,
+            Configure = root => root.Subcommands.Add(new System.CommandLine.Command("reindex")),
+        });
+
+        Assert.That(plain.Subcommands.Select(c => c.Name), Does.Not.Contain("bench").And.Contain("submit").And.Contain("run"));
+        Assert.That(plain.Parse(["bench"]).Errors, Is.Not.Empty, "`bench` is an unknown command");
+        Assert.That(asked.Subcommands.Select(c => c.Name), Does.Contain("bench").And.Contain("reindex"));
+    }
+
     [Test]
     public void RunJobWorkerAsync_refuses_a_builder_without_AddJobWorker()
     {

@@ -79,6 +79,32 @@ public sealed class BadInputTests
             "the handler ran after the delivery was acknowledged: the ledger holds the failure");
     }
 
+    [Test, Description("Issue 21, item 7: a plain-JSON field of the wrong type is named in the job's error, with what was expected.")]
+    public async Task A_field_of_the_wrong_type_is_named_in_the_jobs_error()
+    {
+        var cases = new (string Field, string Error)[]
+        {
+            ("\"timeout\": 30", "Unreadable SubmitJob: timeout: expected \"hh:mm:ss\", got a number"),
+            ("\"delay\": \"soon\"", "Unreadable SubmitJob: delay: expected \"hh:mm:ss\", got \"soon\""),
+            ("\"runAt\": 1700000000", "Unreadable SubmitJob: runAt: expected a date and time such as \"2026-12-31T23:59:00Z\", got a number"),
+            ("\"maxAttempts\": \"3\"", "Unreadable SubmitJob: maxAttempts: expected a number, got a string"),
+            ("\"priority\": 1.5", "Unreadable SubmitJob: priority: expected a whole number from -2147483648 to 2147483647, got 1.5"),
+            ("\"after\": [\"not-a-job\"]", "Unreadable SubmitJob: after[0]: expected a GUID such as \"0f8fad5b-d9cb-469f-a165-70867728950e\", got \"not-a-job\""),
+            ("\"afterAny\": \"yes\"", "Unreadable SubmitJob: afterAny: expected true or false, got a string"),
+        };
+        var jobs = cases.Select(c => (Id: Guid.NewGuid(), c.Error)).ToList();
+        foreach (var ((id, _), (field, _)) in jobs.Zip(cases))
+        {
+            await _rabbit.PublishAsync(_worker.Queue, $$$"""{"jobId": "{{{id}}}", "jobType": "noop", {{{field}}}}""");
+        }
+
+        foreach (var (id, error) in jobs)
+        {
+            var job = await TestJobs.WaitForStateAsync(id, JobState.Failed, Timeout);
+            Assert.That(job.Error, Is.EqualTo(error));
+        }
+    }
+
     [Test]
     public async Task Bad_input_is_rejected_with_its_reason_invalid_utf8()
     {

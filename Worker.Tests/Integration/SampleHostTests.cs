@@ -28,12 +28,13 @@ public sealed class SampleHostTests
         await using var client = await TestClient.StartAsync(queue);
         var report = TestJobs.Submit("sales-report", new { region = "emea", days = 20 });
         var badRegion = TestJobs.Submit("sales-report", new { region = "e/m" });
+        var noRegion = TestJobs.Submit("sales-report", new { days = 3 });
         var stock = TestJobs.Submit("noop");
 
-        await client.SendAsync(queue, [report, badRegion, stock]);
-        var counts = await TestJobs.WaitUntilFinishedAsync([report, badRegion, stock], TimeSpan.FromSeconds(60));
+        await client.SendAsync(queue, [report, badRegion, noRegion, stock]);
+        var counts = await TestJobs.WaitUntilFinishedAsync([report, badRegion, noRegion, stock], TimeSpan.FromSeconds(60));
 
-        var rows = (await TestJobs.LoadAsync([report, badRegion, stock])).ToDictionary(r => r.Id);
+        var rows = (await TestJobs.LoadAsync([report, badRegion, noRegion, stock])).ToDictionary(r => r.Id);
         Assert.That(rows[report.JobId].State, Is.EqualTo(JobState.Succeeded), TestJobs.Describe(counts) + host.Output);
         var result = JsonDocument.Parse(rows[report.JobId].Result!).RootElement;
         Assert.That(result.GetProperty("rows").GetInt32(), Is.EqualTo(20));
@@ -43,7 +44,8 @@ public sealed class SampleHostTests
 
         Assert.That(rows[badRegion.JobId].State, Is.EqualTo(JobState.Failed));
         Assert.That(rows[badRegion.JobId].Attempt, Is.EqualTo(1), "a bad payload is not retried");
-        Assert.That(rows[badRegion.JobId].Error, Does.Contain("sales-report: payload needs \"region\""));
+        Assert.That(rows[badRegion.JobId].Error, Is.EqualTo("Invalid payload: sales-report: payload field $.region: expected 1 to 32 letters or digits, e.g. \"emea\", got \"e/m\""));
+        Assert.That(rows[noRegion.JobId].Error, Is.EqualTo("Invalid payload: sales-report: payload field $.region: expected a string, got nothing (the field is missing)"));
         Assert.That(rows[stock.JobId].Error, Is.EqualTo("Unknown job type 'noop'. This worker handles: sales-report."));
 
         var slots = await host.SlotsAsync();

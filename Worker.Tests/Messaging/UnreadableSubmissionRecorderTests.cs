@@ -92,4 +92,18 @@ public sealed class UnreadableSubmissionRecorderTests
             Is.True, "JSON whose fields do not fit");
         Assert.That(UnreadableSubmissionRecorder.IsUnreadable(transport), Is.False);
     }
+
+    [Test, Description("An envelope (a .NET publisher with a hand-made body) is described from its message; a body that does not parse, in the parser's words.")]
+    public void Describe_names_the_field_of_an_envelope_message_and_falls_back_for_malformed_json()
+    {
+        var envelope = Encoding.UTF8.GetBytes("""{"messageId": "x", "message": {"jobId": "11111111-2222-3333-4444-555555555555", "maxAttempts": "three"}}""");
+        var malformed = Encoding.UTF8.GetBytes("""{"jobId": "11111111-2222-3333-4444-555555555555", "timeout": """);
+        var wrongType = new System.Text.Json.JsonException("The JSON value could not be converted to System.Nullable`1[System.Int32]. Path: $.maxAttempts", "$.maxAttempts", 0, 0);
+        var cutShort = new System.Runtime.Serialization.SerializationException("An exception occurred while deserializing the message envelope",
+            new System.Text.Json.JsonException("Expected depth to be zero at the end of the JSON payload."));
+
+        Assert.That(UnreadableSubmissionRecorder.Describe(new AggregateException(wrongType), envelope, Envelope),
+            Is.EqualTo("maxAttempts: expected a number, got a string"));
+        Assert.That(UnreadableSubmissionRecorder.Describe(cutShort, malformed, Raw), Is.EqualTo("Expected depth to be zero at the end of the JSON payload."));
+    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using JobWorker.Jobs;
 using JobWorker.Persistence;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Spectre.Console;
 
@@ -13,7 +14,8 @@ internal sealed class JobProgressMonitor(JobStore store, ConnectionSampler conne
     public static JobProgressMonitor Create(IServiceProvider services)
     {
         var dataSource = services.GetRequiredService<JobDatabase>().DataSource;
-        var sampler = new ConnectionSampler(dataSource, TimeSpan.FromMilliseconds(20));
+        var queue = services.GetRequiredService<IOptions<JobOptions>>().Value.QueueName;
+        var sampler = new ConnectionSampler(dataSource, queue, TimeSpan.FromMilliseconds(20));
         sampler.Start();
         var poolMax = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize;
         return new JobProgressMonitor(services.GetRequiredService<JobStore>(), sampler, poolMax);
@@ -73,9 +75,9 @@ internal sealed class JobProgressMonitor(JobStore store, ConnectionSampler conne
         table.AddRow("Not yet accepted", (total - counts.Values.Sum()).ToString());
         table.AddRow("Wall time", $"{wall.TotalSeconds:F1} s");
         table.AddRow("Throughput", $"{counts.GetValueOrDefault(JobState.Succeeded) / wall.TotalSeconds:F1} jobs/s");
-        table.AddRow("Peak connections busy at once, all replicas", connections.PeakBusy.ToString());
+        table.AddRow("Peak connections busy at once, this queue's replicas", connections.PeakBusy.ToString());
         table.AddRow("Peak connections open in one replica", $"{connections.PeakOpenPerReplica} (max {poolMax})");
-        table.AddRow("Replicas seen", connections.Replicas.ToString());
+        table.AddRow("Replicas seen (this queue, live heartbeat)", connections.Replicas.ToString());
         table.AddRow("pg_stat_activity samples (20 ms)", connections.Samples.ToString());
         AnsiConsole.Write(table);
     }

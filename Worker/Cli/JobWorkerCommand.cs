@@ -7,7 +7,8 @@ namespace JobWorker.Cli;
 
 /// <summary>
 /// The <c>jobworker</c> command line, for the stock executable and for a team's own: <c>run</c> (the default),
-/// <c>migrate</c>, <c>submit</c>, <c>status</c>, <c>jobs</c>, <c>dashboard</c> and <c>bench</c>.
+/// <c>migrate</c>, <c>submit</c>, <c>status</c>, <c>jobs</c>, <c>queues</c>, <c>recurring</c>, <c>limits</c>,
+/// <c>dashboard</c>, and <c>bench</c> when the host asks for it (<see cref="JobWorkerCommandLine.IncludeBench"/>).
 /// </summary>
 /// <example>
 /// A host of one's own, in its <c>Program.cs</c>:
@@ -34,17 +35,33 @@ public static class JobWorkerCommand
     /// </param>
     /// <returns>The exit code: 0 done, 1 failed, 2 bad input or settings, 3 database or broker unavailable.</returns>
     /// <exception cref="InvalidOperationException"><c>AddJobWorker()</c> was not called on <paramref name="builder"/>.</exception>
-    public static Task<int> RunJobWorkerAsync(this WebApplicationBuilder builder, string[] args, Action<WebApplication> configureApp)
+    public static Task<int> RunJobWorkerAsync(this WebApplicationBuilder builder, string[] args, Action<WebApplication> configureApp) =>
+        RunJobWorkerAsync(builder, args, configureApp, _ => { });
+
+    /// <summary>
+    /// As <see cref="RunJobWorkerAsync(WebApplicationBuilder, string[], Action{WebApplication})"/>, with a command line
+    /// <paramref name="configureCommandLine"/> shapes: <c>bench</c> in or out (out by default), commands of the host's own.
+    /// </summary>
+    /// <param name="builder">The application's builder, on which <c>AddJobWorker()</c> was called.</param>
+    /// <param name="args">The process's arguments.</param>
+    /// <param name="configureApp">Maps the built application's endpoints.</param>
+    /// <param name="configureCommandLine">Chooses the commands, e.g. <c>commandLine =&gt; commandLine.IncludeBench = true</c>.</param>
+    /// <returns>The exit code: 0 done, 1 failed, 2 bad input or settings (an unknown command too), 3 database or broker unavailable.</returns>
+    public static Task<int> RunJobWorkerAsync(
+        this WebApplicationBuilder builder, string[] args, Action<WebApplication> configureApp, Action<JobWorkerCommandLine> configureCommandLine)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(configureApp);
+        ArgumentNullException.ThrowIfNull(configureCommandLine);
         if (!builder.HasJobWorker())
         {
             throw new InvalidOperationException("The application has no JobWorker in it: call builder.AddJobWorker() before RunJobWorkerAsync.");
         }
 
-        return InvokeAsync(Create(builder, configureApp).Parse(args));
+        var commandLine = new JobWorkerCommandLine();
+        configureCommandLine(commandLine);
+        return InvokeAsync(Create(builder, configureApp, commandLine).Parse(args));
     }
 
     // System.CommandLine ends a parse error with 1, which the exit codes reserve for "the command ran and failed";
@@ -56,7 +73,7 @@ public static class JobWorkerCommand
     }
 
     /// <summary>The command line: <c>run</c> builds and runs the application; the other commands read its configuration.</summary>
-    internal static RootCommand Create(WebApplicationBuilder builder, Action<WebApplication> configureApp)
+    internal static RootCommand Create(WebApplicationBuilder builder, Action<WebApplication> configureApp, JobWorkerCommandLine commandLine)
     {
         if (Console.IsOutputRedirected)
         {
@@ -78,9 +95,14 @@ public static class JobWorkerCommand
             RecurringCommand.Create(configuration),
             LimitsCommand.Create(configuration),
             DashboardCommand.Create(configuration),
-            BenchCommand.Create(configuration),
         };
+        if (commandLine.IncludeBench)
+        {
+            root.Subcommands.Add(BenchCommand.Create(configuration));
+        }
+
         root.SetAction((_, _) => RunCommand.RunAsync(builder, configureApp));
+        commandLine.Configure?.Invoke(root);
         return root;
     }
 }

@@ -606,6 +606,20 @@ internal static class JobSql
         SET busy = EXCLUDED.busy, last_seen_at = now(), last_progress_at = EXCLUDED.last_progress_at, stopped_at = EXCLUDED.stopped_at
         """;
 
+    /// <summary>
+    /// The live replicas of queue $1 (a heartbeat within $2, not stopped) and their connections to this database, open and
+    /// busy: what <c>submit --wait</c> reports. Replicas of other queues, and clients of other databases on the same server,
+    /// are not counted.
+    /// </summary>
+    public const string ReplicaConnections = """
+        /* jobworker:replica-connections */
+        SELECT w.id, count(a.pid)::int AS open, (count(a.pid) FILTER (WHERE a.state <> 'idle'))::int AS busy
+        FROM workers w
+        LEFT JOIN pg_stat_activity a ON a.datname = current_database() AND a.application_name = left('jobworker/' || w.id, 63)
+        WHERE w.queue = $1 AND w.stopped_at IS NULL AND w.last_seen_at > now() - $2::interval
+        GROUP BY w.id
+        """;
+
     /// <summary>Queue $1 paused by $2 for reason $3 (a pause already in place keeps its time, and takes the new who and why).</summary>
     public const string PauseQueue = """
         /* jobworker:pause-queue */

@@ -1,4 +1,7 @@
 using System.Net.Mime;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using JobWorker.Contracts;
 using JobWorker.Jobs;
 using JobWorker.Resilience;
 using MassTransit;
@@ -16,6 +19,9 @@ namespace JobWorker.Messaging;
 internal sealed partial class UnreadableSubmissionRecorder(
     JobStore store, IOptions<JobOptions> options, ILogger<UnreadableSubmissionRecorder> logger) : IReceiveObserver
 {
+    /// <summary>SubmitJob's fields as a publisher writes them (camelCase), to say what a field must hold.</summary>
+    private static readonly JsonTypeInfo SubmitJobContract = Contract();
+
     public async Task ReceiveFault(ReceiveContext context, Exception exception)
     {
         if (QueueNames.Of(context.InputAddress) != QueueNames.Jobs(options.Value) || !IsUnreadable(exception))
@@ -23,12 +29,11 @@ internal sealed partial class UnreadableSubmissionRecorder(
             return;
         }
 
-        // System.Text.Json's own message names the field ("Path: $.maxAttempts"); what it wraps only says what it met.
-        var cause = ExceptionChain.Find<System.Text.Json.JsonException>(exception) ?? ExceptionChain.Innermost(exception);
-        var reason = $"Unreadable SubmitJob: {cause.Message}";
+        var head = Head(context.Body);
+        var reason = $"Unreadable SubmitJob: {Describe(exception, head, context.ContentType)}";
         try
         {
-            if (ReadJobId(Head(context.Body), context.ContentType) is { } jobId)
+            if (ReadJobId(head, context.ContentType) is { } jobId)
             {
                 var recorded = await store.RejectUnreadableAsync(jobId, reason, options.Value.QueueName, context.CancellationToken);
                 LogUnreadable(logger, context.TransportHeaders.Get<string>("MessageId") ?? "(without id)", reason,
@@ -56,13 +61,58 @@ internal sealed partial class UnreadableSubmissionRecorder(
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is System.Runtime.Serialization.SerializationException or System.Text.Json.JsonException)
+            if (e is System.Runtime.Serialization.SerializationException or JsonException)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// What is wrong with the body, for the job's error. A field of the wrong type is named with what it must hold
+    /// (<c>timeout: expected "hh:mm:ss", got a number</c>), read from the body and SubmitJob's contract; anything else
+    /// (malformed JSON, bytes that are not UTF-8) in System.Text.Json's words, whose message names the place.
+    /// </summary>
+    internal static string Describe(Exception exception, ReadOnlySpan<byte> body, ContentType? contentType)
+    {
+        var json = ExceptionChain.Find<JsonException>(exception);
+        if (json is not null && Message(body, contentType) is { } message && JsonBindingProblem.Of(json, message, SubmitJobContract) is { } problem)
+        {
+            return $"{(problem.Field is "" ? "the message" : problem.Field)}: expected {problem.Expected}, got {problem.Got}";
+        }
+
+        // System.Text.Json's own message names the place ("Path: $.payload | LineNumber: 0"); what it wraps only says what it met.
+        return (json ?? ExceptionChain.Innermost(exception)).Message;
+    }
+
+    /// <summary>The SubmitJob the body holds as JSON (the whole of a raw body, an envelope's <c>message</c>); null when the body does not parse.</summary>
+    private static JsonElement? Message(ReadOnlySpan<byte> body, ContentType? contentType)
+    {
+        JsonElement parsed;
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            parsed = JsonElement.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            // Malformed, or longer than the part read: the parser's own message says where.
+            return null;
+        }
+
+        var envelope = contentType?.MediaType is { } type && IsType(type, SystemTextJsonMessageSerializer.JsonContentType);
+        return !envelope ? parsed
+            : parsed.ValueKind == JsonValueKind.Object && parsed.TryGetProperty("message", out var message) ? message
+            : null;
+    }
+
+    private static JsonTypeInfo Contract()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options.GetTypeInfo(typeof(SubmitJob));
     }
 
     /// <summary>
@@ -80,10 +130,13 @@ internal sealed partial class UnreadableSubmissionRecorder(
     private static bool IsType(string mediaType, ContentType contentType) =>
         string.Equals(mediaType, contentType.MediaType, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The body's first bytes: enough to find the job id, without reading an oversized body whole.</summary>
+    /// <summary>
+    /// The body's first bytes: enough to find the job id, and to say which field is wrong in a body
+    /// with a payload within the default Submissions:MaxPayloadBytes (1 MiB), without reading an oversized body whole.
+    /// </summary>
     private static byte[] Head(MessageBody body)
     {
-        var head = new byte[16 * 1024];
+        var head = new byte[1024 * 1024];
         using var stream = body.GetStream();
         var read = 0;
         for (int n; read < head.Length && (n = stream.Read(head, read, head.Length - read)) > 0;)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using JobWorker.Jobs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,38 +7,41 @@ namespace ReportHost;
 
 /// <summary>
 /// <c>sales-report</c>: adds up a region's sales, one day at a time, and writes them as a CSV file.
-/// Payload <c>{"region": "emea", "days": 30}</c>; result <c>{"path": "...", "rows": 30, "total": 1234.5}</c>.
+/// Payload <see cref="SalesReportRequest"/>; result <see cref="SalesReport"/>.
 /// </summary>
 /// <remarks>
-/// Takes a few seconds (<c>Reports:TimePerDay</c> per day) and stops at once when its token fires (timeout, cancel or
-/// shutdown), leaving no half-written file. JobWorker holds no database connection while it runs.
+/// JobWorker reads the payload into <see cref="SalesReportRequest"/>: a payload that does not bind (no region, days as a
+/// string) fails the job at once naming the field. Takes a few seconds (<c>Reports:TimePerDay</c> per day) and stops at
+/// once when its token fires (timeout, cancel, shutdown or a lost lease), leaving no half-written file. JobWorker holds
+/// no database connection while it runs.
 /// </remarks>
-public sealed class SalesReportHandler(IOptions<ReportOptions> options, ILogger<SalesReportHandler> logger) : IJobHandler
+public sealed class SalesReportHandler(IOptions<ReportOptions> options, ILogger<SalesReportHandler> logger)
+    : JobHandler<SalesReportRequest, SalesReport>
 {
     public const string JobType = "sales-report";
 
-    public async Task<JsonElement?> RunAsync(JobRun job, CancellationToken cancellationToken)
+    protected override async Task<SalesReport> RunAsync(SalesReportRequest request, JobRun job, CancellationToken cancellationToken)
     {
-        var request = Read(job.Payload);
+        var (region, days) = Check(request);
         var settings = options.Value;
         var directory = Path.GetFullPath(settings.OutputDirectory);
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, $"sales-{request.Region}-{job.JobId:N}.csv");
+        var path = Path.Combine(directory, $"sales-{region}-{job.JobId:N}.csv");
         var partial = path + ".partial";
 
-        var random = new Random(HashCode.Combine(request.Region, job.JobId));
+        var random = new Random(HashCode.Combine(region, job.JobId));
         var total = 0m;
         try
         {
             await using (var csv = new StreamWriter(partial))
             {
                 await csv.WriteLineAsync("day,region,sales");
-                for (var day = 1; day <= request.Days; day++)
+                for (var day = 1; day <= days; day++)
                 {
                     await Task.Delay(settings.TimePerDay, cancellationToken);
                     var sales = Math.Round((decimal)(random.NextDouble() * 1000), 2);
                     total += sales;
-                    await csv.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{day},{request.Region},{sales}"));
+                    await csv.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{day},{region},{sales}"));
                 }
             }
 
@@ -50,25 +52,25 @@ public sealed class SalesReportHandler(IOptions<ReportOptions> options, ILogger<
             File.Delete(partial);
         }
 
-        logger.LogInformation("Sales report for {Region}: {Days} days, total {Total}, in {Path}", request.Region, request.Days, total, path);
-        return JsonSerializer.SerializeToElement(new { path, rows = request.Days, total });
+        logger.LogInformation("Sales report for {Region}: {Days} days, total {Total}, in {Path}", region, days, total, path);
+        return new SalesReport(path, days, total);
     }
 
-    private static (string Region, int Days) Read(JsonElement payload)
+    /// <summary>What the payload's types cannot say: the region goes into a file name, and a year is the longest report.</summary>
+    private static (string Region, int Days) Check(SalesReportRequest request)
     {
-        if (payload.ValueKind != JsonValueKind.Object
-            || !payload.TryGetProperty("region", out var region) || region.ValueKind != JsonValueKind.String
-            || region.GetString() is not { Length: > 0 and <= 32 } name || !name.All(char.IsAsciiLetterOrDigit))
+        if (request.Region is not { Length: > 0 and <= 32 } region || !region.All(char.IsAsciiLetterOrDigit))
         {
-            throw new InvalidJobPayloadException("sales-report: payload needs \"region\", 1 to 32 letters or digits, e.g. {\"region\": \"emea\", \"days\": 30}.");
+            throw new InvalidJobPayloadException($"{JobType}: payload field $.region: expected 1 to 32 letters or digits, e.g. \"emea\", got \"{Clip(request.Region)}\"");
         }
 
-        var days = 30;
-        if (payload.TryGetProperty("days", out var value) && !(value.TryGetInt32(out days) && days is >= 1 and <= 366))
+        if (request.Days is < 1 or > 366)
         {
-            throw new InvalidJobPayloadException("sales-report: \"days\" must be a whole number from 1 to 366.");
+            throw new InvalidJobPayloadException($"{JobType}: payload field $.days: expected a whole number from 1 to 366, got {request.Days}");
         }
 
-        return (name.ToLowerInvariant(), days);
+        return (region.ToLowerInvariant(), request.Days);
     }
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..39] + "…";
 }
