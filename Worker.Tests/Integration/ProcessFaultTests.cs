@@ -106,26 +106,28 @@ public sealed class ProcessFaultTests
         Assert.That(scenario.Output, Does.Contain("Database connection pool cleared"), "a pool reset must be recorded");
     }
 
-    [Test]
+    [Test, Description("RabbitMQ's consumer_timeout lowered to 3 s and checked every second (a channel checks it on its tick, " +
+                       "every 60 s by default, which a shorter test would never reach): a 10 s job and a 6 s neighbour each run " +
+                       "whole, once.")]
     public async Task A_job_longer_than_the_brokers_consumer_timeout_succeeds_on_its_first_attempt_and_its_neighbour_runs_once()
     {
-        await LocalServices.SetConsumerTimeoutAsync(TimeSpan.FromSeconds(10));
+        await LocalServices.SetConsumerTimeoutAsync(TimeSpan.FromSeconds(3), checkEvery: TimeSpan.FromSeconds(1));
         try
         {
             await using var scenario = await FaultScenario.StartAsync(settings: new() { ["Jobs:LeaseDuration"] = "00:00:30" });
-            var longJob = TestJobs.Submit("delay", new { ms = 30_000 }, maxAttempts: 3);
-            var neighbour = TestJobs.Submit("delay", new { ms = 15_000 }, maxAttempts: 3);
+            var longJob = TestJobs.Submit("delay", new { ms = 10_000 }, maxAttempts: 3);
+            var neighbour = TestJobs.Submit("delay", new { ms = 6_000 }, maxAttempts: 3);
 
             await scenario.SubmitAsync([longJob, neighbour]);
 
             await scenario.AssertWholePromiseAsync([longJob, neighbour], TimeSpan.FromSeconds(90));
             var rows = await TestJobs.LoadAsync([longJob, neighbour]);
-            Assert.That(rows.Select(r => r.FinishedAt - r.StartedAt), Is.All.GreaterThan(TimeSpan.FromSeconds(14)),
+            Assert.That(rows.Select(r => r.FinishedAt - r.StartedAt), Is.All.GreaterThan(TimeSpan.FromSeconds(5.5)),
                 "each ran whole, in one attempt, through the broker's timeout");
         }
         finally
         {
-            await LocalServices.SetConsumerTimeoutAsync(TimeSpan.FromMinutes(30));
+            await LocalServices.SetConsumerTimeoutAsync(TimeSpan.FromMinutes(30), checkEvery: TimeSpan.FromSeconds(60));
         }
     }
 
