@@ -74,9 +74,10 @@ public sealed class DatabaseFaultTests
         await scenario.SubmitAsync(jobs);
         await scenario.WaitForProgressAsync(jobs, 200);
 
-        var readyDuringOutage = await StopDatabaseUntilPausedAsync(scenario, TimeSpan.FromSeconds(20));
+        // 10 s: well past the lease (4 s here) and the breaker's sampling (5 s), so the outage stops the handlers that were
+        // running (their jobs run again) and the breaker probes a dead database many times before it comes back.
+        var readyDuringOutage = await StopDatabaseUntilPausedAsync(scenario, TimeSpan.FromSeconds(10));
 
-        // An outage longer than the lease (4 s here) stops the handlers that were running: their jobs run again.
         await scenario.AssertWholePromiseAsync(jobs, TimeSpan.FromSeconds(120), ranOnce: false);
         Assert.That(readyDuringOutage, Is.False, "readiness must say the worker cannot take jobs while the database is down");
         Assert.That(scenario.Output, Does.Contain("Consumption resumed"));

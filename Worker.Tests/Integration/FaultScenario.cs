@@ -53,11 +53,24 @@ internal sealed class FaultScenario : IAsyncDisposable
         var queue = TestWorker.UniqueQueue();
         var configuration = TestWorker.Overlay(FastRecovery(), settings);
 
-        var processes = new List<WorkerProcess>();
-        for (var i = 0; i < workers; i++)
+        // The replicas start together, as a deployment's do: a start is mostly waiting (the runtime, the broker, readiness),
+        // so one after the other cost a start per replica.
+        var starting = Enumerable.Range(0, workers).Select(_ => TestWorker.StartProcessAsync(queue, configuration)).ToList();
+        try
         {
-            processes.Add(await TestWorker.StartProcessAsync(queue, configuration));
+            await Task.WhenAll(starting);
         }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var processes = starting.Select(t => t.Result).ToList();
 
         // The client reaches the broker as the replicas do: the same nodes, and its events queue of the same type.
         var broker = configuration.Where(s => s.Key.StartsWith("RabbitMq:Hosts", StringComparison.Ordinal) || s.Key == "RabbitMq:QueueType")

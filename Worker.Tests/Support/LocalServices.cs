@@ -23,11 +23,14 @@ internal static class LocalServices
     public static Task StartNodeAsync(int node) => RunAsync("node-start", node.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
-    /// Sets the broker's <c>consumer_timeout</c> (RabbitMQ closes the channel of a delivery left unacknowledged longer);
-    /// it applies to channels opened afterwards.
+    /// Sets the broker's <c>consumer_timeout</c> (RabbitMQ closes the channel of a delivery left unacknowledged longer) and
+    /// how often a channel checks it (<c>channel_tick_interval</c>, 60 s by default: a test shorter than a minute would never
+    /// see the check); both apply to channels opened afterwards.
     /// </summary>
-    public static Task SetConsumerTimeoutAsync(TimeSpan timeout) =>
-        RunAsync("rabbitmqctl", "eval", $"application:set_env(rabbit, consumer_timeout, {(long)timeout.TotalMilliseconds}).");
+    public static Task SetConsumerTimeoutAsync(TimeSpan timeout, TimeSpan checkEvery) =>
+        RunAsync("rabbitmqctl", "eval",
+            $"application:set_env(rabbit, consumer_timeout, {(long)timeout.TotalMilliseconds}), " +
+            $"application:set_env(rabbit, channel_tick_interval, {(long)checkEvery.TotalMilliseconds}).");
 
     private static async Task RunAsync(params string[] args)
     {
