@@ -83,6 +83,19 @@ public sealed class OrderApiSampleTests
         Assert.That(view.GetProperty("jobState").GetString(), Is.EqualTo("Succeeded"));
     }
 
+    [Test, Description("A retried request whose order did commit: 409 Conflict, and the job is neither enqueued nor run again.")]
+    public async Task An_order_id_that_exists_answers_409_Conflict()
+    {
+        var id = Guid.NewGuid();
+        using var first = await _http.PostAsJsonAsync("/orders", new { id, customer = "Barbara", amount = 2m });
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), await first.Content.ReadAsStringAsync() + _app.Output);
+
+        using var again = await _http.PostAsJsonAsync("/orders", new { id, customer = "Barbara", amount = 2m });
+
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), await again.Content.ReadAsStringAsync() + _app.Output);
+        Assert.That(await CountAsync("SELECT count(*) FROM jobs WHERE id = $1", id), Is.EqualTo(1));
+    }
+
     [Test, Description("?fail=true throws after the order and its job were written: neither is left, and no worker sees the job.")]
     public async Task A_rolled_back_order_leaves_no_order_and_no_job()
     {
