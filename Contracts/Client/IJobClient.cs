@@ -38,7 +38,9 @@ public interface IJobClient
 
     /// <summary>
     /// Follows the job until it is Succeeded, Failed or Cancelled, and returns that status. Throws
-    /// <see cref="TimeoutException"/>, naming the job and its last state, when <paramref name="timeout"/> passes first.
+    /// <see cref="TimeoutException"/>, naming the job and its last state (or that no worker answered), when
+    /// <paramref name="timeout"/> passes first. <see cref="Timeout.InfiniteTimeSpan"/> waits until
+    /// <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     Task<JobStatus> WaitAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken = default);
 

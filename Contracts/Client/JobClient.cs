@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using JobWorker.Contracts;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using RabbitMQ.Client.Exceptions;
 
 namespace JobWorker.Client;
 
@@ -30,15 +32,17 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
     public async Task<Guid> SubmitAsync(string jobType, object? payload = null, JobSubmitOptions? options = null, CancellationToken cancellationToken = default)
     {
         var submission = JobSubmission.Create(jobType, payload, options, Options.MaxPayloadBytes);
-        using var bound = Bound(Options.RabbitMq.PublishTimeout, cancellationToken);
-        var address = await JobsQueue.SendAddressAsync(Options.QueueName, Broker(), bound.Token);
-        var endpoint = await bus.GetSendEndpoint(address).WaitAsync(bound.Token);
         var message = submission.Message;
-        await endpoint.Send(message, context =>
+        await OnBrokerAsync(async token =>
         {
-            JobsQueue.Priority(context, message.Priority);
-            JobsQueue.Mandatory(context);
-        }, bound.Token).WaitAsync(bound.Token);
+            var address = await JobsQueue.SendAddressAsync(Options.QueueName, Broker(), token);
+            var endpoint = await bus.GetSendEndpoint(address).WaitAsync(token);
+            await endpoint.Send(message, context =>
+            {
+                JobsQueue.Priority(context, message.Priority);
+                JobsQueue.Mandatory(context);
+            }, token).WaitAsync(token);
+        }, cancellationToken);
         LogSubmitted(logger, message.JobId, message.JobType, Options.QueueName);
         return message.JobId;
     }
@@ -94,13 +98,20 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
 
     public async Task<JobStatus> WaitAsync(Guid jobId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
-        var deadline = DateTime.UtcNow + timeout;
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        }
+
+        // Elapsed time, not a deadline date: a timeout of TimeSpan.MaxValue cannot be added to a date, and an infinite one
+        // never runs out.
+        var waited = Stopwatch.StartNew();
+        TimeSpan Left() => timeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : timeout - waited.Elapsed;
         var pause = FirstPoll;
-        var last = "(no answer yet)";
+        string? last = null;
         while (true)
         {
-            var left = deadline - DateTime.UtcNow;
+            var left = Left();
             if (left > TimeSpan.Zero)
             {
                 try
@@ -122,10 +133,13 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
                 }
             }
 
-            left = deadline - DateTime.UtcNow;
+            left = Left();
             if (left <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"Job {jobId} did not finish within {timeout}; its last state was {last}.");
+                throw new TimeoutException(last is not null
+                    ? $"Job {jobId} did not finish within {timeout}; its last state was {last}."
+                    : $"Job {jobId}: no worker answered a status request within {timeout} (each waits at most JobClient:StatusTimeout, " +
+                      $"{Options.StatusTimeout}); is a worker of queue {Options.QueueName} running, and is the broker ({BrokerAddress}) reachable?");
             }
 
             await Task.Delay(Min(pause, left), cancellationToken);
@@ -135,9 +149,40 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
 
     public async Task CancelAsync(Guid jobId, string? reason = null, CancellationToken cancellationToken = default)
     {
+        await OnBrokerAsync(async token =>
+        {
+            var endpoint = await bus.GetSendEndpoint(QueueAddress($"{Options.QueueName}-cancel")).WaitAsync(token);
+            await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, context => JobsQueue.Mandatory(context), token).WaitAsync(token);
+        }, cancellationToken);
+    }
+
+    /// <summary>The nodes the client connects to, for messages: <c>host:port</c>, comma-separated.</summary>
+    private string BrokerAddress => string.Join(", ", Options.RabbitMq.Nodes().Select(n => $"{n.Host}:{n.Port}"));
+
+    /// <summary>
+    /// A send (and the jobs queue's declare), bounded by <c>RabbitMq:PublishTimeout</c>. A broker that cannot be reached
+    /// fails with a message naming its address and the settings to check, not RabbitMQ.Client's "None of the specified
+    /// endpoints were reachable"; its exception is kept as the inner one.
+    /// </summary>
+    private async Task OnBrokerAsync(Func<CancellationToken, Task> send, CancellationToken cancellationToken)
+    {
         using var bound = Bound(Options.RabbitMq.PublishTimeout, cancellationToken);
-        var endpoint = await bus.GetSendEndpoint(QueueAddress($"{Options.QueueName}-cancel")).WaitAsync(bound.Token);
-        await endpoint.Send(new CancelJob { JobId = jobId, Reason = reason }, context => JobsQueue.Mandatory(context), bound.Token).WaitAsync(bound.Token);
+        try
+        {
+            await send(bound.Token);
+        }
+        catch (BrokerUnreachableException e)
+        {
+            throw new InvalidOperationException(
+                $"The RabbitMQ broker at {BrokerAddress} could not be reached; check RabbitMq:Host and RabbitMq:Port (or RabbitMq:Hosts), " +
+                "RabbitMq:VirtualHost and the credentials, and that the broker is running.", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The RabbitMQ broker at {BrokerAddress} did not take the message within RabbitMq:PublishTimeout ({Options.RabbitMq.PublishTimeout}); " +
+                "check RabbitMq:Host and RabbitMq:Port (or RabbitMq:Hosts) and that the broker is running.", e);
+        }
     }
 
     private JobsQueueBroker Broker()

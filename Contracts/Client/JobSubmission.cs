@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -54,16 +55,28 @@ internal sealed record JobSubmission(SubmitJob Message, string PayloadJson)
             Check(options.RunAt is null && options.Delay is null, nameof(options.After), "give After or RunAt/Delay, not both: a continuation is due as soon as its parents finish");
         }
 
-        var payloadJson = Render(payload);
+        string payloadJson;
+        try
+        {
+            payloadJson = Render(payload);
+        }
+        catch (Exception e) when (e is InvalidOperationException or JsonException or NotSupportedException)
+        {
+            // Writing JSON unescapes each string: one holding an unpaired surrogate escape ("\ud83d" alone) cannot be
+            // written (InvalidOperationException), nor can a cycle or an unsupported type.
+            throw new ArgumentException($"The payload cannot be written as JSON: {e.Message}", nameof(payload), e);
+        }
+
         var bytes = Encoding.UTF8.GetByteCount(payloadJson);
         if (bytes > maxPayloadBytes)
         {
             throw new ArgumentException($"The payload is {bytes} bytes; the limit (JobClient:MaxPayloadBytes) is {maxPayloadBytes}.", nameof(payload));
         }
 
-        if (payloadJson.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        if (UnstorableEscape(payloadJson) is { } escape)
         {
-            throw new ArgumentException("The payload contains a NUL character (\\u0000), which PostgreSQL's jsonb cannot store.", nameof(payload));
+            throw new ArgumentException(
+                $"The payload contains {escape}, which PostgreSQL's jsonb cannot store (a transaction that tried would be aborted).", nameof(payload));
         }
 
         var message = new SubmitJob
@@ -105,6 +118,60 @@ internal sealed record JobSubmission(SubmitJob Message, string PayloadJson)
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>
+    /// What in the JSON text jsonb refuses, or null: a NUL (<c>\u0000</c>) or an unpaired surrogate escape (<c>\ud83d</c>
+    /// alone), as the worker's store checks. Raw unpaired surrogates cannot be here: rendering to UTF-8 replaced them.
+    /// </summary>
+    private static string? UnstorableEscape(string json)
+    {
+        if (!json.Contains("\\u", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        for (var i = 0; i < json.Length - 1; i++)
+        {
+            if (json[i] != '\\')
+            {
+                continue;
+            }
+
+            // Stepping over each escape whole keeps "\\u0000" (an escaped backslash, then "u0000") out of reach.
+            if (EscapedUnit(json, i) is not { } unit)
+            {
+                i++;
+                continue;
+            }
+
+            if (char.IsHighSurrogate(unit) && EscapedUnit(json, i + 6) is { } next && char.IsLowSurrogate(next))
+            {
+                i += 11;
+                continue;
+            }
+
+            if (unit == '\0')
+            {
+                return "a NUL character (\\u0000)";
+            }
+
+            if (char.IsSurrogate(unit))
+            {
+                return $"an unpaired surrogate escape ({json.AsSpan(i, 6)})";
+            }
+
+            i += 5;
+        }
+
+        return null;
+    }
+
+    /// <summary>The UTF-16 unit of the <c>\uXXXX</c> escape at <paramref name="i"/>, or null when there is none.</summary>
+    private static char? EscapedUnit(string json, int i) =>
+        i + 6 <= json.Length && json[i] == '\\' && json[i + 1] == 'u'
+        && ushort.TryParse(json.AsSpan(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit)
+            ? (char)unit
+            : null;
 
     private static void Check(bool ok, string option, string problem)
     {

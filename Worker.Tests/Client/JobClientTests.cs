@@ -244,6 +244,70 @@ public sealed class JobClientTests
         Assert.That(error!.ParamName, Is.EqualTo(option));
     }
 
+    [Test, Description("A JSON payload holding an unpaired surrogate escape, which jsonb refuses, is refused naming the payload before any I/O: the caller's transaction is not aborted and the order can still commit.")]
+    public async Task SubmitAsync_in_a_transaction_refuses_an_unpaired_surrogate_before_writing()
+    {
+        using var payload = System.Text.Json.JsonDocument.Parse("""{"note": "half an emoji \ud83d"}""");
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var error = Assert.ThrowsAsync<ArgumentException>(() => Client.SubmitAsync("noop", payload.RootElement, transaction));
+
+        Assert.That(error!.ParamName, Is.EqualTo("payload"));
+        await using var command = new NpgsqlCommand("SELECT 1", connection, transaction);
+        Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo(1), "the transaction is still usable");
+    }
+
+    [Test, Description("A wait bounded only by the caller's token: Timeout.InfiniteTimeSpan, or a timeout too long to add to a date.")]
+    public async Task WaitAsync_accepts_an_unbounded_timeout()
+    {
+        var id = await Client.SubmitAsync(RecordingJobHandler.JobType, new OrderPayload(1, "Ada"));
+        using var token = new CancellationTokenSource(Bound);
+
+        Assert.That((await Client.WaitAsync(id, Timeout.InfiniteTimeSpan, token.Token)).State, Is.EqualTo("Succeeded"));
+        Assert.That((await Client.WaitAsync(id, TimeSpan.MaxValue, token.Token)).State, Is.EqualTo("Succeeded"));
+    }
+
+    [Test, Description("A new user's first mistake: the broker's address. The error names it and the settings, and keeps RabbitMQ's own as the inner exception.")]
+    public void SubmitAsync_names_the_broker_and_its_settings_when_the_broker_is_unreachable()
+    {
+        var port = ClosedPort();
+        using var app = UnreachableBrokerApp(port);
+
+        var error = Assert.ThrowsAsync<InvalidOperationException>(() => app.Services.GetRequiredService<IJobClient>().SubmitAsync("noop"));
+
+        Assert.That(error!.Message, Does.Contain($"127.0.0.1:{port}").And.Contain("RabbitMq:Host").And.Contain("RabbitMq:Hosts"));
+        Assert.That(error.InnerException, Is.InstanceOf<RabbitMQ.Client.Exceptions.BrokerUnreachableException>());
+    }
+
+    [Test]
+    public void WaitAsync_says_no_worker_answered_when_no_status_request_was_answered()
+    {
+        using var app = UnreachableBrokerApp(ClosedPort());
+
+        var error = Assert.ThrowsAsync<TimeoutException>(() => app.Services.GetRequiredService<IJobClient>().WaitAsync(Guid.NewGuid(), TimeSpan.FromSeconds(1)));
+
+        Assert.That(error!.Message, Does.Contain("no worker answered").And.Contain("JobClient:StatusTimeout").And.Contain(_worker.Queue + "-unserved"));
+    }
+
+    /// <summary>A client app, never started, whose broker address is a closed port: each call fails fast (connection refused).</summary>
+    private IHost UnreachableBrokerApp(int port) => ClientApp(new()
+    {
+        ["Jobs:QueueName"] = _worker.Queue + "-unserved",
+        ["RabbitMq:Host"] = "127.0.0.1",
+        ["RabbitMq:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RabbitMq:PublishTimeout"] = "00:00:02",
+    });
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     private static async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(TestEnvironment.ConnectionString());

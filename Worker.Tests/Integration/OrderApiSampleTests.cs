@@ -27,18 +27,24 @@ public sealed class OrderApiSampleTests
     {
         Assert.That(File.Exists(SampleAssembly), Is.True, $"{SampleAssembly} is not built: run `make sample` (`make test` does)");
         _worker = await TestWorker.StartAsync(worker: w => w.AddJobHandler<RecordingJobHandler>("order-confirmation"));
+        (_app, _http) = await StartAppAsync(_worker.Queue);
+    }
+
+    private static async Task<(WorkerProcess App, HttpClient Http)> StartAppAsync(string queue, string statusTimeout = "00:00:30")
+    {
         var port = FreePort();
-        _app = WorkerProcess.Start(SampleAssembly, new Dictionary<string, string?>
+        var app = WorkerProcess.Start(SampleAssembly, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Orders"] = TestEnvironment.ConnectionString(),
             ["RabbitMq:Host"] = TestEnvironment.Host,
             ["RabbitMq:Port"] = TestEnvironment.RabbitPort.ToString(),
-            ["Jobs:QueueName"] = _worker.Queue,
+            ["Jobs:QueueName"] = queue,
+            ["JobClient:StatusTimeout"] = statusTimeout,
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["Health:Port"] = port.ToString(),
         });
-        await _app.WaitUntilReadyAsync(Bound);
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Bound };
+        await app.WaitUntilReadyAsync(Bound);
+        return (app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Bound });
     }
 
     [OneTimeTearDown]
@@ -81,6 +87,41 @@ public sealed class OrderApiSampleTests
 
         Assert.That(view.GetProperty("order").GetProperty("customer").GetString(), Is.EqualTo("Grace"));
         Assert.That(view.GetProperty("jobState").GetString(), Is.EqualTo("Succeeded"));
+    }
+
+    [Test, Description("A retried request whose order did commit: 409 Conflict, and the job is neither enqueued nor run again.")]
+    public async Task An_order_id_that_exists_answers_409_Conflict()
+    {
+        var id = Guid.NewGuid();
+        using var first = await _http.PostAsJsonAsync("/orders", new { id, customer = "Barbara", amount = 2m });
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Created), await first.Content.ReadAsStringAsync() + _app.Output);
+
+        using var again = await _http.PostAsJsonAsync("/orders", new { id, customer = "Barbara", amount = 2m });
+
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), await again.Content.ReadAsStringAsync() + _app.Output);
+        Assert.That(await CountAsync("SELECT count(*) FROM jobs WHERE id = $1", id), Is.EqualTo(1));
+    }
+
+    [Test, Description("The order commits, then no worker answers the status request: still 201, the job's state Unknown (it used to be 500).")]
+    public async Task A_committed_order_answers_201_with_state_Unknown_when_no_worker_answers()
+    {
+        var (app, http) = await StartAppAsync(_worker.Queue + "-unserved", statusTimeout: "00:00:00.5");
+        try
+        {
+            var id = Guid.NewGuid();
+
+            using var response = await http.PostAsJsonAsync("/orders", new { id, customer = "Margaret", amount = 5m });
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), body + app.Output);
+            Assert.That(JsonDocument.Parse(body).RootElement.GetProperty("jobState").GetString(), Is.EqualTo("Unknown"), body);
+            Assert.That(await CountAsync("SELECT count(*) FROM orders WHERE id = $1", id), Is.EqualTo(1));
+        }
+        finally
+        {
+            http.Dispose();
+            await app.DisposeAsync();
+        }
     }
 
     [Test, Description("?fail=true throws after the order and its job were written: neither is left, and no worker sees the job.")]

@@ -106,4 +106,18 @@ public sealed class UnreadableSubmissionRecorderTests
             Is.EqualTo("maxAttempts: expected a number, got a string"));
         Assert.That(UnreadableSubmissionRecorder.Describe(cutShort, malformed, Raw), Is.EqualTo("Expected depth to be zero at the end of the JSON payload."));
     }
+
+    [Test, Description("A raw SubmitJob whose wrong field holds bytes that are not UTF-8: System.Text.Json cannot give the value's text, " +
+        "and the description must still be made, or the job is never recorded Failed and the fault escapes into the receive path.")]
+    public void Describe_does_not_throw_when_a_wrong_field_holds_bytes_that_are_not_UTF8()
+    {
+        byte[] body =
+        [
+            .. Encoding.UTF8.GetBytes($"{{\"jobId\": \"{Own}\", \"jobType\": \"noop\", \"timeout\": \""), 0xFF, 0xFE,
+            .. Encoding.UTF8.GetBytes("\"}"),
+        ];
+        var wrongForm = new System.Text.Json.JsonException("The JSON value could not be converted to System.Nullable`1[System.TimeSpan]. Path: $.timeout", "$.timeout", 0, 0);
+
+        Assert.That(UnreadableSubmissionRecorder.Describe(wrongForm, body, Raw), Does.StartWith("timeout: expected \"hh:mm:ss\", got \""));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -217,9 +218,9 @@ internal sealed record JsonBindingProblem(string Path, string Expected, string G
         var sameKind = type is not null && Fits(value, type);
         return value.ValueKind switch
         {
-            JsonValueKind.String when sameKind => Literal(value.GetRawText()),
+            JsonValueKind.String when sameKind => Literal(value),
             JsonValueKind.String => "a string",
-            JsonValueKind.Number when sameKind => Literal(value.GetRawText()),
+            JsonValueKind.Number when sameKind => Literal(value),
             JsonValueKind.Number => "a number",
             JsonValueKind.True => "true",
             JsonValueKind.False => "false",
@@ -229,6 +230,12 @@ internal sealed record JsonBindingProblem(string Path, string Expected, string G
             _ => "nothing",
         };
     }
+
+    /// <summary>
+    /// The value as written, shortened. Read from its bytes with a replacing decoder: a string may hold bytes that are not
+    /// UTF-8 (the reader does not check them), and <see cref="JsonElement.GetRawText"/> throws on those.
+    /// </summary>
+    private static string Literal(JsonElement value) => Literal(Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value)));
 
     private static string Literal(string raw) =>
         raw.Length <= LongestLiteral ? raw : new StringBuilder(raw, 0, LongestLiteral - 1, LongestLiteral).Append('…').ToString();

@@ -1,4 +1,5 @@
 using System.Net.Mime;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using JobWorker.Contracts;
@@ -78,9 +79,16 @@ internal sealed partial class UnreadableSubmissionRecorder(
     internal static string Describe(Exception exception, ReadOnlySpan<byte> body, ContentType? contentType)
     {
         var json = ExceptionChain.Find<JsonException>(exception);
-        if (json is not null && Message(body, contentType) is { } message && JsonBindingProblem.Of(json, message, SubmitJobContract) is { } problem)
+        try
         {
-            return $"{(problem.Field is "" ? "the message" : problem.Field)}: expected {problem.Expected}, got {problem.Got}";
+            if (json is not null && Message(body, contentType) is { } message && JsonBindingProblem.Of(json, message, SubmitJobContract) is { } problem)
+            {
+                return $"{(problem.Field is "" ? "the message" : problem.Field)}: expected {problem.Expected}, got {problem.Got}";
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException or DecoderFallbackException)
+        {
+            // The description is a courtesy: a body it cannot read must still fail its job, with the parser's words.
         }
 
         // System.Text.Json's own message names the place ("Path: $.payload | LineNumber: 0"); what it wraps only says what it met.

@@ -29,8 +29,12 @@ internal sealed class JobDbContextFactory(JobDatabase database, IEnumerable<IInt
                 .UseNpgsql(dataSource)
                 .UseLoggerFactory(loggerFactory)
                 .AddInterceptors(_interceptors)
-                // A recreated data source is a new EF service provider; that is expected here, not a leak.
-                .ConfigureWarnings(w => w.Ignore(CoreEventId.ManyServiceProvidersCreatedWarning))
+                // A recreated data source is a new EF service provider; that is expected here, not a leak. Each statement
+                // EF runs is logged at Debug, not Information: a team's host (Default: Information) would otherwise log
+                // every statement of the worker's; slow ones are still warned of by the slow-statement interceptor.
+                .ConfigureWarnings(w => w
+                    .Ignore(CoreEventId.ManyServiceProvidersCreatedWarning)
+                    .Log((RelationalEventId.CommandExecuted, LogLevel.Debug)))
                 .Options;
             pool = new Pool(dataSource, new PooledDbContextFactory<JobDbContext>(options));
             Volatile.Write(ref _pool, pool);

@@ -1,4 +1,6 @@
 using JobWorker.Client;
+using JobWorker.Contracts;
+using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -16,7 +18,7 @@ public static class OrderEndpoints
     /// <summary>
     /// Inserts the order and enqueues its confirmation job in the same transaction. <c>?fail=true</c> throws after both
     /// writes, so both roll back (the app answers 500 and no worker ever sees the job). <c>?wait=true</c> waits for the
-    /// job to finish after the commit.
+    /// job to finish after the commit. An order id that exists already answers 409 Conflict.
     /// </summary>
     private static async Task<IResult> PlaceAsync(
         NewOrder request, bool? fail, bool? wait, NpgsqlDataSource dataSource, IJobClient jobs, IOptions<OrderOptions> options, CancellationToken cancellationToken)
@@ -36,7 +38,17 @@ public static class OrderEndpoints
             {
                 Parameters = { new() { Value = id }, new() { Value = request.Customer }, new() { Value = request.Amount } },
             };
-            var createdAt = (DateTime)(await insert.ExecuteScalarAsync(cancellationToken))!;
+            DateTime createdAt;
+            try
+            {
+                createdAt = (DateTime)(await insert.ExecuteScalarAsync(cancellationToken))!;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // A retried request whose order did commit: nothing is enqueued again.
+                return Results.Conflict(new { error = $"Order {id} already exists.", location = $"/orders/{id}" });
+            }
+
             order = new Order(id, request.Customer, request.Amount, createdAt);
 
             // The job's id is the order's: enqueueing it again for the same order adds nothing.
@@ -51,9 +63,19 @@ public static class OrderEndpoints
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var job = wait == true
-            ? await jobs.WaitAsync(id, options.Value.WaitTimeout, cancellationToken)
-            : await jobs.GetStatusAsync(id, cancellationToken);
+        // The order is committed: whatever the job's state, the answer is 201. A state no worker reported in time is unknown.
+        JobStatus? job;
+        try
+        {
+            job = wait == true
+                ? await jobs.WaitAsync(id, options.Value.WaitTimeout, cancellationToken)
+                : await jobs.GetStatusAsync(id, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or RequestTimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            job = null;
+        }
+
         return Results.Created($"/orders/{id}", OrderView.Of(order, job));
     }
 
@@ -68,6 +90,16 @@ public static class OrderEndpoints
         }
 
         var order = new Order(id, reader.GetString(0), reader.GetDecimal(1), reader.GetDateTime(2));
-        return Results.Ok(OrderView.Of(order, await jobs.GetStatusAsync(id, cancellationToken)));
+        JobStatus? job;
+        try
+        {
+            job = await jobs.GetStatusAsync(id, cancellationToken);
+        }
+        catch (Exception e) when (e is RequestTimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            job = null;
+        }
+
+        return Results.Ok(OrderView.Of(order, job));
     }
 }
