@@ -15,7 +15,12 @@ namespace JobWorker.Tests.Hosting;
 /// </summary>
 public sealed class ListenerTests
 {
+    private const string StackFrame = @" at [\w.`<>]+\(";
+
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(40);
+
+    /// <summary>Those that logged a full stack at start, or at every readiness probe, while the broker was away.</summary>
+    private static readonly string[] BrokerAwayLoggers = ["DefaultHealthCheckService", "JobQueuePriority[", "QueueTypeCheck[", "LegacyBindingRemoval["];
 
     [Test, Description("Issue 21, item 2: a worker whose broker was away opened no listener for 60 s, then died with a stack trace.")]
     public async Task Run_serves_live_and_says_what_it_waits_for_while_the_broker_is_unreachable()
@@ -40,6 +45,8 @@ public sealed class ListenerTests
         Assert.That(exitCode, Is.EqualTo(3), worker.Output);
         Assert.That(worker.Output, Does.Contain($"RabbitMQ at 127.0.0.1:{closed} is unreachable (RabbitMq:Host/Port/Hosts)"));
         Assert.That(worker.Output, Does.Not.Contain("crit:"));
+        var brokerAwayLines = worker.Output.Split('\n').Where(l => BrokerAwayLoggers.Any(l.Contains)).ToList();
+        Assert.That(brokerAwayLines, Is.Not.Empty.And.None.Match(StackFrame), "the broker being away is said in one line each, without a stack");
     }
 
     [Test, Description("Issue 21, item 5: a replica whose health port was taken claimed jobs before Kestrel failed, then released them.")]

@@ -55,6 +55,14 @@ public static class HealthEndpoints
         services.AddSettings<HealthOptions>(HealthOptions.Section);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>());
         JobWorkerListeners.Register(services);
+        services.PostConfigure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations.Where(r => r.Tags.Contains(ReadyTag)))
+            {
+                var inner = registration.Factory;
+                registration.Factory = sp => inner(sp) is var check && check is BrokerReasonHealthCheck ? check : new BrokerReasonHealthCheck(check);
+            }
+        });
         return services.AddHealthChecks().AddCheck<BusStartHealthCheck>("bus-start", tags: [ReadyTag]);
     }
 
