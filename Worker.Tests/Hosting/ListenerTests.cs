@@ -202,6 +202,29 @@ public sealed class ListenerTests
         Assert.That(refused!.Message, Does.Contain("Dashboard:Port and Health:Port are both 18090"));
     }
 
+    [TestCase(false, true), TestCase(true, false)]
+    [Description("Review of issue 21: an embedded app with no URL of its own lost ASP.NET Core's default http://localhost:5000; JobWorker's own processes listen on its ports only.")]
+    public async Task A_web_app_without_urls_keeps_the_default_url_unless_JobWorker_runs_the_process(bool ownProcess, bool expectDefault)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            new Dictionary<string, string?> { ["Health:Port"] = "18095", ["urls"] = null, ["http_ports"] = null, ["https_ports"] = null }));
+        builder.AddJobWorker().AddBuiltInHandlers();
+        if (ownProcess)
+        {
+            JobWorkerListeners.OwnProcess(builder.Services);
+        }
+
+        await using var app = builder.Build();
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+
+        await app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<JobWorkerListeners>().Single().StartingAsync(CancellationToken.None);
+
+        Assert.That(addresses, Does.Contain("http://*:18095"));
+        Assert.That(addresses.Contains(JobWorkerListeners.DefaultUrl), Is.EqualTo(expectDefault), string.Join(", ", addresses));
+    }
+
     /// <summary>The status code, or 0 when nothing answers.</summary>
     private static async Task<int> StatusOfAsync(HttpClient http, string path)
     {

@@ -40,6 +40,13 @@ internal sealed class JobWorkerListeners(
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, KestrelEndpoints>());
     }
 
+    /// <summary>
+    /// Marks a process that is JobWorker's own (the executable, a team's host run through <c>RunJobWorkerAsync</c>, the
+    /// standalone dashboard, the tests' and the bench's workers): it listens where configured and on JobWorker's ports,
+    /// never on ASP.NET Core's default URL, which several replicas on one machine would fight over.
+    /// </summary>
+    internal static void OwnProcess(IServiceCollection services) => services.TryAddSingleton<OwnProcessMarker>();
+
     /// <summary>Before any hosted service starts, so whatever order the server was registered in, it binds these too.</summary>
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -56,6 +63,13 @@ internal sealed class JobWorkerListeners(
             foreach (var url in ConfiguredUrls(configuration))
             {
                 addresses.Add(url);
+            }
+
+            if (addresses.Count == 0 && services.GetService<OwnProcessMarker>() is null)
+            {
+                // A web application that embeds the worker and configured no URL keeps the one ASP.NET Core would have
+                // bound for it, which JobWorker's own addresses would otherwise replace.
+                addresses.Add(DefaultUrl);
             }
         }
 
@@ -201,6 +215,11 @@ internal sealed class JobWorkerListeners(
             return -1;
         }
     }
+
+    /// <summary>ASP.NET Core's URL for an application that configures none.</summary>
+    internal const string DefaultUrl = "http://localhost:5000";
+
+    private sealed class OwnProcessMarker;
 
     /// <summary>With endpoints of the application's own in Kestrel's configuration, JobWorker's are endpoints too, beside them.</summary>
     private sealed class KestrelEndpoints(IConfiguration configuration, IOptions<HealthOptions> health, IOptions<DashboardOptions> dashboard)
