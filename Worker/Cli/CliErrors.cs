@@ -29,6 +29,11 @@ internal static partial class CliErrors
         {
             return Report($"configuration error: {string.Join(" ", e.Failures)}", BadInput);
         }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0 && e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            // The host validates every options type at start and throws them together when more than one fails.
+            return Report($"configuration error: {string.Join(" ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(v => v.Failures))}", BadInput);
+        }
         catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
             return Report($"configuration error: {e.Message}", BadInput);

@@ -13,5 +13,5 @@ internal sealed class JobHandlersValidator(IEnumerable<JobHandlerRegistration> r
         + "uses AddJobWorkerClient (package JobWorker.Client) instead of AddJobWorker().";
 
     public ValidateOptionsResult Validate(string? name, JobHandlerCheck options) =>
-        registrations.Any() ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Message);
+        options.HandlersRequested || registrations.Any() ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(Message);
 }
