@@ -5,6 +5,7 @@ using JobWorker.Jobs;
 using JobWorker.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobWorker.Tests.Cli;
 
@@ -99,6 +100,23 @@ public sealed class JobWorkerCommandTests
         Assert.That(plain.Subcommands.Select(c => c.Name), Does.Not.Contain("bench").And.Contain("submit").And.Contain("run"));
         Assert.That(plain.Parse(["bench"]).Errors, Is.Not.Empty, "`bench` is an unknown command");
         Assert.That(asked.Subcommands.Select(c => c.Name), Does.Contain("bench").And.Contain("reindex"));
+    }
+
+    [Test, Description("Review of issue 21: a publisher that called AddJobWorker() by mistake consumed the queue and failed other replicas' jobs as unknown.")]
+    public async Task Run_exits_2_when_the_worker_has_no_job_handlers()
+    {
+        var builder = OwnBuilder(TestWorker.UniqueQueue());
+        builder.AddJobWorker();
+
+        var exitCode = await builder.RunJobWorkerAsync(["run"], _ => { }).WaitAsync(Timeout);
+        var again = OwnBuilder(TestWorker.UniqueQueue());
+        again.AddJobWorker();
+        using var app = again.Build();
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobHandlerCheck>>().Value);
+
+        Assert.That(exitCode, Is.EqualTo(CliErrors.BadInput));
+        Assert.That(refused!.Message, Does.Contain("No job handlers: add AddJobHandler<T>(type) or AddBuiltInHandlers()"));
     }
 
     [Test]

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobWorker.Tests.Hosting;
 
@@ -14,7 +15,12 @@ namespace JobWorker.Tests.Hosting;
 /// </summary>
 public sealed class ListenerTests
 {
+    private const string StackFrame = @" at [\w.`<>]+\(";
+
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(40);
+
+    /// <summary>Those that logged a full stack at start, or at every readiness probe, while the broker was away.</summary>
+    private static readonly string[] BrokerAwayLoggers = ["DefaultHealthCheckService", "JobQueuePriority[", "QueueTypeCheck[", "LegacyBindingRemoval["];
 
     [Test, Description("Issue 21, item 2: a worker whose broker was away opened no listener for 60 s, then died with a stack trace.")]
     public async Task Run_serves_live_and_says_what_it_waits_for_while_the_broker_is_unreachable()
@@ -39,6 +45,8 @@ public sealed class ListenerTests
         Assert.That(exitCode, Is.EqualTo(3), worker.Output);
         Assert.That(worker.Output, Does.Contain($"RabbitMQ at 127.0.0.1:{closed} is unreachable (RabbitMq:Host/Port/Hosts)"));
         Assert.That(worker.Output, Does.Not.Contain("crit:"));
+        var brokerAwayLines = worker.Output.Split('\n').Where(l => BrokerAwayLoggers.Any(l.Contains)).ToList();
+        Assert.That(brokerAwayLines, Is.Not.Empty.And.None.Match(StackFrame), "the broker being away is said in one line each, without a stack");
     }
 
     [Test, Description("Issue 21, item 5: a replica whose health port was taken claimed jobs before Kestrel failed, then released them.")]
@@ -113,7 +121,7 @@ public sealed class ListenerTests
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddJobWorker();
+        builder.AddJobWorker().AddBuiltInHandlers();
         await using var app = builder.Build();
         app.MapGet("/", () => Results.Text("the app"));
         app.MapJobWorkerHealth();
@@ -136,6 +144,85 @@ public sealed class ListenerTests
             using var rabbit = new RabbitManagement();
             await rabbit.DeleteWorkerQueuesAsync(queue);
         }
+    }
+
+    [Test, Description("Review of issue 21: endpoints set in code made Kestrel drop Health:Port silently while the worker consumed jobs.")]
+    public async Task An_embedded_web_app_with_endpoints_in_code_fails_to_start_naming_Health_Port_before_consuming()
+    {
+        var appPort = FreePort();
+        var healthPort = FreePort();
+        var queue = TestWorker.UniqueQueue();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(queue),
+            new Dictionary<string, string?> { ["Health:Port"] = healthPort.ToString() }));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, appPort));
+        builder.AddJobWorker().AddBuiltInHandlers();
+        await using var app = builder.Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var refused = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync(timeout.Token));
+        var state = app.Services.GetRequiredService<JobWorker.Messaging.BusStartState>();
+        await app.StopAsync(timeout.Token);
+
+        Assert.That(refused!.Message, Does.Contain($"Health:Port {healthPort} is not bound: the application's Kestrel endpoints set in code replace added addresses; "
+            + $"listen on {healthPort} in ConfigureKestrel too"));
+        Assert.That(state.Started, Is.False, "the bus never started, so no job was consumed");
+    }
+
+    [TestCase("http://localhost:{0}"), TestCase("https://*:{0}")]
+    [Description("Review of issue 21: an application URL on Health:Port that is not http on all interfaces served the probes on loopback or https only.")]
+    public void An_app_url_on_Health_Port_that_misses_the_probes_is_refused(string format)
+    {
+        var port = FreePort();
+        var url = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, port);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            new Dictionary<string, string?> { ["Health:Port"] = port.ToString(), ["urls"] = url }));
+        builder.AddJobWorker().AddBuiltInHandlers();
+        using var app = builder.Build();
+        var listeners = app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<JobWorkerListeners>().Single();
+
+        var refused = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => listeners.StartingAsync(CancellationToken.None));
+
+        Assert.That(refused!.Message, Does.Contain($"Health:Port {port} is also the application's URL {url}, which does not serve the probes over http on all interfaces"));
+    }
+
+    [Test, Description("Review of issue 21: Dashboard:Port equal to Health:Port served the dashboard on all interfaces through the health listener.")]
+    public void Dashboard_Port_equal_to_Health_Port_is_refused_naming_both()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            new Dictionary<string, string?> { ["Health:Port"] = "18090", ["Dashboard:Enabled"] = "true", ["Dashboard:Port"] = "18090" }));
+        builder.AddJobWorker().AddBuiltInHandlers();
+        using var app = builder.Build();
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HealthOptions>>().Value);
+
+        Assert.That(refused!.Message, Does.Contain("Dashboard:Port and Health:Port are both 18090"));
+    }
+
+    [TestCase(false, true), TestCase(true, false)]
+    [Description("Review of issue 21: an embedded app with no URL of its own lost ASP.NET Core's default http://localhost:5000; JobWorker's own processes listen on its ports only.")]
+    public async Task A_web_app_without_urls_keeps_the_default_url_unless_JobWorker_runs_the_process(bool ownProcess, bool expectDefault)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(TestWorker.Overlay(TestWorker.TestSettings(TestWorker.UniqueQueue()),
+            new Dictionary<string, string?> { ["Health:Port"] = "18095", ["urls"] = null, ["http_ports"] = null, ["https_ports"] = null }));
+        builder.AddJobWorker().AddBuiltInHandlers();
+        if (ownProcess)
+        {
+            JobWorkerListeners.OwnProcess(builder.Services);
+        }
+
+        await using var app = builder.Build();
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+
+        await app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<JobWorkerListeners>().Single().StartingAsync(CancellationToken.None);
+
+        Assert.That(addresses, Does.Contain("http://*:18095"));
+        Assert.That(addresses.Contains(JobWorkerListeners.DefaultUrl), Is.EqualTo(expectDefault), string.Join(", ", addresses));
     }
 
     /// <summary>The status code, or 0 when nothing answers.</summary>

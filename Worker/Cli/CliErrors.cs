@@ -8,7 +8,6 @@ using Npgsql;
 using System.Net.Sockets;
 using JobWorker.Messaging;
 using Microsoft.Extensions.Configuration;
-using RabbitMQ.Client.Exceptions;
 
 namespace JobWorker.Cli;
 
@@ -29,6 +28,11 @@ internal static partial class CliErrors
         catch (OptionsValidationException e)
         {
             return Report($"configuration error: {string.Join(" ", e.Failures)}", BadInput);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0 && e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            // The host validates every options type at start and throws them together when more than one fails.
+            return Report($"configuration error: {string.Join(" ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(v => v.Failures))}", BadInput);
         }
         catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
@@ -51,11 +55,10 @@ internal static partial class CliErrors
             // EF wraps connection failures in its own exceptions; the Npgsql one says what is wrong.
             return Report($"database unavailable: {database.Message}{(database.InnerException is null ? "" : $" ({database.InnerException.Message})")}", Unavailable);
         }
-        catch (Exception e) when (IsBrokerUnreachable(e))
+        catch (Exception e) when (BrokerErrors.IsUnreachable(e))
         {
             // Known by type, not by message: MassTransit's and RabbitMQ.Client's texts differ by version and case.
-            var cause = ExceptionChain.Find<SocketException>(e)?.Message ?? ExceptionChain.Find<BrokerUnreachableException>(e)?.Message ?? e.Message;
-            return Report($"RabbitMQ at {BrokerAddress()} is unreachable (RabbitMq:Host/Port/Hosts): {cause}", Unavailable);
+            return Report($"RabbitMQ at {BrokerAddress()} is unreachable (RabbitMq:Host/Port/Hosts): {BrokerErrors.Reason(e)}", Unavailable);
         }
         catch (Exception e) when (e is RabbitMqConnectionException or MassTransitException && e.Message.Contains("RabbitMQ", StringComparison.OrdinalIgnoreCase))
         {
@@ -65,11 +68,6 @@ internal static partial class CliErrors
 
     /// <summary>The application's configuration, for naming the service a command could not reach.</summary>
     public static IConfiguration? Configuration { get; set; }
-
-    private static bool IsBrokerUnreachable(Exception e) =>
-        ExceptionChain.Find<RabbitMqConnectionException>(e) is not null
-        || ExceptionChain.Find<BrokerUnreachableException>(e) is not null
-        || ExceptionChain.Find<ConnectFailureException>(e) is not null;
 
     /// <summary>A listener's port in use, named by its setting: Kestrel's message holds the address it could not bind.</summary>
     private static string PortInUse(Exception e)

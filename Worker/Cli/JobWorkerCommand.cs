@@ -59,6 +59,8 @@ public static class JobWorkerCommand
             throw new InvalidOperationException("The application has no JobWorker in it: call builder.AddJobWorker() before RunJobWorkerAsync.");
         }
 
+        JobWorkerListeners.OwnProcess(builder.Services);
+
         var commandLine = new JobWorkerCommandLine();
         configureCommandLine(commandLine);
         return InvokeAsync(Create(builder, configureApp, commandLine).Parse(args));

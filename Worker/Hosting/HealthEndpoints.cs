@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -52,7 +53,16 @@ public static class HealthEndpoints
     {
         var services = builder.Services;
         services.AddSettings<HealthOptions>(HealthOptions.Section);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>());
         JobWorkerListeners.Register(services);
+        services.PostConfigure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations.Where(r => r.Tags.Contains(ReadyTag)))
+            {
+                var inner = registration.Factory;
+                registration.Factory = sp => inner(sp) is var check && check is BrokerReasonHealthCheck ? check : new BrokerReasonHealthCheck(check);
+            }
+        });
         return services.AddHealthChecks().AddCheck<BusStartHealthCheck>("bus-start", tags: [ReadyTag]);
     }
 

@@ -67,6 +67,7 @@ public sealed class JobWorkerBuilder
             // command that never starts the worker is not stopped by it, and `run` stops with the key in one line.
             var message = e.Message;
             Services.AddOptions<BuiltInHandlerOptions>().Validate(_ => false, message).ValidateOnStart();
+            Services.AddOptions<JobHandlerCheck>().Configure(check => check.HandlersRequested = true);
             return this;
         }
 

@@ -68,6 +68,7 @@ internal static class JobWorkerHost
         ConfigureLogging(builder, quiet: false);
         UseInMemoryKeys(builder);
         configure(builder);
+        JobWorkerListeners.OwnProcess(builder.Services);
         if (!builder.HasJobWorker())
         {
             throw new InvalidOperationException("The worker host has no JobWorker in it: call builder.AddJobWorker() in the delegate given to BuildWorker.");
@@ -100,6 +101,7 @@ internal static class JobWorkerHost
         builder.AddJobMessaging(consumeJobs: false);
         builder.AddJobWorkerDashboard();
         builder.AddDashboardHealth();
+        JobWorkerListeners.OwnProcess(builder.Services);
         var app = builder.Build();
         app.MapJobWorkerHealth();
         app.MapJobWorkerDashboard();

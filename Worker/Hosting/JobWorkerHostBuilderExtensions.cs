@@ -5,6 +5,7 @@ using JobWorker.Persistence;
 using JobWorker.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace JobWorker.Hosting;
 
@@ -31,6 +32,10 @@ public static class JobWorkerHostBuilderExtensions
         builder.AddJobResilience();
         builder.AddJobProcessing();
         builder.AddJobMessaging(consumeJobs: true);
+
+        // Only a worker that consumes needs handlers; the dashboard and the CLI's hosts compose without this method.
+        builder.Services.AddSingleton<IValidateOptions<JobHandlerCheck>, JobHandlersValidator>();
+        builder.Services.AddOptions<JobHandlerCheck>().ValidateOnStart();
         builder.AddJobTelemetry();
         builder.AddJobWorkerHealth();
         builder.AddJobWorkerDashboard();

@@ -34,7 +34,10 @@ internal sealed partial class BusStarter(
         var index = services.ToList().FindIndex(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(MassTransitHostedService));
         if (index < 0)
         {
-            return;
+            // Without it the bus would never start and readiness would wait for ever: a wiring mistake, said at once.
+            throw new InvalidOperationException(
+                "MassTransit's hosted service is not registered: call AddMassTransit before BusStarter.StartAfterListeners, "
+                + "or check that the MassTransit version still registers MassTransitHostedService.");
         }
 
         services[index] = ServiceDescriptor.Singleton<IHostedService>(sp => new BusStarter(

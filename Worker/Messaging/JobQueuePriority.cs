@@ -91,7 +91,16 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
         }
         catch (Exception e)
         {
-            LogUnchecked(logger, e);
+            if (BrokerErrors.IsUnreachable(e))
+            {
+                // The broker unreachable, said in one line: the stack adds nothing, and BusStarter then reports the wait every few seconds.
+                LogUncheckedUnreachable(logger, BrokerErrors.Reason(e));
+            }
+            else
+            {
+                LogUnchecked(logger, e);
+            }
+
             return NotChecked;
         }
 
@@ -161,4 +170,7 @@ internal sealed partial class JobQueuePriority(IOptions<RabbitMqOptions> rabbit,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check whether the jobs queue is a priority queue before the bus starts; it is declared with x-max-priority, and checked again when RabbitMQ answers")]
     private static partial void LogUnchecked(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check whether the jobs queue is a priority queue before the bus starts, RabbitMQ is unreachable ({Reason}); it is declared with x-max-priority, and checked again when RabbitMQ answers")]
+    private static partial void LogUncheckedUnreachable(ILogger logger, string reason);
 }

@@ -51,7 +51,15 @@ internal sealed partial class LegacyBindingRemoval(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogFailed(logger, e, jobs.Value.QueueName, RetryAfter);
+                if (BrokerErrors.IsUnreachable(e))
+                {
+                    // The broker unreachable, said in one line: the stack adds nothing, and BusStarter then reports the wait every few seconds.
+                    LogFailedUnreachable(logger, jobs.Value.QueueName, BrokerErrors.Reason(e), RetryAfter);
+                }
+                else
+                {
+                    LogFailed(logger, e, jobs.Value.QueueName, RetryAfter);
+                }
             }
 
             await Task.Delay(RetryAfter, stoppingToken);
@@ -85,4 +93,7 @@ internal sealed partial class LegacyBindingRemoval(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the earlier versions' broker-wide bindings to queue {Queue}'s exchanges; trying again in {RetryAfter}. Until then, broker-wide publishes of SubmitJob, GetJobStatus and CancelJob (an older publisher's) still reach this deployment")]
     private static partial void LogFailed(ILogger logger, Exception exception, string queue, TimeSpan retryAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the earlier versions' broker-wide bindings to queue {Queue}'s exchanges, RabbitMQ is unreachable ({Reason}); trying again in {RetryAfter}")]
+    private static partial void LogFailedUnreachable(ILogger logger, string queue, string reason, TimeSpan retryAfter);
 }

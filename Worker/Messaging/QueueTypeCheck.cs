@@ -40,7 +40,16 @@ internal sealed partial class QueueTypeCheck(IOptions<RabbitMqOptions> rabbit, I
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnchecked(logger, e);
+            if (BrokerErrors.IsUnreachable(e))
+            {
+                // The broker unreachable, said in one line: the stack adds nothing, and BusStarter then reports the wait every few seconds.
+                LogUncheckedUnreachable(logger, BrokerErrors.Reason(e));
+            }
+            else
+            {
+                LogUnchecked(logger, e);
+            }
+
             return;
         }
 
@@ -115,4 +124,7 @@ internal sealed partial class QueueTypeCheck(IOptions<RabbitMqOptions> rabbit, I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check the queues' type against RabbitMq:QueueType before the bus starts; the bus connects when the broker answers")]
     private static partial void LogUnchecked(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check the queues' type against RabbitMq:QueueType before the bus starts, RabbitMQ is unreachable ({Reason}); the bus connects when the broker answers")]
+    private static partial void LogUncheckedUnreachable(ILogger logger, string reason);
 }
