@@ -35,7 +35,7 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
         var message = submission.Message;
         await OnBrokerAsync(async token =>
         {
-            var address = await JobsQueue.SendAddressAsync(Options.QueueName, Broker(), token);
+            var address = await JobsQueue.SendAddressAsync(Options.QueueName, _broker ??= Broker(), token);
             var endpoint = await bus.GetSendEndpoint(address).WaitAsync(token);
             await endpoint.Send(message, context =>
             {
@@ -184,6 +184,9 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
                 "check RabbitMq:Host and RabbitMq:Port (or RabbitMq:Hosts) and that the broker is running.", e);
         }
     }
+
+    // Built at the first send, not once per submission: the options do not change.
+    private JobsQueueBroker? _broker;
 
     private JobsQueueBroker Broker()
     {

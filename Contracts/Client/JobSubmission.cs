@@ -167,7 +167,7 @@ internal sealed record JobSubmission(SubmitJob Message, string PayloadJson)
     }
 
     /// <summary>The UTF-16 unit of the <c>\uXXXX</c> escape at <paramref name="i"/>, or null when there is none.</summary>
-    private static char? EscapedUnit(string json, int i) =>
+    internal static char? EscapedUnit(string json, int i) =>
         i + 6 <= json.Length && json[i] == '\\' && json[i + 1] == 'u'
         && ushort.TryParse(json.AsSpan(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit)
             ? (char)unit

@@ -60,7 +60,7 @@ internal static partial class CliErrors
             // Known by type, not by message: MassTransit's and RabbitMQ.Client's texts differ by version and case.
             return Report($"RabbitMQ at {BrokerAddress()} is unreachable (RabbitMq:Host/Port/Hosts): {BrokerErrors.Reason(e)}", Unavailable);
         }
-        catch (Exception e) when (e is RabbitMqConnectionException or MassTransitException && e.Message.Contains("RabbitMQ", StringComparison.OrdinalIgnoreCase))
+        catch (Exception e) when (e is MassTransitException && e.Message.Contains("RabbitMQ", StringComparison.OrdinalIgnoreCase))
         {
             return Report($"broker unavailable: {e.Message}", Unavailable);
         }

@@ -31,7 +31,6 @@ internal static class JobPayloadJson
             options.MakeReadOnly(populateMissingResolver: true);
         }
 
-        var type = options.GetTypeInfo(typeof(TPayload));
         TPayload? payload;
         try
         {
@@ -39,7 +38,7 @@ internal static class JobPayloadJson
         }
         catch (JsonException e)
         {
-            throw JsonBindingProblem.Of(e, job.Payload, type) is { } problem
+            throw JsonBindingProblem.Of(e, job.Payload, options.GetTypeInfo(typeof(TPayload))) is { } problem
                 ? Invalid(job.JobType, problem)
                 : new InvalidJobPayloadException($"{job.JobType}: payload does not bind to {typeof(TPayload).Name}: {e.Message}");
         }
@@ -48,7 +47,7 @@ internal static class JobPayloadJson
         // (int?) declares that it takes one.
         if (payload is null && Nullable.GetUnderlyingType(typeof(TPayload)) is null)
         {
-            throw Invalid(job.JobType, JsonBindingProblem.Of(new JsonException(null, "$", null, null), job.Payload, type)
+            throw Invalid(job.JobType, JsonBindingProblem.Of(new JsonException(null, "$", null, null), job.Payload, options.GetTypeInfo(typeof(TPayload)))
                 ?? new JsonBindingProblem("$", "a value", "null"));
         }
 

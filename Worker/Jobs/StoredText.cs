@@ -61,13 +61,13 @@ internal static class StoredText
             {
                 // Escapes stay within strings in any valid JSON; stepping over each one whole keeps "\\u0000" (an
                 // escaped backslash followed by "u0000") out of reach.
-                if (json[i + 1] != 'u' || EscapedUnit(json, i) is not { } unit)
+                if (json[i + 1] != 'u' || JobSubmission.EscapedUnit(json, i) is not { } unit)
                 {
                     i++;
                     continue;
                 }
 
-                if (char.IsHighSurrogate(unit) && EscapedUnit(json, i + 6) is { } next && char.IsLowSurrogate(next))
+                if (char.IsHighSurrogate(unit) && JobSubmission.EscapedUnit(json, i + 6) is { } next && char.IsLowSurrogate(next))
                 {
                     i += 11;
                     continue;
@@ -103,11 +103,4 @@ internal static class StoredText
 
     private static bool IsPairAt(string text, int i) =>
         char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]);
-
-    /// <summary>The UTF-16 unit of the <c>\uXXXX</c> escape at <paramref name="i"/>, or null when there is none.</summary>
-    private static char? EscapedUnit(string json, int i) =>
-        i + 6 <= json.Length && json[i] == '\\' && json[i + 1] == 'u'
-        && ushort.TryParse(json.AsSpan(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit)
-            ? (char)unit
-            : null;
 }

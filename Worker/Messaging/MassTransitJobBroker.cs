@@ -18,12 +18,15 @@ internal sealed class MassTransitJobBroker(IBus bus, IOptions<JobOptions> jobs, 
     private readonly Uri _cancelQueue = DurableQueues.SendAddress(QueueNames.Cancel(jobs.Value), rabbit.Value);
     private readonly string _queue = jobs.Value.QueueName;
 
+    // Built at the first send (a bad RabbitMq:Hosts throws there, as before), not once per dispatched job.
+    private JobsQueueBroker? _jobsBroker;
+
     public TimeSpan CallBound => rabbit.Value.PublishTimeout;
 
     public async Task SendAsync(DueJob job, CancellationToken cancellationToken)
     {
         using var bound = Bound(cancellationToken);
-        var address = await DurableQueues.JobsSendAddressAsync(QueueNames.Jobs(jobs.Value), rabbit.Value, bound.Token);
+        var address = await JobsQueue.SendAddressAsync(QueueNames.Jobs(jobs.Value), _jobsBroker ??= DurableQueues.JobsBroker(rabbit.Value), bound.Token);
         var endpoint = await bus.GetSendEndpoint(address).WaitAsync(bound.Token);
         await endpoint.Send(new SubmitJob { JobId = job.Id, JobType = job.Type, Priority = job.Priority }, context =>
             {
