@@ -67,7 +67,9 @@ sample: pack
 	dotnet build samples/OrderApi/OrderApi.csproj -c $(CONFIGURATION) --nologo -v quiet -p:JobWorkerVersion=$(VERSION)
 
 # Every wait in the suite is bounded; the hang timeout is the last line of defence. The sample host's test runs the
-# sample built from the packages; the dashboard's tests run in Chromium; the cluster test uses nodes 2 and 3.
+# sample built from the packages; the dashboard's tests run in Chromium; the cluster test uses nodes 2 and 3. The output
+# is kept in artifacts/test-output.log, and a failed run ends by listing its failed tests again with their messages, so
+# the last lines of a long CI log say what failed.
 # The services start (about 40 s from cold: PostgreSQL and three RabbitMQ nodes, mostly waiting) while the
 # solution builds; a service that fails to start fails the target once the build is done.
 test: browser
@@ -76,8 +78,10 @@ test: browser
 	wait $$services || { echo "make test: the services did not start (see above)" >&2; exit 1; }; \
 	[ $$built -eq 0 ] || exit $$built
 	$(MAKE) --no-print-directory sample
-	dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
-		--logger "console;verbosity=normal" --blame-hang-timeout 5m
+	mkdir -p artifacts
+	set -o pipefail; dotnet test JobWorker.sln -c $(CONFIGURATION) --no-build --nologo \
+		--logger "console;verbosity=normal" --blame-hang-timeout 5m 2>&1 | tee artifacts/test-output.log \
+		|| { deploy/local/failed-tests.sh artifacts/test-output.log; exit 1; }
 
 # Figures, not assertions: throughput against the database ceiling, and the connection economy against the
 # design JobWorker replaces. Prints tables and charts, and writes bench-results.json.
