@@ -43,10 +43,14 @@ public sealed class LimitsFaultTests
         await scenario.AddWorkerAsync();
         Phase("concurrency: 3 replicas ready");
 
-        // Tenants a and b (one place each), and jobs with no key, which only the type's two places limit.
+        // Tenants a and b (one place each), and jobs with no key, which only the type's two places limit. Due in the
+        // order submitted, 10 ms apart from 2.5 s on (after all are accepted): left to the time each is accepted, concurrent deliveries across
+        // three replicas once made all of tenant a due before all of tenant b, which then never ran side by side.
+        var firstDue = DateTime.UtcNow.AddSeconds(2.5);
         var limited = Enumerable.Range(0, 40).Select(i => TestJobs.Submit("delay", new { ms = 1000 }) with
         {
             ConcurrencyKey = (i % 3) switch { 0 => "tenant-a", 1 => "tenant-b", _ => null },
+            RunAt = firstDue.AddMilliseconds(10 * i),
         }).ToList();
         var free = Enumerable.Range(0, 200).Select(_ => TestJobs.Submit("noop")).ToList();
         await using var sampler = LedgerSampler.Start(scenario.Queue, "delay");
