@@ -72,13 +72,15 @@ public sealed class ProcessFaultTests
     /// </summary>
     private static Dictionary<string, string?> NoRecoveryExpected() => new() { ["Jobs:LeaseDuration"] = "00:00:15" };
 
-    [Test, Description("Two replicas run 2,000 jobs of 20 to 50 ms; once 200 have succeeded, RabbitMQ is restarted while every worker " +
-                       "database connection is killed every 2 s, until 3 s after the broker is back. One scenario for both faults: " +
-                       "each alone was a run of its own, and the combination checks everything either did.")]
+    [Test, Description("Two replicas run 3,000 jobs of 500 to 800 ms (about 30 s of work for their 64 slots); once 200 have succeeded, " +
+                       "RabbitMQ is restarted while every worker database connection is killed every 2 s, until 3 s after the broker " +
+                       "is back. One scenario for both faults: each alone was a run of its own, and the combination checks everything " +
+                       "either did. The load must outlast the stop, which begins seconds after it is asked for (short jobs were all " +
+                       "done before the broker went down), so the test checks that jobs were left when it was down.")]
     public async Task A_broker_restart_under_load_while_database_connections_are_killed_keeps_the_whole_promise()
     {
         await using var scenario = await FaultScenario.StartAsync(workers: 2, settings: NoRecoveryExpected());
-        var jobs = ShortJobs(2_000);
+        var jobs = Enumerable.Range(0, 3_000).Select(i => TestJobs.Submit("delay", new { ms = 500 + i % 4 * 100 })).ToList();
         await scenario.SubmitAsync(jobs);
         await scenario.WaitForProgressAsync(jobs, 200);
 
@@ -94,7 +96,12 @@ public sealed class ProcessFaultTests
 
             return terminated;
         });
-        await LocalServices.RestartAsync("rabbitmq");
+        var stopping = Stopwatch.StartNew();
+        await LocalServices.StopAsync("rabbitmq");
+        var leftWhenDown = jobs.Count - (await TestJobs.CountAsync(jobs)).GetValueOrDefault(JobState.Succeeded);
+        TestContext.Out.WriteLine($"broker stopped in {stopping.Elapsed.TotalSeconds:F1} s with {leftWhenDown} jobs still to succeed");
+        await LocalServices.StartAsync("rabbitmq");
+        TestContext.Out.WriteLine($"broker back {stopping.Elapsed.TotalSeconds:F1} s after the stop began");
         await Task.Delay(TimeSpan.FromSeconds(3));
         await stopKilling.CancelAsync();
         var terminated = await killing.WaitAsync(TimeSpan.FromSeconds(30));
@@ -102,6 +109,7 @@ public sealed class ProcessFaultTests
         // Every job succeeded once, one JobStarted and a JobSucceeded each, nothing finished twice or dead-lettered, no slot
         // in flight, every replica up and ready.
         await scenario.AssertWholePromiseAsync(jobs, TimeSpan.FromSeconds(180));
+        Assert.That(leftWhenDown, Is.GreaterThan(0), "the broker went down while jobs were still to run");
         Assert.That(terminated, Is.GreaterThan(0), "the fault must have hit live connections");
         Assert.That(scenario.Output, Does.Contain("Database connection pool cleared"), "a pool reset must be recorded");
     }
