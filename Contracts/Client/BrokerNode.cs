@@ -36,5 +36,17 @@ internal sealed record BrokerNode(string Host, int Port)
         return true;
     }
 
+    /// <summary>
+    /// The nodes a <c>RabbitMq</c> section names, in order: <paramref name="hosts"/> (<c>RabbitMq:Hosts</c>) when set, else
+    /// <paramref name="host"/>:<paramref name="port"/>. An entry that does not parse throws, naming the key; the options'
+    /// validators refuse it at start, so only a caller that skipped them sees it.
+    /// </summary>
+    public static IReadOnlyList<BrokerNode> All(string[] hosts, string host, int port) => hosts.Length == 0
+        ? [new BrokerNode(host, port)]
+        : [.. hosts.Select(entry => TryParse(entry, out var node, out var error) ? node! : throw new InvalidOperationException($"RabbitMq:Hosts: {error}."))];
+
+    /// <summary>The nodes as an operator writes them: <c>host:port, host:port</c>.</summary>
+    public static string Describe(IEnumerable<BrokerNode> nodes) => string.Join(", ", nodes);
+
     public override string ToString() => $"{Host}:{Port}";
 }

@@ -157,7 +157,7 @@ internal sealed partial class JobClient(IBus bus, IOptions<JobClientOptions> opt
     }
 
     /// <summary>The nodes the client connects to, for messages: <c>host:port</c>, comma-separated.</summary>
-    private string BrokerAddress => string.Join(", ", Options.RabbitMq.Nodes().Select(n => $"{n.Host}:{n.Port}"));
+    private string BrokerAddress => BrokerNode.Describe(Options.RabbitMq.Nodes());
 
     /// <summary>
     /// A send (and the jobs queue's declare), bounded by <c>RabbitMq:PublishTimeout</c>. A broker that cannot be reached

@@ -31,7 +31,5 @@ public sealed class JobClientBrokerOptions
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The nodes to connect to, in order: <see cref="Hosts"/> when set, else <see cref="Host"/>:<see cref="Port"/>.</summary>
-    internal IReadOnlyList<BrokerNode> Nodes() => Hosts.Length == 0
-        ? [new BrokerNode(Host, Port)]
-        : [.. Hosts.Select(entry => BrokerNode.TryParse(entry, out var node, out var error) ? node! : throw new InvalidOperationException($"RabbitMq:Hosts: {error}."))];
+    internal IReadOnlyList<BrokerNode> Nodes() => BrokerNode.All(Hosts, Host, Port);
 }

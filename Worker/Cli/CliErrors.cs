@@ -90,7 +90,7 @@ internal static partial class CliErrors
         {
             var options = new RabbitMqOptions();
             Configuration?.GetSection("RabbitMq").Bind(options);
-            return string.Join(",", options.Nodes().Select(n => $"{n.Host}:{n.Port}"));
+            return BrokerNode.Describe(options.Nodes());
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
         {

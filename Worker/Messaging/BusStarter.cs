@@ -108,7 +108,7 @@ internal sealed partial class BusStarter(
         }
     }
 
-    private string Addresses() => string.Join(", ", rabbit.Value.Nodes().Select(n => $"{n.Host}:{n.Port}"));
+    private string Addresses() => BrokerNode.Describe(rabbit.Value.Nodes());
 
     /// <summary>Why the node does not take the bus: its TCP answer, which is what an operator can check and fix.</summary>
     private static async Task<string> ProbeAsync(BrokerNode node, CancellationToken cancellationToken)

@@ -55,26 +55,7 @@ internal sealed class RabbitMqOptions
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The nodes to connect to, in order: <see cref="Hosts"/> when set (validated at start), else <see cref="Host"/>:<see cref="Port"/>.</summary>
-    public IReadOnlyList<BrokerNode> Nodes()
-    {
-        if (Hosts.Length == 0)
-        {
-            return [new BrokerNode(Host, Port)];
-        }
-
-        var nodes = new List<BrokerNode>(Hosts.Length);
-        foreach (var entry in Hosts)
-        {
-            if (!BrokerNode.TryParse(entry, out var node, out var error))
-            {
-                throw new InvalidOperationException($"RabbitMq:Hosts: {error}.");
-            }
-
-            nodes.Add(node!);
-        }
-
-        return nodes;
-    }
+    public IReadOnlyList<BrokerNode> Nodes() => BrokerNode.All(Hosts, Host, Port);
 
     /// <summary>
     /// A plain RabbitMQ.Client connection on these settings, for what MassTransit does not offer (queue depths, removing
