@@ -15,6 +15,7 @@ namespace JobWorker.Client;
 /// </summary>
 internal sealed record JobSubmission(SubmitJob Message, string PayloadJson)
 {
+    // The worker's JobLimits and JobSchema are defined from these: the two sides cannot drift.
     public const int MinAttempts = 1;
     public const int MaxAttempts = 100;
     public const int MaxParents = 1000;

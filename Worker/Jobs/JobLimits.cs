@@ -3,15 +3,16 @@ namespace JobWorker.Jobs;
 /// <summary>The per-job settings a submission may ask for, checked at accept against the configured limits.</summary>
 internal static class JobLimits
 {
-    public const int MinAttempts = 1;
-    public const int MaxAttempts = 100;
+    // The client checks the same limits before it sends or writes a job: one definition, the client's (the worker depends on it).
+    public const int MinAttempts = JobWorker.Client.JobSubmission.MinAttempts;
+    public const int MaxAttempts = JobWorker.Client.JobSubmission.MaxAttempts;
 
     /// <summary>Parent jobs one continuation may wait for (<c>SubmitJob.After</c>): a fan-in larger than this is a batch, not a job.</summary>
-    public const int MaxParents = 1000;
+    public const int MaxParents = JobWorker.Client.JobSubmission.MaxParents;
 
     /// <summary>The lowest and highest job priority (<c>SubmitJob.Priority</c>), as a RabbitMQ priority queue of <c>x-max-priority</c> 9 takes them.</summary>
     public const int MinPriority = 0;
-    public const int MaxPriority = 9;
+    public const int MaxPriority = JobWorker.Client.JobsQueue.MaxPriority;
 
     /// <summary>The reason <paramref name="job"/> cannot be accepted as asked, naming the limit; null when it can.</summary>
     public static string? Check(NewJob job, SubmissionOptions options, DateTime utcNow)

@@ -3,7 +3,8 @@ namespace JobWorker.Persistence;
 /// <summary>Column limits shared by the EF model, the migration and input validation.</summary>
 internal static class JobSchema
 {
-    public const int MaxTypeLength = 100;
+    /// <summary>Also checked by the client before it sends or writes a job: defined there, once.</summary>
+    public const int MaxTypeLength = JobWorker.Client.JobSubmission.MaxTypeLength;
     public const int MaxOwnerLength = 200;
     public const int MaxQueueLength = 200;
     public const int MaxRecurringKeyLength = 200;
@@ -13,5 +14,5 @@ internal static class JobSchema
 
     /// <summary>A checkpoint's largest size, in bytes of compact JSON: it is read with every claim of the job.</summary>
     public const int MaxCheckpointBytes = 64 * 1024;
-    public const int MaxConcurrencyKeyLength = 200;
+    public const int MaxConcurrencyKeyLength = JobWorker.Client.JobSubmission.MaxConcurrencyKeyLength;
 }
