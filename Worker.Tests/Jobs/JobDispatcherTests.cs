@@ -29,9 +29,15 @@ public sealed class JobDispatcherTests
         public Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500, JobLimitsOptions? limits = null) => new(
-        TestJobs.Store, broker, Options.Create(new DispatchOptions { BatchSize = batchSize }), Options.Create(new JobOptions { QueueName = queue }),
-        NullLogger<JobDispatcher>.Instance, Options.Create(limits ?? new JobLimitsOptions()), new DutyWake());
+    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500, JobLimitsOptions? limits = null)
+    {
+        var dispatch = Options.Create(new DispatchOptions { BatchSize = batchSize });
+        var jobs = Options.Create(new JobOptions { QueueName = queue });
+        var acceptor = new EnqueuedJobAcceptor(
+            TestJobs.Store, TestJobs.Completer, new JobHandlerCatalog([new JobHandlerRegistration(RecordingJobHandler.JobType)]),
+            Options.Create(new SubmissionOptions()), dispatch, jobs, NullLogger<EnqueuedJobAcceptor>.Instance);
+        return new(TestJobs.Store, broker, dispatch, jobs, NullLogger<JobDispatcher>.Instance, Options.Create(limits ?? new JobLimitsOptions()), new DutyWake(), acceptor);
+    }
 
     private static JobLimitsOptions Limits(string type, int concurrency)
     {
