@@ -363,12 +363,12 @@ public sealed class JobClientTests
         return connection;
     }
 
-    /// <summary>Enqueues a job in a transaction of its own, committed.</summary>
+    /// <summary>Enqueues a job (an empty object for its payload) in a transaction of its own, committed.</summary>
     private async Task<Guid> EnqueueAsync(string jobType, JobSubmitOptions? options = null)
     {
         await using var connection = await OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var id = await Client.SubmitAsync(jobType, null, transaction, options);
+        var id = await Client.SubmitAsync(jobType, new { }, transaction, options);
         await transaction.CommitAsync();
         return id;
     }
