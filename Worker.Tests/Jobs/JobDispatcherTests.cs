@@ -130,6 +130,18 @@ public sealed class JobDispatcherTests
         Assert.That(await StateAsync(odd), Does.StartWith("Failed, checked: The job's row could not be read: "));
     }
 
+    [Test, Description("A job cancelled before any dispatcher checked it (a CancelJob needs no check) stays Cancelled, and leaves the unchecked rows, so no later tick reads it again.")]
+    public async Task A_tick_leaves_a_job_cancelled_before_its_check_as_it_is()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var cancelled = await EnqueuedAsync(queue, "no-such-type");
+        await TestJobs.ExecuteAsync("UPDATE jobs SET state = 'Cancelled', error = 'changed my mind', finished_at = now() WHERE id = $1", cancelled);
+
+        await Dispatcher(queue, new Broker((_, _) => Task.CompletedTask)).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That(await StateAsync(cancelled), Is.EqualTo("Cancelled, checked: changed my mind"));
+    }
+
     /// <summary>A due Pending job as the client's transactional enqueue writes it: unchecked.</summary>
     private static async Task<Guid> EnqueuedAsync(string queue, string type)
     {
