@@ -22,8 +22,10 @@ public interface IJobClient
     /// <summary>
     /// Transactional enqueue: writes the job into the ledger's <c>jobs</c> table on <paramref name="transaction"/>'s
     /// connection, inside that transaction, and returns its id. A rollback leaves no job; once the caller commits, a
-    /// worker's dispatcher sends it within one <c>Dispatch:Interval</c>. The connection must reach the workers' database
-    /// (its default schema holding their tables). Idempotent on the job id: a second enqueue of the same id adds nothing.
+    /// worker's dispatcher checks it as a SubmitJob is checked (the workers' limits, a handler for its type) and sends it,
+    /// within one <c>Dispatch:Interval</c>; a job that fails the checks ends Failed with the reason. The connection must
+    /// reach the workers' database (its default schema holding their tables). Idempotent on the job id: a second enqueue
+    /// of the same id adds nothing.
     /// </summary>
     Task<Guid> SubmitAsync(string jobType, object? payload, NpgsqlTransaction transaction, JobSubmitOptions? options = null, CancellationToken cancellationToken = default);
 

@@ -277,7 +277,7 @@ public sealed class CliTests
             var (second, secondOutput) = await RunAsync(settings, "migrate");
 
             Assert.That(first, Is.EqualTo(0), firstOutput);
-            Assert.That(firstOutput, Does.Contain("Applied 8 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger, 20261202000000_OperatorViews, 20261203111154_DispatcherIndexes, 20261203121930_QueuePauses, 20261203132118_Continuations, 20261203140228_RecurringJobs, 20261203172101_FlowControl."));
+            Assert.That(firstOutput, Does.Contain("Applied 9 migration(s): 20261122000000_CreateJobs, 20261201000000_JobLedger, 20261202000000_OperatorViews, 20261203111154_DispatcherIndexes, 20261203121930_QueuePauses, 20261203132118_Continuations, 20261203140228_RecurringJobs, 20261203172101_FlowControl, 20261203225122_EnqueueChecks."));
             Assert.That(firstOutput, Does.Not.Contain("fail:"), "a fresh database must not log failed commands");
             Assert.That(second, Is.EqualTo(0), secondOutput);
             Assert.That(secondOutput, Does.Contain("nothing to apply"));

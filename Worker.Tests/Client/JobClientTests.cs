@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using JobWorker.Contracts;
+using JobWorker.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,12 +11,16 @@ namespace JobWorker.Tests.Client;
 
 /// <summary>
 /// <see cref="IJobClient"/> as an app uses it (its own host, <c>AddJobWorkerClient(configuration)</c>, the bus the client
-/// adds), against one worker shared by the fixture on the real services, with a short <c>Dispatch:Interval</c> (100 ms).
+/// adds), against one worker shared by the fixture on the real services, with a short <c>Dispatch:Interval</c> (100 ms)
+/// and the continuation releaser's sweep an hour away (so no test here is passed by the sweep).
 /// </summary>
 [NonParallelizable]
 public sealed class JobClientTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    /// <summary>A few dispatch ticks (100 ms each) and the status round trips: what a job enqueued in a transaction waits for its checks.</summary>
+    private static readonly TimeSpan Checked = TimeSpan.FromSeconds(10);
     private TestWorker _worker = null!;
     private IHost _app = null!;
 
@@ -28,7 +33,8 @@ public sealed class JobClientTests
     public async Task StartWorkerAndApp()
     {
         // The worker embeds a client too, on its own bus: an app that runs jobs and submits them.
-        _worker = await TestWorker.StartAsync(worker: w => w.Services.AddJobWorkerClient(w.Host.Configuration));
+        _worker = await TestWorker.StartAsync(
+            new() { ["Continuations:SweepInterval"] = "01:00:00" }, worker: w => w.Services.AddJobWorkerClient(w.Host.Configuration));
         _app = ClientApp(new()
         {
             ["Jobs:QueueName"] = _worker.Queue,
@@ -164,6 +170,46 @@ public sealed class JobClientTests
         Assert.That(await RowCountAsync(job!.Value), Is.Zero, "no job");
     }
 
+    [Test, Description("A type no replica handles fails as an unknown type, as a SubmitJob of it does, instead of staying Pending and being sent again for ever.")]
+    public async Task SubmitAsync_in_a_transaction_of_a_type_no_worker_handles_ends_Failed_naming_the_type()
+    {
+        var id = await EnqueueAsync("no-such-type");
+
+        var status = await Client.WaitAsync(id, Checked);
+
+        Assert.That(status.State, Is.EqualTo("Failed"));
+        Assert.That(status.Error, Does.StartWith("Unknown job type 'no-such-type'. This worker handles: ").And.Contain(RecordingJobHandler.JobType));
+        Assert.That(await TestJobs.HistoryAsync(id), Is.EqualTo(new[] { "Failed@0" }), "the JobFailed event a rejected submission records");
+        Assert.That(await UncheckedAsync(id), Is.False);
+    }
+
+    [TestCase("Timeout", "Submissions:MaxTimeout")]
+    [TestCase("Delay", "Submissions:MaxScheduleAhead")]
+    public async Task SubmitAsync_in_a_transaction_beyond_a_submission_limit_ends_Failed_naming_the_limit(string option, string limit)
+    {
+        var options = option == "Timeout" ? new JobSubmitOptions { Timeout = TimeSpan.FromDays(2) } : new JobSubmitOptions { Delay = TimeSpan.FromDays(400) };
+        var id = await EnqueueAsync(RecordingJobHandler.JobType, options);
+
+        var status = await Client.WaitAsync(id, Checked);
+
+        Assert.That(status.State, Is.EqualTo("Failed"));
+        Assert.That(status.Error, Does.Contain(limit));
+        Assert.That(_worker.Runs.For(id), Is.Zero);
+    }
+
+    [Test, Description("Its parent finished an hour ago, outside the releaser's recent window, and the releaser's sweep is an hour away: only the check can release it.")]
+    public async Task SubmitAsync_in_a_transaction_runs_a_continuation_whose_parent_had_already_Succeeded()
+    {
+        var parent = await JobFactory.InsertAsync(JobState.Succeeded, type: RecordingJobHandler.JobType);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET finished_at = now() - interval '1 hour' WHERE id = $1", parent.Id);
+
+        var id = await EnqueueAsync(RecordingJobHandler.JobType, new JobSubmitOptions { After = [parent.Id] });
+        var status = await Client.WaitAsync(id, Checked);
+
+        Assert.That(status.State, Is.EqualTo("Succeeded"), status.Error);
+        Assert.That(_worker.Runs.For(id), Is.EqualTo(1));
+    }
+
     [Test, Description("The client writes the jobs table itself: a schema change that forgets it fails here.")]
     public async Task A_job_enqueued_in_a_transaction_is_stored_as_a_worker_accepts_it()
     {
@@ -188,6 +234,8 @@ public sealed class JobClientTests
 
         await Eventually.WaitForAsync(() => RowCountAsync(sent), n => n == 1, Bound, "the worker's accept of the scheduled job");
         await Eventually.WaitForAsync(() => RowCountAsync(sentContinuation), n => n == 1, Bound, "the worker's accept of the continuation");
+        await Eventually.WaitForAsync(() => UncheckedAsync(written), u => u == false, Bound, "the dispatcher's check of the scheduled job");
+        await Eventually.WaitForAsync(() => UncheckedAsync(writtenContinuation), u => u == false, Bound, "the dispatcher's check of the continuation");
 
         Assert.That(await RowAsync(written), Is.EqualTo(await RowAsync(sent)));
         Assert.That(await RowAsync(writtenContinuation), Is.EqualTo(await RowAsync(sentContinuation)));
@@ -314,6 +362,18 @@ public sealed class JobClientTests
         await connection.OpenAsync();
         return connection;
     }
+
+    /// <summary>Enqueues a job (an empty object for its payload) in a transaction of its own, committed.</summary>
+    private async Task<Guid> EnqueueAsync(string jobType, JobSubmitOptions? options = null)
+    {
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var id = await Client.SubmitAsync(jobType, new { }, transaction, options);
+        await transaction.CommitAsync();
+        return id;
+    }
+
+    private static async Task<bool?> UncheckedAsync(Guid id) => (bool?)await ScalarAsync("SELECT unchecked FROM jobs WHERE id = $1", id);
 
     private static async Task<long> RowCountAsync(Guid id) => (long)(await ScalarAsync("SELECT count(*) FROM jobs WHERE id = $1", id))!;
 

@@ -29,9 +29,15 @@ public sealed class JobDispatcherTests
         public Task PublishCancelAsync(Guid jobId, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500, JobLimitsOptions? limits = null) => new(
-        TestJobs.Store, broker, Options.Create(new DispatchOptions { BatchSize = batchSize }), Options.Create(new JobOptions { QueueName = queue }),
-        NullLogger<JobDispatcher>.Instance, Options.Create(limits ?? new JobLimitsOptions()), new DutyWake());
+    private static JobDispatcher Dispatcher(string queue, IJobBroker broker, int batchSize = 500, JobLimitsOptions? limits = null)
+    {
+        var dispatch = Options.Create(new DispatchOptions { BatchSize = batchSize });
+        var jobs = Options.Create(new JobOptions { QueueName = queue });
+        var acceptor = new EnqueuedJobAcceptor(
+            TestJobs.Store, TestJobs.Completer, new JobHandlerCatalog([new JobHandlerRegistration(RecordingJobHandler.JobType)]),
+            Options.Create(new SubmissionOptions()), dispatch, jobs, NullLogger<EnqueuedJobAcceptor>.Instance);
+        return new(TestJobs.Store, broker, dispatch, jobs, NullLogger<JobDispatcher>.Instance, Options.Create(limits ?? new JobLimitsOptions()), new DutyWake(), acceptor);
+    }
 
     private static JobLimitsOptions Limits(string type, int concurrency)
     {
@@ -103,6 +109,58 @@ public sealed class JobDispatcherTests
 
         Assert.That(broker.Sent, Is.EqualTo(new[] { ordinary.Id }));
         Assert.That(await DispatchedAtAsync(limited.Id), Is.Null);
+    }
+
+    [Test, Description("Rows the client's transactional enqueue wrote: never taken unchecked; the tick checks them first, sends the one that passes and fails the others with the reason, an unreadable one included, without holding up the rest.")]
+    public async Task A_tick_checks_jobs_enqueued_in_a_transaction_before_it_sends_any()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var good = await EnqueuedAsync(queue, RecordingJobHandler.JobType);
+        var unknown = await EnqueuedAsync(queue, "no-such-type");
+        var odd = await EnqueuedAsync(queue, RecordingJobHandler.JobType);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET timeout = interval '1 month' WHERE id = $1", odd);
+        Assert.That(await TestJobs.Store.TakeDueAsync(queue, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Is.Empty, "taken unchecked");
+        var broker = new Broker((_, _) => Task.CompletedTask);
+
+        var sent = await Dispatcher(queue, broker).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That((sent, broker.Sent), Is.EqualTo((1, new List<Guid> { good })));
+        Assert.That(await StateAsync(good), Is.EqualTo("Pending, checked: "));
+        Assert.That(await StateAsync(unknown), Does.StartWith("Failed, checked: Unknown job type 'no-such-type'. This worker handles: record."));
+        Assert.That(await StateAsync(odd), Does.StartWith("Failed, checked: The job's row could not be read: "));
+    }
+
+    [Test, Description("A job cancelled before any dispatcher checked it (a CancelJob needs no check) stays Cancelled, and leaves the unchecked rows, so no later tick reads it again.")]
+    public async Task A_tick_leaves_a_job_cancelled_before_its_check_as_it_is()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var cancelled = await EnqueuedAsync(queue, "no-such-type");
+        await TestJobs.ExecuteAsync("UPDATE jobs SET state = 'Cancelled', error = 'changed my mind', finished_at = now() WHERE id = $1", cancelled);
+
+        await Dispatcher(queue, new Broker((_, _) => Task.CompletedTask)).DispatchDueAsync(CancellationToken.None);
+
+        Assert.That(await StateAsync(cancelled), Is.EqualTo("Cancelled, checked: changed my mind"));
+    }
+
+    /// <summary>A due Pending job as the client's transactional enqueue writes it: unchecked.</summary>
+    private static async Task<Guid> EnqueuedAsync(string queue, string type)
+    {
+        var job = await JobFactory.InsertAsync(queue: queue, type: type);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET unchecked = true WHERE id = $1", job.Id);
+        return job.Id;
+    }
+
+    /// <summary>"state, checked: error", read by SQL: a row with a value the worker cannot read would fail EF's read.</summary>
+    private static async Task<string?> StateAsync(Guid id)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT state || CASE WHEN unchecked THEN ', unchecked: ' ELSE ', checked: ' END || coalesce(error, '') FROM jobs WHERE id = $1", connection)
+        {
+            Parameters = { new() { Value = id } },
+        };
+        return (string?)await command.ExecuteScalarAsync();
     }
 
     [Test, Description("Review finding: a dispatch cut short by its bound (the drain's step) left its jobs marked sent with no message.")]

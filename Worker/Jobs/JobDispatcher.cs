@@ -9,11 +9,13 @@ namespace JobWorker.Jobs;
 /// after their backoff, rescued and released jobs), as River's scheduler makes due jobs available. The message names the
 /// job, never carries its payload: the replica that takes it claims the job from the ledger and runs the ledger's payload.
 /// Each job is sent on its own, so one that cannot be sent is marked unsent and tried again at a later tick without
-/// holding up the rest. Leaderless: each batch is one statement that skips rows another replica is dispatching.
+/// holding up the rest. Leaderless: each batch is one statement that skips rows another replica is dispatching. Each tick
+/// first checks the jobs the client's transactional enqueue wrote (<see cref="EnqueuedJobAcceptor"/>): the take never sends
+/// one before, so one that passes goes in the same tick, and one that fails ends Failed and is never sent.
 /// </summary>
 internal sealed partial class JobDispatcher(
     JobStore store, IJobBroker broker, IOptions<DispatchOptions> options, IOptions<JobOptions> jobs, ILogger<JobDispatcher> logger,
-    IOptions<JobLimitsOptions> limits, DutyWake wake)
+    IOptions<JobLimitsOptions> limits, DutyWake wake, EnqueuedJobAcceptor acceptor)
     : MaintenanceService(logger)
 {
     /// <summary>How long un-marking the jobs a send did not confirm may take, apart from the caller's own bound.</summary>
@@ -37,6 +39,18 @@ internal sealed partial class JobDispatcher(
         var settings = options.Value;
         var rules = limits.Value;
         var sent = 0;
+
+        // Jobs enqueued in a transaction since the last tick are checked before the take, so they go in this one. A
+        // failed check step keeps nothing else from going (those jobs just wait, unsent); the tick still fails.
+        ExceptionDispatchInfo? acceptFailure = null;
+        try
+        {
+            await acceptor.AcceptAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            acceptFailure = ExceptionDispatchInfo.Capture(e);
+        }
 
         // Limited types first: each take is bounded by its room, so it costs the tick little, while behind a large
         // ordinary backlog it would wait for every full batch of it. No more than their limits have room for now, or the
@@ -64,6 +78,7 @@ internal sealed partial class JobDispatcher(
         }
         while (due.Count == settings.BatchSize && !cancellationToken.IsCancellationRequested);
 
+        acceptFailure?.Throw();
         limitedFailure?.Throw();
 
         if (sent > 0)

@@ -23,6 +23,8 @@ namespace JobWorker.Jobs;
 ///                      │  └─CancelJob (JobStore.RequestCancelAsync) ────────────▶ Cancelled
 ///                      └──────────Requeue: an operator's retry ◀──────────────── Failed
 /// </code>
+/// A job the client's transactional enqueue wrote (Pending or Awaiting, <c>unchecked</c>) is never sent before
+/// <see cref="EnqueuedJobAcceptor"/> has checked it: it then goes on as an accepted one does, or Reject → Failed.
 /// A cancel requested while a job runs wins over any outcome of that run but success (applied by the writer). An Awaiting
 /// job is never claimed or sent: <see cref="ContinuationReleaser"/> finds the ones whose parents finished and hands each to
 /// <see cref="Continue"/>; the write is fenced by state Awaiting, so however many replicas decide it, it applies once.
@@ -122,12 +124,15 @@ internal sealed class JobLifecycle(IOptions<RetryOptions> retries)
         JobType = pending.Type,
     };
 
-    /// <summary>A submission that can never run (unknown type, bad input), just stored as Pending at attempt 0: Failed.</summary>
-    public static JobOutcome Reject(Guid jobId, string jobType, string reason) => new()
+    /// <summary>
+    /// A submission that can never run (unknown type, bad input), just stored as Pending at attempt 0, or written by the
+    /// client's transactional enqueue (Pending, or Awaiting <paramref name="from"/>) and not yet checked: Failed.
+    /// </summary>
+    public static JobOutcome Reject(Guid jobId, string jobType, string reason, JobState from = JobState.Pending) => new()
     {
         JobId = jobId,
         Kind = JobOutcomeKind.Failed,
-        From = JobState.Pending,
+        From = from,
         Attempt = 0,
         Error = reason,
         JobType = jobType,

@@ -60,7 +60,7 @@ internal sealed partial class JobProcessor(
     /// </summary>
     public async Task<JobIntake> TakeAsync(NewJob job, JsonElement payload, string? problem, CancellationToken cancellationToken)
     {
-        problem ??= JobLimits.Check(job, submissions.Value, DateTime.UtcNow) ?? (handlers.Handles(job.Type) ? null : handlers.DescribeUnknown(job.Type));
+        problem ??= AcceptChecks.Problem(job, submissions.Value, handlers, DateTime.UtcNow);
         if (problem is null)
         {
             try

@@ -443,6 +443,7 @@ internal static class JobSql
     /// and type: the payload stays in the ledger, and the claim reads it. Nothing is taken while an operator has paused
     /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them. Types with a fleet-wide
     /// limit ($4) are left to <see cref="TakeLimited"/>, which sends no more of them than their limits have room for.
+    /// A row the client wrote is taken only once checked (<see cref="TakeUnchecked"/>): sent before, a replica could run it.
     /// The unsent part reads one priority at a time (9 down to 0, <see cref="JobLimits.MaxPriority"/>), each a range of
     /// (queue, priority, run_at) that ends at now(): read in one pass ordered by priority and due time, the index scan would
     /// also read every job scheduled for later at a higher priority before reaching the due ones of a lower one.
@@ -454,14 +455,14 @@ internal static class JobSql
         ), overdue AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NOT NULL AND queue = $1 AND dispatched_at < now() - $3 AND run_at <= now()
-              AND (SELECT running FROM running) AND type <> ALL ($4::text[])
+              AND NOT unchecked AND (SELECT running FROM running) AND type <> ALL ($4::text[])
             ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), unsent AS (
             SELECT u.id FROM generate_series(9, 0, -1) AS p(priority)
             CROSS JOIN LATERAL (
                 SELECT id FROM jobs
                 WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND priority = p.priority AND run_at <= now()
-                  AND (SELECT running FROM running) AND type <> ALL ($4::text[])
+                  AND NOT unchecked AND (SELECT running FROM running) AND type <> ALL ($4::text[])
                 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) u
             LIMIT $2 - (SELECT count(*) FROM overdue)
         )
@@ -477,6 +478,7 @@ internal static class JobSql
     /// yet claimed; $7 (rate, per $8) less its starts in the last $8 and those sent; with $6 (per key), no key beyond $6
     /// less its own Running and sent jobs. Each job's claim decides for good (<see cref="ClaimLimited"/>); this only keeps
     /// jobs that would be refused from bouncing between the queue and the ledger. Highest priority first, then in due order.
+    /// Like <see cref="TakeDue"/>, never a row the client wrote that no worker has checked yet.
     /// </summary>
     public const string TakeLimited = """
         /* jobworker:take-limited */
@@ -497,12 +499,12 @@ internal static class JobSql
         ), overdue AS (
             SELECT j.id, j.concurrency_key, j.run_at, j.priority FROM jobs j
             WHERE j.state = 'Pending' AND j.dispatched_at IS NOT NULL AND j.queue = $1 AND j.dispatched_at < now() - $3
-              AND j.run_at <= now() AND j.type = $2 AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
+              AND j.run_at <= now() AND j.type = $2 AND NOT j.unchecked AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
             ORDER BY j.dispatched_at LIMIT $4 FOR UPDATE SKIP LOCKED
         ), unsent AS (
             SELECT j.id, j.concurrency_key, j.run_at, j.priority FROM jobs j
             WHERE j.state = 'Pending' AND j.dispatched_at IS NULL AND j.queue = $1 AND j.run_at <= now() AND j.type = $2
-              AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
+              AND NOT j.unchecked AND (SELECT running FROM running) AND (SELECT n FROM room) > 0
               AND ($6::int IS NULL OR j.concurrency_key IS NULL
                    OR coalesce((SELECT k.used FROM keys k WHERE k.concurrency_key = j.concurrency_key), 0) < $6::int)
             ORDER BY j.priority DESC, j.run_at LIMIT CASE WHEN $6::int IS NULL THEN (SELECT n FROM room) ELSE $4::int END FOR UPDATE SKIP LOCKED
@@ -538,6 +540,44 @@ internal static class JobSql
                 SELECT concurrency_key, count(*)::int AS n FROM jobs
                 WHERE state = 'Running' AND type = $1 AND lease_expires_at > now() AND concurrency_key IS NOT NULL
                 GROUP BY concurrency_key ORDER BY n DESC, concurrency_key LIMIT 5) top) k
+        """;
+
+    /// <summary>
+    /// The dispatcher's accept step: at most $2 rows of queue $1 that the client's transactional enqueue wrote and no
+    /// worker has checked yet (<c>unchecked</c>), oldest first, with what the accept checks read, skipping rows another
+    /// replica is writing. It reads ix_jobs_unchecked_queue_created_at, which holds only those rows: nothing at all while
+    /// there are none. The row lock ends with the statement; each decision's write is fenced on its own (an outcome by
+    /// state and attempt, <see cref="MarkChecked"/> by the flag), so two replicas that read the same row decide it once.
+    /// </summary>
+    public const string TakeUnchecked = """
+        /* jobworker:take-unchecked */
+        SELECT id, type, state, attempt, max_attempts, timeout, run_at, created_at, priority, correlation_id, concurrency_key
+        FROM jobs
+        WHERE unchecked AND queue = $1
+        ORDER BY created_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    /// <summary>
+    /// Jobs $1 passed the accept checks (or were already further along, or Failed by them): no longer unchecked, so the
+    /// dispatcher sends them when due. Returns each row this statement changed (none that another replica marked first)
+    /// with its state and, for an Awaiting one, what its parents say now (see <see cref="ParentFacts"/>), so a
+    /// continuation whose parents had all finished is decided at once rather than at the releaser's next sweep.
+    /// </summary>
+    public const string MarkChecked = $"""
+        /* jobworker:mark-checked */
+        WITH checked AS (
+            UPDATE jobs SET unchecked = false
+            WHERE id = ANY ($1::uuid[]) AND unchecked
+            RETURNING id, type, state, after_any, created_at
+        )
+        SELECT c.id, c.type, c.state, c.after_any, c.created_at, f.unfinished, f.ended_parent, f.ended_state
+        FROM checked c
+        CROSS JOIN LATERAL (
+            SELECT {ParentFacts}
+            FROM job_parents p LEFT JOIN jobs pj ON pj.id = p.parent_id
+            WHERE p.job_id = c.id AND c.state = 'Awaiting') f
         """;
 
     /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick sends them again.</summary>

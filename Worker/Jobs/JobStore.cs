@@ -414,6 +414,54 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             }, ct);
         }, cancellationToken);
 
+    /// <summary>
+    /// At most <paramref name="batch"/> rows of <paramref name="queue"/> the client's transactional enqueue wrote and no
+    /// worker has checked yet, oldest first. A row whose values cannot be read comes back with the reason, never failing the rest.
+    /// </summary>
+    public Task<List<UncheckedJob>> TakeUncheckedAsync(string queue, int batch, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("take-unchecked", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.TakeUnchecked, (queue, batch), static (p, s) =>
+            {
+                p.AddValue(s.queue);
+                p.AddValue(s.batch);
+            }, ReadUnchecked, ct);
+        }, cancellationToken);
+
+    private static UncheckedJob ReadUnchecked(NpgsqlDataReader r)
+    {
+        var (id, type, state) = (JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<string>(r, "state"));
+        var (attempt, created) = (JobRows.Value<int>(r, "attempt"), JobRows.Value<DateTime>(r, "created_at"));
+        try
+        {
+            // What the accept checks read, as a SubmitJob would have asked: the due time as an absolute RunAt, judged against
+            // the time of the enqueue (created_at), so the job gets the schedule limit its submitter got.
+            var job = new NewJob(
+                id, type, PayloadJson: "null", JobRows.Value<int>(r, "max_attempts"), JobRows.Nullable<TimeSpan>(r, "timeout"),
+                JobRows.Nullable<Guid>(r, "correlation_id"), RunAt: JobRows.Value<DateTime>(r, "run_at"),
+                Priority: JobRows.Value<short>(r, "priority"), ConcurrencyKey: JobRows.Text(r, "concurrency_key"));
+            return new UncheckedJob(id, type, state, attempt, created, job, null);
+        }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or FormatException)
+        {
+            // A value written by hand (an interval in months, say): the job fails with the reason, the batch goes on.
+            return new UncheckedJob(id, type, state, attempt, created, null, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Jobs <paramref name="ids"/> are checked: no longer unchecked, so they are sent when due. Returns those this call
+    /// marked (not those another replica marked first), each with its state and, for an Awaiting one, what its parents say.
+    /// </summary>
+    public Task<List<(JobState State, AwaitingJob Job)>> MarkCheckedAsync(Guid[] ids, CancellationToken cancellationToken) =>
+        resilience.ExecuteAsync("mark-checked", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            return await db.QueryAsync(JobSql.MarkChecked, ids, static (p, ids) => p.AddValue(ids),
+                static r => (Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), ReadAwaiting(r)), ct);
+        }, cancellationToken);
+
     /// <summary>Their SubmitJob could not be sent: marked undispatched, so the next tick tries again.</summary>
     public Task<int> UndispatchAsync(Guid[] ids, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("undispatch", async ct =>

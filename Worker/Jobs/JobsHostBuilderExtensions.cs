@@ -26,6 +26,7 @@ public static class JobsHostBuilderExtensions
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<DutyWake>();
+        services.AddSingleton<EnqueuedJobAcceptor>();
         services.AddSingleton<JobEventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<JobEventRelay>());
         services.AddHostedService<LeaseRenewalService>();

@@ -74,4 +74,10 @@ internal sealed class Job
 
     /// <summary>The submitter's key (a tenant, say) that <c>Limits:&lt;type&gt;:PerKeyConcurrency</c> counts runs by; null when none.</summary>
     public string? ConcurrencyKey { get; set; }
+
+    /// <summary>
+    /// Written by the client's transactional enqueue and not yet through a worker's accept checks: never sent while set.
+    /// A worker's own accepts store false (the column's default).
+    /// </summary>
+    public bool Unchecked { get; set; }
 }

@@ -59,6 +59,7 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         job.Property(j => j.Checkpoint).HasColumnName("checkpoint").HasColumnType("jsonb");
         job.Property(j => j.Priority).HasColumnName("priority").HasDefaultValue((short)0);
         job.Property(j => j.ConcurrencyKey).HasColumnName("concurrency_key").HasMaxLength(JobSchema.MaxConcurrencyKeyLength);
+        job.Property(j => j.Unchecked).HasColumnName("unchecked").HasDefaultValue(false);
 
         // The jobs list, newest first, by any filter (the dashboard, `jobs list`; without a state, one range per state);
         // errors searched by trigram.
@@ -97,6 +98,13 @@ internal sealed class JobDbContext(DbContextOptions<JobDbContext> options) : DbC
         // queue sent and waiting, or due, whatever its type. Jobs submitted due and claimed at once are never Pending.
         job.HasIndex(j => new { j.Type, j.DispatchedAt }).HasDatabaseName("ix_jobs_pending_type_dispatched_at")
             .HasFilter("state = 'Pending'").IsCreatedConcurrently();
+
+        // The dispatcher's accept step (every replica, every tick) reads the rows the client's transactional enqueue wrote
+        // and no worker has checked yet: only those are in it, for the moment between a commit and the next tick, so the
+        // step reads nothing at all while there are none.
+        // (Named in the model: the releaser's index above has the same columns.)
+        job.HasIndex(j => new { j.Queue, j.CreatedAt }, "ix_jobs_unchecked_queue_created_at").HasDatabaseName("ix_jobs_unchecked_queue_created_at")
+            .HasFilter("unchecked").IsCreatedConcurrently();
 
         var jobEvent = modelBuilder.Entity<JobEvent>();
         jobEvent.ToTable("job_events");

@@ -154,6 +154,12 @@ namespace JobWorker.Persistence.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("type");
 
+                    b.Property<bool>("Unchecked")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("unchecked");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -209,6 +215,11 @@ namespace JobWorker.Persistence.Migrations
                     b.HasIndex("Type", "CreatedAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_jobs_type_created_at");
+
+                    b.HasIndex(new[] { "Queue", "CreatedAt" }, "ix_jobs_unchecked_queue_created_at")
+                        .HasDatabaseName("ix_jobs_unchecked_queue_created_at")
+                        .HasFilter("unchecked")
+                        .HasAnnotation("Npgsql:CreatedConcurrently", true);
 
                     b.ToTable("jobs", (string)null);
                 });

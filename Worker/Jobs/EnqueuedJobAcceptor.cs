@@ -1,0 +1,132 @@
+using JobWorker.Persistence;
+using JobWorker.Resilience;
+using JobWorker.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobWorker.Jobs;
+
+/// <summary>
+/// The accept step for jobs the client's transactional enqueue wrote (<c>unchecked</c> rows), which no SubmitJob brought
+/// to a worker: the dispatcher runs it at the start of each tick, so such a job gets the checks a SubmitJob gets
+/// (<see cref="AcceptChecks"/>) within a tick of its commit, its type judged by this replica's handlers as a SubmitJob's is
+/// by the replica that receives it. One that fails them ends Failed with the reason, as a rejected submission does (same
+/// outcome, event and telemetry); one that passes is sent when due, and a continuation whose parents had all finished is
+/// decided at once. Leaderless: a batch is one statement, and every write is fenced, so replicas that read the same row
+/// decide it once.
+/// </summary>
+internal sealed partial class EnqueuedJobAcceptor(
+    JobStore store, JobCompleter completer, JobHandlerCatalog handlers, IOptions<SubmissionOptions> submissions,
+    IOptions<DispatchOptions> dispatch, IOptions<JobOptions> jobs, ILogger<EnqueuedJobAcceptor> logger)
+{
+    /// <summary>Full batches one tick checks at most: a burst of enqueues spreads over ticks instead of holding up the sends.</summary>
+    private const int MaxBatchesPerTick = 10;
+
+    /// <summary>Checks this queue's unchecked jobs; returns how many this replica decided.</summary>
+    public async Task<int> AcceptAsync(CancellationToken cancellationToken)
+    {
+        var batchSize = dispatch.Value.BatchSize;
+        var decided = 0;
+        for (var batch = 0; batch < MaxBatchesPerTick; batch++)
+        {
+            var rows = await store.TakeUncheckedAsync(jobs.Value.QueueName, batchSize, cancellationToken);
+            if (rows.Count == 0)
+            {
+                break;
+            }
+
+            decided += await DecideAsync(rows, cancellationToken);
+            if (rows.Count < batchSize)
+            {
+                break;
+            }
+        }
+
+        return decided;
+    }
+
+    private async Task<int> DecideAsync(List<UncheckedJob> rows, CancellationToken cancellationToken)
+    {
+        var checkedIds = new List<Guid>(rows.Count);
+        var rejections = new List<(UncheckedJob Row, string Problem, Task<AppliedOutcome?> Write)>();
+        foreach (var row in rows)
+        {
+            if (!(row is { State: nameof(JobState.Pending), Attempt: 0 } or { State: nameof(JobState.Awaiting) }))
+            {
+                // Further along already (cancelled, or claimed through a SubmitJob of the same id, which was checked
+                // itself): there is nothing left to check, and it leaves the unchecked rows' index.
+                checkedIds.Add(row.Id);
+                continue;
+            }
+
+            // Judged against the time of the enqueue, as a SubmitJob is against the time it arrives.
+            var problem = row.Job is { } job
+                ? AcceptChecks.Problem(job, submissions.Value, handlers, row.CreatedAt)
+                : $"The job's row could not be read: {row.Unreadable}";
+            if (problem is null)
+            {
+                checkedIds.Add(row.Id);
+            }
+            else
+            {
+                var outcome = JobLifecycle.Reject(row.Id, row.Type, problem, Enum.Parse<JobState>(row.State));
+                rejections.Add((row, problem, completer.ApplyAsync(outcome, cancellationToken)));
+            }
+        }
+
+        var rejected = 0;
+        foreach (var (row, problem, write) in rejections)
+        {
+            try
+            {
+                if (await write is not null)
+                {
+                    LogRejected(logger, row.Id, row.Type, problem);
+                    checkedIds.Add(row.Id);
+                    rejected++;
+                }
+
+                // Not applied: the row moved on since it was read (released by its parents, cancelled); it stays unchecked
+                // and the next tick looks at it as it is then.
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One row the database will not fail does not hold up the others; it stays unchecked, so it is never sent.
+                LogRejectNotWritten(logger, row.Id, problem, DatabaseErrors.Describe(e));
+            }
+        }
+
+        if (checkedIds.Count == 0)
+        {
+            return 0;
+        }
+
+        var marked = await store.MarkCheckedAsync([.. checkedIds], cancellationToken);
+        foreach (var (_, held) in marked)
+        {
+            // Counted once, by the replica that marked it: the worker's accepts count each job they store.
+            JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(held.Type));
+        }
+
+        // A continuation whose parents had all finished before it was checked: no parent finishes any more to wake the
+        // releaser, so it is decided here, as the accept of a SubmitJob with After does, through the same fenced writer.
+        var continued = marked.Where(m => m.State == JobState.Awaiting).Select(m => JobLifecycle.Continue(m.Job)).OfType<JobOutcome>().ToList();
+        await Task.WhenAll(continued.Select(outcome => completer.ApplyAsync(outcome, cancellationToken)));
+
+        if (marked.Count > 0)
+        {
+            LogChecked(logger, marked.Count, rejected, continued.Count);
+        }
+
+        return marked.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({JobType}), enqueued in a transaction, rejected: {Reason}")]
+    private static partial void LogRejected(ILogger logger, Guid jobId, string jobType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}, enqueued in a transaction, fails the accept checks ({Problem}), but could not be written Failed ({Reason}); it stays unsent and is checked again at the next tick")]
+    private static partial void LogRejectNotWritten(ILogger logger, Guid jobId, string problem, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Checked {Count} jobs enqueued in a transaction: {Rejected} rejected, {Continued} continuations decided at once")]
+    private static partial void LogChecked(ILogger logger, int count, int rejected, int continued);
+}
