@@ -142,6 +142,20 @@ public sealed class JobDispatcherTests
         Assert.That(await StateAsync(cancelled), Is.EqualTo("Cancelled, checked: changed my mind"));
     }
 
+    [Test, Description("A stopping replica sends the jobs it released within its drain step's bound: it leaves the checks to the replicas that go on.")]
+    public async Task A_dispatch_without_the_check_step_sends_only_checked_jobs_and_leaves_the_rest_unchecked()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var released = await JobFactory.InsertAsync(queue: queue);
+        var enqueued = await EnqueuedAsync(queue, RecordingJobHandler.JobType);
+        var broker = new Broker((_, _) => Task.CompletedTask);
+
+        await Dispatcher(queue, broker).DispatchDueAsync(CancellationToken.None, checkEnqueued: false);
+
+        Assert.That(broker.Sent, Is.EqualTo(new[] { released.Id }));
+        Assert.That(await StateAsync(enqueued), Is.EqualTo("Pending, unchecked: "));
+    }
+
     /// <summary>A due Pending job as the client's transactional enqueue writes it: unchecked.</summary>
     private static async Task<Guid> EnqueuedAsync(string queue, string type)
     {

@@ -34,7 +34,7 @@ internal sealed partial class WorkerShutdown(
         // another replica's dispatcher sends it at its next tick rather than after Dispatch:RedispatchAfter.
         var sent = 0;
         await StepAsync("send the released jobs", broker.CallBound + DatabaseMargin,
-            async ct => sent = await dispatcher.DispatchDueAsync(ct), cancellationToken);
+            async ct => sent = await dispatcher.DispatchDueAsync(ct, checkEnqueued: false), cancellationToken);
 
         var flushed = false;
         await StepAsync("publish the recorded events", broker.CallBound + DatabaseMargin,

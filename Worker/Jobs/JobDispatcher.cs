@@ -32,24 +32,34 @@ internal sealed partial class JobDispatcher(
 
     /// <summary>
     /// Sends every due job that has no message queued; returns how many were sent. Throws only when nothing of a batch
-    /// could be sent (the broker is away): the duty then reports failing, and the batch is marked unsent.
+    /// could be sent (the broker is away): the duty then reports failing, and the batch is marked unsent. With
+    /// <paramref name="checkEnqueued"/> false (a stopping replica sending the jobs it released), the jobs enqueued in a
+    /// transaction are left to the next tick of a replica that goes on.
     /// </summary>
-    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
+    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken, bool checkEnqueued = true)
     {
         var settings = options.Value;
         var rules = limits.Value;
         var sent = 0;
 
-        // Jobs enqueued in a transaction since the last tick are checked before the take, so they go in this one. A
-        // failed check step keeps nothing else from going (those jobs just wait, unsent); the tick still fails.
+        // Jobs enqueued in a transaction since the last tick are checked before the take, so they go in this one. The
+        // step has a bound of its own, a third of the tick's, so a slow check leaves the sends their time. A failed or
+        // timed-out check step keeps nothing else from going (those jobs just wait, unsent); the tick still fails.
         ExceptionDispatchInfo? acceptFailure = null;
-        try
+        if (checkEnqueued)
         {
-            await acceptor.AcceptAsync(cancellationToken);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            acceptFailure = ExceptionDispatchInfo.Capture(e);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(TickBound / 3);
+            try
+            {
+                await acceptor.AcceptAsync(bound.Token);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                acceptFailure = ExceptionDispatchInfo.Capture(e is OperationCanceledException
+                    ? new TimeoutException($"Checking the jobs enqueued in a transaction took longer than its bound ({TickBound / 3:c}); the rest wait for the next tick", e)
+                    : e);
+            }
         }
 
         // Limited types first: each take is bounded by its room, so it costs the tick little, while behind a large
