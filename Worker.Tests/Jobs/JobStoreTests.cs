@@ -368,4 +368,65 @@ public sealed class JobStoreTests
         Assert.That(located, Is.EqualTo(new JobLocation(running.Id, "noop", JobState.Running, 2, 3, "worker-z", running.RunAt)));
         Assert.That(await Store.LocateAsync(Guid.NewGuid(), CancellationToken.None), Is.Null);
     }
+    [Test, Description("Review finding: a SubmitJob of the same id as a row the client's transactional enqueue wrote claimed it before any dispatcher had checked it, so a job of a type nobody handles or beyond the limits could run.")]
+    public async Task No_claim_takes_a_job_no_worker_has_checked_yet()
+    {
+        var job = await AcceptedAsync();
+        await TestJobs.ExecuteAsync("UPDATE jobs SET unchecked = true WHERE id = $1", job.Id);
+
+        var claimed = await ClaimAsync(job.Id, "worker-a");
+        var (accepted, acceptClaimed) = await Store.AcceptAndClaimAsync(job, "worker-a", Guid.NewGuid(), Lease, CancellationToken.None);
+        var limited = await Store.ClaimLimitedAsync(job.Id, new LimitRule("noop", 5, null, null), "worker-a", Guid.NewGuid(), Lease, CancellationToken.None);
+
+        Assert.That((claimed, accepted, acceptClaimed, limited.Claimed, limited.Limit), Is.EqualTo(((Job?)null, false, (Job?)null, (Job?)null, (string?)null)));
+        Assert.That(await Store.LocateAsync(job.Id, CancellationToken.None), Has.Property(nameof(JobLocation.State)).EqualTo(JobState.Pending)
+            .And.Property(nameof(JobLocation.Unchecked)).True);
+        await Store.MarkCheckedAsync([job.Id], CancellationToken.None);
+        Assert.That(await ClaimAsync(job.Id, "worker-a"), Is.Not.Null, "once checked, it is claimed as any job");
+    }
+
+    [Test, Description("Review finding: two replicas deciding one unchecked row (one's handlers know its type, the other's do not) could both write: checked and sent by one, then Failed by the other. The first decision wins.")]
+    public async Task The_first_decision_on_an_unchecked_job_wins()
+    {
+        var passed = await AcceptedAsync();
+        var rejected = await AcceptedAsync();
+        foreach (var id in new[] { passed.Id, rejected.Id })
+        {
+            await TestJobs.ExecuteAsync("UPDATE jobs SET unchecked = true WHERE id = $1", id);
+        }
+
+        // One replica checks `passed` first; the other, which read it before, rejects it. `rejected` goes the other way.
+        var marked = await Store.MarkCheckedAsync([passed.Id], CancellationToken.None);
+        var lateReject = await TestJobs.Completer.ApplyAsync(
+            JobLifecycle.RejectEnqueued(passed.Id, "noop", "Unknown job type 'noop'.", JobState.Pending), CancellationToken.None);
+        var reject = await TestJobs.Completer.ApplyAsync(
+            JobLifecycle.RejectEnqueued(rejected.Id, "noop", "Unknown job type 'noop'.", JobState.Pending), CancellationToken.None);
+        var lateMark = await Store.MarkCheckedAsync([rejected.Id], CancellationToken.None);
+
+        Assert.That((marked.Count, lateReject, lateMark.Count), Is.EqualTo((1, (AppliedOutcome?)null, 0)));
+        Assert.That(reject?.State, Is.EqualTo(JobState.Failed));
+        var (stillPending, failed) = (await Store.LocateAsync(passed.Id, CancellationToken.None), await Store.LocateAsync(rejected.Id, CancellationToken.None));
+        Assert.That((stillPending!.State, stillPending.Unchecked, failed!.State, failed.Unchecked),
+            Is.EqualTo((JobState.Pending, false, JobState.Failed, false)));
+    }
+
+    [Test, Description("The accept step pages on (created_at, id): rows of one transaction share created_at, and a row a page leaves unchecked is not read again by the next page.")]
+    public async Task Unchecked_jobs_are_read_in_pages_after_the_last_row_read()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => JobFactory.InsertAsync(queue: queue)));
+        var ids = jobs.Select(j => j.Id).ToArray();
+        var enqueuedAt = DateTime.UtcNow.AddMinutes(-1).ToString("O");
+        foreach (var id in ids)
+        {
+            // As one transaction writes them: the same created_at.
+            await TestJobs.ExecuteAsync($"UPDATE jobs SET unchecked = true, created_at = '{enqueuedAt}' WHERE id = $1", id);
+        }
+
+        var first = await Store.TakeUncheckedAsync(queue, 2, null, CancellationToken.None);
+        var second = await Store.TakeUncheckedAsync(queue, 2, (first[^1].CreatedAt, first[^1].Id), CancellationToken.None);
+        var third = await Store.TakeUncheckedAsync(queue, 2, (second[^1].CreatedAt, second[^1].Id), CancellationToken.None);
+
+        Assert.That(first.Concat(second).Concat(third).Select(r => r.Id), Is.EqualTo(ids.Order()), "every row once, in id order within one created_at");
+    }
 }

@@ -13,7 +13,8 @@ namespace JobWorker.Jobs;
 /// by the replica that receives it. One that fails them ends Failed with the reason, as a rejected submission does (same
 /// outcome, event and telemetry); one that passes is sent when due, and a continuation whose parents had all finished is
 /// decided at once. Leaderless: a batch is one statement, and every write is fenced, so replicas that read the same row
-/// decide it once.
+/// decide it once: the first write wins, and one that finds the row decided
+/// already changes nothing.
 /// </summary>
 internal sealed partial class EnqueuedJobAcceptor(
     JobStore store, JobCompleter completer, JobHandlerCatalog handlers, IOptions<SubmissionOptions> submissions,
@@ -27,9 +28,11 @@ internal sealed partial class EnqueuedJobAcceptor(
     {
         var batchSize = dispatch.Value.BatchSize;
         var decided = 0;
+        (DateTime, Guid)? after = null;
         for (var batch = 0; batch < MaxBatchesPerTick; batch++)
         {
-            var rows = await store.TakeUncheckedAsync(jobs.Value.QueueName, batchSize, cancellationToken);
+            // Paged on (created_at, id): a row this tick leaves unchecked is not read again by its next page.
+            var rows = await store.TakeUncheckedAsync(jobs.Value.QueueName, batchSize, after, cancellationToken);
             if (rows.Count == 0)
             {
                 break;
@@ -40,6 +43,8 @@ internal sealed partial class EnqueuedJobAcceptor(
             {
                 break;
             }
+
+            after = (rows[^1].CreatedAt, rows[^1].Id);
         }
 
         return decided;
@@ -53,8 +58,8 @@ internal sealed partial class EnqueuedJobAcceptor(
         {
             if (!(row is { State: nameof(JobState.Pending), Attempt: 0 } or { State: nameof(JobState.Awaiting) }))
             {
-                // Further along already (cancelled, or claimed through a SubmitJob of the same id, which was checked
-                // itself): there is nothing left to check, and it leaves the unchecked rows' index.
+                // Further along already (cancelled before its check; no claim takes an unchecked row): there is nothing
+                // left to check, and it leaves the unchecked rows' index.
                 checkedIds.Add(row.Id);
                 continue;
             }
@@ -69,7 +74,7 @@ internal sealed partial class EnqueuedJobAcceptor(
             }
             else
             {
-                var outcome = JobLifecycle.Reject(row.Id, row.Type, problem, Enum.Parse<JobState>(row.State));
+                var outcome = JobLifecycle.RejectEnqueued(row.Id, row.Type, problem, Enum.Parse<JobState>(row.State));
                 rejections.Add((row, problem, completer.ApplyAsync(outcome, cancellationToken)));
             }
         }
@@ -81,13 +86,15 @@ internal sealed partial class EnqueuedJobAcceptor(
             {
                 if (await write is not null)
                 {
+                    // The write cleared the flag: this replica decided the row, and counts it as a worker counts a
+                    // rejected submission it stored.
                     LogRejected(logger, row.Id, row.Type, problem);
-                    checkedIds.Add(row.Id);
+                    JobWorkerTelemetry.JobsAccepted.Add(1, JobWorkerTelemetry.JobType(row.Type));
                     rejected++;
                 }
 
-                // Not applied: the row moved on since it was read (released by its parents, cancelled); it stays unchecked
-                // and the next tick looks at it as it is then.
+                // Not applied: the row moved on since it was read (released by its parents, cancelled), or another
+                // replica decided it first. Left as it is; one still unchecked is looked at again at the next tick.
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -98,7 +105,8 @@ internal sealed partial class EnqueuedJobAcceptor(
 
         if (checkedIds.Count == 0)
         {
-            return 0;
+            LogCheckedIf(rejected, rejected, 0);
+            return rejected;
         }
 
         var marked = await store.MarkCheckedAsync([.. checkedIds], cancellationToken);
@@ -113,12 +121,16 @@ internal sealed partial class EnqueuedJobAcceptor(
         var continued = marked.Where(m => m.State == JobState.Awaiting).Select(m => JobLifecycle.Continue(m.Job)).OfType<JobOutcome>().ToList();
         await Task.WhenAll(continued.Select(outcome => completer.ApplyAsync(outcome, cancellationToken)));
 
-        if (marked.Count > 0)
-        {
-            LogChecked(logger, marked.Count, rejected, continued.Count);
-        }
+        LogCheckedIf(marked.Count + rejected, rejected, continued.Count);
+        return marked.Count + rejected;
+    }
 
-        return marked.Count;
+    private void LogCheckedIf(int count, int rejected, int continued)
+    {
+        if (count > 0)
+        {
+            LogChecked(logger, count, rejected, continued);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({JobType}), enqueued in a transaction, rejected: {Reason}")]

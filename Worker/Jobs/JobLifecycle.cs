@@ -23,8 +23,8 @@ namespace JobWorker.Jobs;
 ///                      │  └─CancelJob (JobStore.RequestCancelAsync) ────────────▶ Cancelled
 ///                      └──────────Requeue: an operator's retry ◀──────────────── Failed
 /// </code>
-/// A job the client's transactional enqueue wrote (Pending or Awaiting, <c>unchecked</c>) is never sent before
-/// <see cref="EnqueuedJobAcceptor"/> has checked it: it then goes on as an accepted one does, or Reject → Failed.
+/// A job the client's transactional enqueue wrote (Pending or Awaiting, <c>unchecked</c>) is never sent or claimed before
+/// <see cref="EnqueuedJobAcceptor"/> has checked it: it then goes on as an accepted one does, or RejectEnqueued → Failed.
 /// A cancel requested while a job runs wins over any outcome of that run but success (applied by the writer). An Awaiting
 /// job is never claimed or sent: <see cref="ContinuationReleaser"/> finds the ones whose parents finished and hands each to
 /// <see cref="Continue"/>; the write is fenced by state Awaiting, so however many replicas decide it, it applies once.
@@ -124,19 +124,24 @@ internal sealed class JobLifecycle(IOptions<RetryOptions> retries)
         JobType = pending.Type,
     };
 
-    /// <summary>
-    /// A submission that can never run (unknown type, bad input), just stored as Pending at attempt 0, or written by the
-    /// client's transactional enqueue (Pending, or Awaiting <paramref name="from"/>) and not yet checked: Failed.
-    /// </summary>
-    public static JobOutcome Reject(Guid jobId, string jobType, string reason, JobState from = JobState.Pending) => new()
+    /// <summary>A submission that can never run (unknown type, bad input), just stored as Pending at attempt 0: Failed.</summary>
+    public static JobOutcome Reject(Guid jobId, string jobType, string reason) => new()
     {
         JobId = jobId,
         Kind = JobOutcomeKind.Failed,
-        From = from,
+        From = JobState.Pending,
         Attempt = 0,
         Error = reason,
         JobType = jobType,
     };
+
+    /// <summary>
+    /// A job the client's transactional enqueue wrote (Pending at attempt 0, or Awaiting <paramref name="from"/>) that fails
+    /// the accept checks: Failed, as a rejected submission is, only while it is still unchecked, so a replica that checked
+    /// it first keeps its decision.
+    /// </summary>
+    public static JobOutcome RejectEnqueued(Guid jobId, string jobType, string reason, JobState from) =>
+        Reject(jobId, jobType, reason) with { From = from, OnlyIfUnchecked = true };
 
     /// <summary>
     /// An outcome the database refused to store (a result jsonb cannot hold, for one): the run ends Failed with the reason

@@ -53,6 +53,12 @@ internal sealed record JobOutcome
     /// <summary>Recovery's outcomes apply only while the lease is still lapsed: an owner that renewed in between keeps its job.</summary>
     public bool OnlyIfLeaseLapsed { get; init; }
 
+    /// <summary>
+    /// The rejection of a row the client's transactional enqueue wrote applies only while no worker has checked it yet, and
+    /// clears the flag in the same write: of two replicas that decide the row, the first to write wins.
+    /// </summary>
+    public bool OnlyIfUnchecked { get; init; }
+
     /// <summary>For <see cref="JobOutcomeKind.Retry"/>: how long until the next attempt is due.</summary>
     public TimeSpan RetryAfter { get; init; }
 

@@ -521,6 +521,8 @@ internal sealed partial class JobProcessor(
         var reason = current switch
         {
             null => "the job no longer exists",
+            { State: JobState.Pending, Unchecked: true } =>
+                "it was enqueued in a transaction and no worker's dispatcher has checked it yet; the dispatcher sends it once checked",
             { State: JobState.Pending } => $"it is not due until {current.RunAt:O}",
             { State: JobState.Awaiting } => "it is Awaiting its parent jobs (After); it becomes due once they finish",
             { State: JobState.Running } => $"worker {current.Owner} is running attempt {current.Attempt}",

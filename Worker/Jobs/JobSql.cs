@@ -152,8 +152,8 @@ internal static class JobSql
             UPDATE jobs
             SET state = 'Running', attempt = attempt + 1, owner = $8, claim_token = $9,
                 lease_expires_at = now() + $10, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
-            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT EXISTS (SELECT FROM inserted)
-              AND NOT (SELECT paused FROM paused)
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT unchecked
+              AND NOT EXISTS (SELECT FROM inserted) AND NOT (SELECT paused FROM paused)
             RETURNING {ClaimedColumns}
         ), mine AS (
             UPDATE jobs SET lease_expires_at = now() + $10
@@ -187,7 +187,8 @@ internal static class JobSql
             UPDATE jobs
             SET state = 'Running', attempt = attempt + 1, owner = $2, claim_token = $3,
                 lease_expires_at = now() + $4, started_at = now(), finished_at = NULL, dispatched_at = NULL, updated_at = now()
-            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT (SELECT paused FROM paused)
+            WHERE id = $1 AND state = 'Pending' AND run_at <= now() AND attempt < max_attempts AND NOT unchecked
+              AND NOT (SELECT paused FROM paused)
             RETURNING {ClaimedColumns}, payload::text AS payload
         ), mine AS (
             UPDATE jobs SET lease_expires_at = now() + $4
@@ -239,7 +240,8 @@ internal static class JobSql
             WHERE id = $1 AND state = 'Pending' AND (SELECT paused FROM paused)
         ), candidate AS MATERIALIZED (
             SELECT j.id AS job_id, j.type AS job_type, j.concurrency_key AS job_key FROM jobs j
-            WHERE j.id = $1 AND j.state = 'Pending' AND j.run_at <= now() AND j.attempt < j.max_attempts AND NOT (SELECT paused FROM paused)
+            WHERE j.id = $1 AND j.state = 'Pending' AND j.run_at <= now() AND j.attempt < j.max_attempts AND NOT j.unchecked
+              AND NOT (SELECT paused FROM paused)
             FOR UPDATE OF j
         ), verdict AS MATERIALIZED (
             SELECT c.job_id, t.now_at,
@@ -298,13 +300,15 @@ internal static class JobSql
     /// <summary>Where a job is, without its payload or result (which may be what is wrong with it).</summary>
     public const string Locate = """
         /* jobworker:locate */
-        SELECT id, type, state, attempt, max_attempts, owner, run_at FROM jobs WHERE id = $1
+        SELECT id, type, state, attempt, max_attempts, owner, run_at, unchecked FROM jobs WHERE id = $1
         """;
 
     /// <summary>
     /// Applies outcomes decided in code (<see cref="JobOutcome"/>), many per statement, each fenced by its row's state,
     /// attempt, owner (when given), for recovery a still-lapsed lease, and for a continuation cancelled by a parent's end
-    /// that parent still Failed or Cancelled ($13, null for every other outcome); rows are locked in id order. A cancel requested
+    /// that parent still Failed or Cancelled ($13, null for every other outcome), and for the rejection of a row the client
+    /// wrote, that row still unchecked ($14; the write clears the flag, so of two replicas' decisions on it the first wins);
+    /// rows are locked in id order. A cancel requested
     /// while the job ran turns any outcome of that run but success into Cancelled. Records each outcome's event (history-only
     /// kinds are marked published at once) and returns, per applied outcome (by its position, from 1), the state and the event written.
     /// </summary>
@@ -312,13 +316,13 @@ internal static class JobSql
         /* jobworker:apply-outcomes */
         WITH d AS (
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::interval[], $8::int[],
-                                 $9::text[], $10::text[], $11::text[], $13::uuid[]) WITH ORDINALITY
-                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ended_parent, ord)
+                                 $9::text[], $10::text[], $11::text[], $13::uuid[], $14::boolean[]) WITH ORDINALITY
+                AS d(id, from_state, attempt, owner, lapsed_only, to_state, retry_after, max_attempts, error, result, event_kind, ended_parent, unchecked_only, ord)
         ), locked AS (
             SELECT d.ord, j.cancel_reason IS NOT NULL AND d.from_state = 'Running' AND d.to_state <> 'Succeeded' AS cancel
             FROM jobs j JOIN d ON d.id = j.id
             WHERE j.state = d.from_state AND j.attempt = d.attempt AND (d.owner IS NULL OR j.owner = d.owner)
-              AND (NOT d.lapsed_only OR j.lease_expires_at < now())
+              AND (NOT d.lapsed_only OR j.lease_expires_at < now()) AND (NOT d.unchecked_only OR j.unchecked)
               AND (d.ended_parent IS NULL OR EXISTS (SELECT FROM jobs pj WHERE pj.id = d.ended_parent AND pj.state IN ('Failed', 'Cancelled')))
             ORDER BY j.id FOR UPDATE OF j
         ), t AS (
@@ -332,6 +336,7 @@ internal static class JobSql
                 run_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN now() + d.retry_after ELSE j.run_at END,
                 cancel_reason = CASE WHEN d.to_state = 'Succeeded' THEN NULL ELSE j.cancel_reason END,
                 finished_at = CASE WHEN d.to_state = 'Pending' AND NOT l.cancel THEN NULL ELSE now() END,
+                unchecked = j.unchecked AND NOT d.unchecked_only,
                 dispatched_at = NULL, lease_expires_at = NULL, claim_token = NULL, updated_at = now()
             FROM d JOIN locked l ON l.ord = d.ord
             WHERE j.id = d.id
@@ -543,34 +548,42 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// The dispatcher's accept step: at most $2 rows of queue $1 that the client's transactional enqueue wrote and no
-    /// worker has checked yet (<c>unchecked</c>), oldest first, with what the accept checks read, skipping rows another
-    /// replica is writing. It reads ix_jobs_unchecked_queue_created_at, which holds only those rows: nothing at all while
-    /// there are none. The row lock ends with the statement; each decision's write is fenced on its own (an outcome by
-    /// state and attempt, <see cref="MarkChecked"/> by the flag), so two replicas that read the same row decide it once.
+    /// One page of the dispatcher's accept step: at most $2 rows of queue $1 that the client's transactional enqueue wrote
+    /// and no worker has checked yet (<c>unchecked</c>), after ($3, $4) in (created_at, id) order (null: from the first),
+    /// with what the accept checks read. Keyset-paged, so a row left unchecked (its rejection could not be written, or it
+    /// moved on since it was read) is read once per tick, never again by the next page. It reads
+    /// ix_jobs_unchecked_queue_created_at, which holds only those rows: nothing at all while there are none. Not locked (a
+    /// lock would end with this statement, before any decision is written): each decision's write is fenced on the flag
+    /// (<see cref="MarkChecked"/>; a rejection, <see cref="JobOutcome.OnlyIfUnchecked"/>), so of two replicas that read
+    /// the same row, the first to write decides it.
     /// </summary>
     public const string TakeUnchecked = """
         /* jobworker:take-unchecked */
         SELECT id, type, state, attempt, max_attempts, timeout, run_at, created_at, priority, correlation_id, concurrency_key
         FROM jobs
         WHERE unchecked AND queue = $1
-        ORDER BY created_at
+          AND created_at >= coalesce($3::timestamptz, '-infinity')
+          AND (created_at, id) > (coalesce($3::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+        ORDER BY created_at, id
         LIMIT $2
-        FOR UPDATE SKIP LOCKED
         """;
 
     /// <summary>
-    /// Jobs $1 passed the accept checks (or were already further along, or Failed by them): no longer unchecked, so the
-    /// dispatcher sends them when due. Returns each row this statement changed (none that another replica marked first)
+    /// Jobs $1 passed the accept checks (or were already further along): no longer unchecked, so the dispatcher sends them
+    /// when due. Rows are locked in id order (as outcomes lock them), so two replicas marking overlapping batches wait
+    /// rather than deadlock. Returns each row this statement changed (none that another replica marked or rejected first)
     /// with its state and, for an Awaiting one, what its parents say now (see <see cref="ParentFacts"/>), so a
     /// continuation whose parents had all finished is decided at once rather than at the releaser's next sweep.
     /// </summary>
     public const string MarkChecked = $"""
         /* jobworker:mark-checked */
-        WITH checked AS (
-            UPDATE jobs SET unchecked = false
-            WHERE id = ANY ($1::uuid[]) AND unchecked
-            RETURNING id, type, state, after_any, created_at
+        WITH locked AS (
+            SELECT id FROM jobs WHERE id = ANY ($1::uuid[]) AND unchecked
+            ORDER BY id FOR UPDATE
+        ), checked AS (
+            UPDATE jobs j SET unchecked = false
+            FROM locked WHERE j.id = locked.id AND j.unchecked
+            RETURNING j.id, j.type, j.state, j.after_any, j.created_at
         )
         SELECT c.id, c.type, c.state, c.after_any, c.created_at, f.unfinished, f.ended_parent, f.ended_state
         FROM checked c

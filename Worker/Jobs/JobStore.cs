@@ -252,7 +252,10 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
             await using var db = await contexts.CreateDbContextAsync(ct);
             var rows = await db.QueryAsync(JobSql.Locate, id, static (p, id) => p.AddValue(id), static r => new JobLocation(
                 JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), Enum.Parse<JobState>(JobRows.Value<string>(r, "state")),
-                JobRows.Value<int>(r, "attempt"), JobRows.Value<int>(r, "max_attempts"), JobRows.Text(r, "owner"), JobRows.Value<DateTime>(r, "run_at")), ct);
+                JobRows.Value<int>(r, "attempt"), JobRows.Value<int>(r, "max_attempts"), JobRows.Text(r, "owner"), JobRows.Value<DateTime>(r, "run_at"))
+            {
+                Unchecked = JobRows.Value<bool>(r, "unchecked"),
+            }, ct);
             return rows.Count > 0 ? rows[0] : null;
         }, cancellationToken, id);
 
@@ -281,6 +284,7 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
                 p.AddValue(s.outcomes.Select(o => o.Event.ToString()).ToArray());
                 p.AddValue(s.RelayAfter);
                 p.AddValue(s.outcomes.Select(o => o.EndedParent).ToArray());
+                p.AddValue(s.outcomes.Select(o => o.OnlyIfUnchecked).ToArray());
             }, static r => (Ord: JobRows.Value<long>(r, "ord"), State: Enum.Parse<JobState>(JobRows.Value<string>(r, "state")), Event: new OutboxEvent
             {
                 JobId = JobRows.Value<Guid>(r, "id"),
@@ -416,16 +420,19 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 
     /// <summary>
     /// At most <paramref name="batch"/> rows of <paramref name="queue"/> the client's transactional enqueue wrote and no
-    /// worker has checked yet, oldest first. A row whose values cannot be read comes back with the reason, never failing the rest.
+    /// worker has checked yet, in (created_at, id) order after <paramref name="after"/> (null: from the first). A row whose
+    /// values cannot be read comes back with the reason, never failing the rest.
     /// </summary>
-    public Task<List<UncheckedJob>> TakeUncheckedAsync(string queue, int batch, CancellationToken cancellationToken) =>
+    public Task<List<UncheckedJob>> TakeUncheckedAsync(string queue, int batch, (DateTime CreatedAt, Guid Id)? after, CancellationToken cancellationToken) =>
         resilience.ExecuteAsync("take-unchecked", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.TakeUnchecked, (queue, batch), static (p, s) =>
+            return await db.QueryAsync(JobSql.TakeUnchecked, (queue, batch, after), static (p, s) =>
             {
                 p.AddValue(s.queue);
                 p.AddValue(s.batch);
+                p.AddValue(s.after?.CreatedAt);
+                p.AddValue(s.after?.Id);
             }, ReadUnchecked, ct);
         }, cancellationToken);
 
@@ -621,7 +628,11 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 }
 
 /// <summary>Where a job is, without its payload or result.</summary>
-internal sealed record JobLocation(Guid Id, string Type, JobState State, int Attempt, int MaxAttempts, string? Owner, DateTime RunAt);
+internal sealed record JobLocation(Guid Id, string Type, JobState State, int Attempt, int MaxAttempts, string? Owner, DateTime RunAt)
+{
+    /// <summary>Written by the client's transactional enqueue and not yet checked by a worker's dispatcher: never claimed before.</summary>
+    public bool Unchecked { get; init; }
+}
 
 /// <summary>
 /// An Awaiting continuation the releaser may decide: its policy, how many of its parents have not finished (or not
