@@ -150,6 +150,23 @@ public sealed class SubmitJobConsumerTests
         Assert.That(row.Attempt, Is.Zero, "it never ran");
     }
 
+    [Test, Description("Review finding: a SubmitJob of the id of a job enqueued in a transaction, failing its own checks, failed the client's job before any dispatcher had checked it; and a good one could run it unchecked.")]
+    public async Task A_SubmitJob_of_an_unchecked_jobs_id_leaves_that_job_to_the_dispatchers_check()
+    {
+        var enqueued = await JobFactory.InsertAsync(type: RecordingJobHandler.JobType);
+        await TestJobs.ExecuteAsync("UPDATE jobs SET unchecked = true WHERE id = $1", enqueued.Id);
+        var bad = TestJobs.Submit("no-such-type") with { JobId = enqueued.Id };
+        var good = TestJobs.Submit(RecordingJobHandler.JobType) with { JobId = enqueued.Id };
+
+        await _worker.Harness.Bus.Publish(bad);
+        Assert.That(await _worker.Harness.Published.Any<Fault<SubmitJob>>(x => x.Context.Message.Message.JobId == enqueued.Id), Is.True, "the bad message is refused");
+        await _worker.Harness.Bus.Publish(good);
+        Assert.That(await _worker.Harness.Consumed.Any<SubmitJob>(x => x.Context.Message.JobId == enqueued.Id && x.Context.Message.JobType == RecordingJobHandler.JobType), Is.True);
+
+        var row = await TestJobs.Store.LocateAsync(enqueued.Id, CancellationToken.None);
+        Assert.That((row!.State, row.Attempt, row.Unchecked), Is.EqualTo((JobState.Pending, 0, true)), "neither failed nor ran: the dispatcher checks it");
+    }
+
     [Test]
     public async Task A_NUL_character_in_a_handler_error_or_result_is_stored_and_the_job_ends()
     {

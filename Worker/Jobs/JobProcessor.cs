@@ -485,7 +485,8 @@ internal sealed partial class JobProcessor(
     private async Task<JobIntake> RejectAsync(NewJob job, string problem, CancellationToken cancellationToken)
     {
         // Stored with no payload and no schedule (the payload may be the very thing that is wrong), then Failed: only a row
-        // this message stored (still Pending at attempt 0), never a job that is further along under the same id.
+        // this message stored (still Pending at attempt 0), never a job that is further along under the same id, nor one
+        // the client's transactional enqueue wrote, which a dispatcher's check decides by its own values.
         var stored = await store.AcceptAsync(job with { PayloadJson = "null", RunAt = null, Delay = null, After = null }, cancellationToken);
         if (stored is not null)
         {
@@ -494,7 +495,7 @@ internal sealed partial class JobProcessor(
 
         var current = stored is null ? await store.LocateAsync(job.Id, cancellationToken) : null;
         LogRejected(logger, job.Id, problem);
-        if (stored is not null || current is { State: JobState.Pending, Attempt: 0 })
+        if (stored is not null || current is { State: JobState.Pending, Attempt: 0, Unchecked: false })
         {
             await completer.ApplyAsync(JobLifecycle.Reject(job.Id, job.Type, problem), cancellationToken);
         }

@@ -630,7 +630,10 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
 /// <summary>Where a job is, without its payload or result.</summary>
 internal sealed record JobLocation(Guid Id, string Type, JobState State, int Attempt, int MaxAttempts, string? Owner, DateTime RunAt)
 {
-    /// <summary>Written by the client's transactional enqueue and not yet checked by a worker's dispatcher: never claimed before.</summary>
+    /// <summary>
+    /// Written by the client's transactional enqueue and not yet checked by a worker's dispatcher: never claimed before.
+    /// Read by <see cref="JobStore.LocateAsync"/> only; other readers leave it false.
+    /// </summary>
     public bool Unchecked { get; init; }
 }
 
