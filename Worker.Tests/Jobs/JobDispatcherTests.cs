@@ -156,6 +156,43 @@ public sealed class JobDispatcherTests
         Assert.That(await StateAsync(enqueued), Is.EqualTo("Pending, unchecked: "));
     }
 
+    [Test, Description("Review finding: rows whose rejection the database will not write stay unchecked; a tick reads at most ten pages, and began again from the oldest, so ten pages of them kept every newer job from ever being checked.")]
+    public async Task Jobs_behind_ten_pages_of_rows_left_unchecked_are_checked_at_a_later_tick()
+    {
+        var queue = TestWorker.UniqueQueue();
+        var refused = $"{queue}-refused";
+        var stuck = new List<Guid>();
+        for (var i = 0; i < 11; i++)
+        {
+            stuck.Add(await EnqueuedAsync(queue, refused));
+            await TestJobs.ExecuteAsync($"UPDATE jobs SET created_at = now() - interval '{60 - i} seconds' WHERE id = $1", stuck[^1]);
+        }
+
+        var good = await EnqueuedAsync(queue, RecordingJobHandler.JobType);
+        await TestJobs.ExecuteAsync("""
+            CREATE OR REPLACE FUNCTION test_refuse_job() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514'; END $$
+            """);
+        await TestJobs.ExecuteAsync($"""CREATE TRIGGER "{refused}" BEFORE UPDATE ON jobs FOR EACH ROW WHEN (NEW.type = '{refused}' AND NEW.state = 'Failed') EXECUTE FUNCTION test_refuse_job()""");
+        try
+        {
+            var broker = new Broker((_, _) => Task.CompletedTask);
+            var dispatcher = Dispatcher(queue, broker, batchSize: 1);
+
+            await dispatcher.DispatchDueAsync(CancellationToken.None);
+            var afterFirst = await StateAsync(good);
+            await dispatcher.DispatchDueAsync(CancellationToken.None);
+
+            Assert.That(afterFirst, Is.EqualTo("Pending, unchecked: "), "ten pages of one row each, all refused");
+            Assert.That(broker.Sent, Is.EqualTo(new[] { good }), "the second tick goes on past them");
+            Assert.That(await Task.WhenAll(stuck.Select(StateAsync)), Is.All.EqualTo("Pending, unchecked: "), "never sent");
+        }
+        finally
+        {
+            await TestJobs.ExecuteAsync($"""DROP TRIGGER "{refused}" ON jobs""");
+        }
+    }
+
     /// <summary>A due Pending job as the client's transactional enqueue writes it: unchecked.</summary>
     private static async Task<Guid> EnqueuedAsync(string queue, string type)
     {

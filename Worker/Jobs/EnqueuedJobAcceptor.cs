@@ -23,28 +23,37 @@ internal sealed partial class EnqueuedJobAcceptor(
     /// <summary>Full batches one tick checks at most: a burst of enqueues spreads over ticks instead of holding up the sends.</summary>
     private const int MaxBatchesPerTick = 10;
 
+    /// <summary>
+    /// Where the last tick stopped, in (created_at, id) order; null once a page came back short. Rows a tick leaves
+    /// unchecked (a rejection the database would not write) are passed over until the pages come round again, so however
+    /// many there are, they never keep the rows behind them from being checked.
+    /// </summary>
+    private (DateTime CreatedAt, Guid Id)? resumeAfter;
+
     /// <summary>Checks this queue's unchecked jobs; returns how many this replica decided.</summary>
     public async Task<int> AcceptAsync(CancellationToken cancellationToken)
     {
         var batchSize = dispatch.Value.BatchSize;
         var decided = 0;
-        (DateTime, Guid)? after = null;
         for (var batch = 0; batch < MaxBatchesPerTick; batch++)
         {
-            // Paged on (created_at, id): a row this tick leaves unchecked is not read again by its next page.
-            var rows = await store.TakeUncheckedAsync(jobs.Value.QueueName, batchSize, after, cancellationToken);
-            if (rows.Count == 0)
+            // Paged on (created_at, id) from where the last tick stopped: a row left unchecked is not read again by the
+            // next page, and the next tick goes on past it.
+            var from = resumeAfter;
+            var rows = await store.TakeUncheckedAsync(jobs.Value.QueueName, batchSize, from, cancellationToken);
+            if (rows.Count > 0)
+            {
+                decided += await DecideAsync(rows, cancellationToken);
+            }
+
+            // Moved on only once the page is decided: a page cut short by an error is read again at the next tick.
+            resumeAfter = rows.Count < batchSize ? null : (rows[^1].CreatedAt, rows[^1].Id);
+            if (resumeAfter is null && from is null)
             {
                 break;
             }
 
-            decided += await DecideAsync(rows, cancellationToken);
-            if (rows.Count < batchSize)
-            {
-                break;
-            }
-
-            after = (rows[^1].CreatedAt, rows[^1].Id);
+            // Short after a resume: the end is reached, and the pages start again from the oldest, in this tick if it has room.
         }
 
         return decided;

@@ -551,7 +551,8 @@ internal static class JobSql
     /// One page of the dispatcher's accept step: at most $2 rows of queue $1 that the client's transactional enqueue wrote
     /// and no worker has checked yet (<c>unchecked</c>), after ($3, $4) in (created_at, id) order (null: from the first),
     /// with what the accept checks read. Keyset-paged, so a row left unchecked (its rejection could not be written, or it
-    /// moved on since it was read) is read once per tick, never again by the next page. It reads
+    /// moved on since it was read) is not read again by the next page: the acceptor resumes after the last row it read,
+    /// tick after tick, and starts again from the oldest once a page comes back short. It reads
     /// ix_jobs_unchecked_queue_created_at, which holds only those rows: nothing at all while there are none. Not locked (a
     /// lock would end with this statement, before any decision is written): each decision's write is fenced on the flag
     /// (<see cref="MarkChecked"/>; a rejection, <see cref="JobOutcome.OnlyIfUnchecked"/>), so of two replicas that read
