@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace JobWorker.Jobs;
 
 /// <summary>
@@ -447,27 +449,31 @@ internal static class JobSql
     /// a generic plan (Npgsql prepares this statement) PostgreSQL hashed the whole table to join 500 rows. Only the id
     /// and type: the payload stays in the ledger, and the claim reads it. Nothing is taken while an operator has paused
     /// the queue: its jobs stay unsent in the ledger, and the first tick after the resume sends them. Types with a fleet-wide
-    /// limit ($4) are left to <see cref="TakeLimited"/>, which sends no more of them than their limits have room for.
+    /// limit are left to <see cref="TakeLimited"/>, which sends no more of them than their limits have room for; they are
+    /// named in the text as constants (<see cref="TakeDue(IReadOnlyCollection{string})"/>), never as a parameter: against
+    /// an array parameter, a generic plan guesses what share of the rows <c>type &lt;&gt; ALL</c> keeps from the number of
+    /// distinct types alone, and with one or two types in the table it guessed almost none, so it read every unsent due
+    /// job of a priority (bitmap scan and sort) to take a batch of them.
     /// A row the client wrote is taken only once checked (<see cref="TakeUnchecked"/>): sent before, a replica could run it.
     /// The unsent part reads one priority at a time (9 down to 0, <see cref="JobLimits.MaxPriority"/>), each a range of
     /// (queue, priority, run_at) that ends at now(): read in one pass ordered by priority and due time, the index scan would
     /// also read every job scheduled for later at a higher priority before reaching the due ones of a lower one.
     /// </summary>
-    public const string TakeDue = """
+    private const string TakeDueText = """
         /* jobworker:take-due */
         WITH running AS (
             SELECT NOT EXISTS (SELECT FROM queues WHERE name = $1 AND paused_at IS NOT NULL) AS running
         ), overdue AS (
             SELECT id FROM jobs
             WHERE state = 'Pending' AND dispatched_at IS NOT NULL AND queue = $1 AND dispatched_at < now() - $3 AND run_at <= now()
-              AND NOT unchecked AND (SELECT running FROM running) AND type <> ALL ($4::text[])
+              AND NOT unchecked AND (SELECT running FROM running) /* limited */
             ORDER BY dispatched_at LIMIT $2 FOR UPDATE SKIP LOCKED
         ), unsent AS (
             SELECT u.id FROM generate_series(9, 0, -1) AS p(priority)
             CROSS JOIN LATERAL (
                 SELECT id FROM jobs
                 WHERE state = 'Pending' AND dispatched_at IS NULL AND queue = $1 AND priority = p.priority AND run_at <= now()
-                  AND NOT unchecked AND (SELECT running FROM running) AND type <> ALL ($4::text[])
+                  AND NOT unchecked AND (SELECT running FROM running) /* limited */
                 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) u
             LIMIT $2 - (SELECT count(*) FROM overdue)
         )
@@ -475,6 +481,21 @@ internal static class JobSql
         WHERE j.id = ANY (ARRAY(SELECT id FROM overdue UNION ALL SELECT id FROM unsent))
         RETURNING j.id, j.type, j.attempt, j.priority
         """;
+
+    private static readonly ConcurrentDictionary<string, string> TakeDueByLimited = new();
+
+    /// <summary>
+    /// <see cref="TakeDueText"/> leaving out <paramref name="limitedTypes"/>, named as constants (escaped, in an
+    /// <c>E''</c> literal, which reads the same whatever <c>standard_conforming_strings</c> says). The set is fixed for a
+    /// replica's life, so each replica sends one text, which Npgsql prepares as any other.
+    /// </summary>
+    public static string TakeDue(IReadOnlyCollection<string> limitedTypes) =>
+        TakeDueByLimited.GetOrAdd(string.Join('\n', limitedTypes.Order(StringComparer.Ordinal)), static (_, types) => TakeDueText.Replace(
+            "/* limited */",
+            types.Count == 0 ? "" : $"AND type <> ALL (ARRAY[{string.Join(", ", types.Order(StringComparer.Ordinal).Select(Literal))}]::text[])",
+            StringComparison.Ordinal), limitedTypes);
+
+    private static string Literal(string text) => $"E'{text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)}'";
 
     /// <summary>
     /// The dispatcher's batch for one limited type $2 of queue $1: due Pending jobs of it, unsent (or sent more than $3 ago

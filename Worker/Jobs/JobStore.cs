@@ -406,12 +406,11 @@ internal sealed class JobStore(IDbContextFactory<JobDbContext> contexts, Transit
         resilience.ExecuteAsync("take-due", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            return await db.QueryAsync(JobSql.TakeDue, (queue, batch, redispatchAfter, limitedTypes: limitedTypes ?? []), static (p, s) =>
+            return await db.QueryAsync(JobSql.TakeDue(limitedTypes ?? []), (queue, batch, redispatchAfter), static (p, s) =>
             {
                 p.AddValue(s.queue);
                 p.AddValue(s.batch);
                 p.AddValue(s.redispatchAfter);
-                p.AddValue(s.limitedTypes);
             }, static r => new DueJob(JobRows.Value<Guid>(r, "id"), JobRows.Value<string>(r, "type"), JobRows.Value<int>(r, "attempt"))
             {
                 Priority = JobRows.Value<short>(r, "priority"),
