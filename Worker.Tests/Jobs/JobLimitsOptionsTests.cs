@@ -55,6 +55,7 @@ public sealed class JobLimitsOptionsTests
     [TestCase("Limits:delay:Concurency", "2", "Limits:delay:Concurency is not a limit setting (Concurrency, PerKeyConcurrency, Rate).")]
     [TestCase("Limits:delay", "2", "Limits:delay must be a section with Concurrency, PerKeyConcurrency, Rate.")]
     [TestCase("Limits:mail:Concurrency", "2", "Limits:mail: 'mail' is not a job type this worker handles")]
+    [TestCase("Limits:de\tlay:Concurrency", "2", "Limits:de\tlay: a job type has at most 100 characters and no control character.")]
     public void A_bad_limit_stops_the_worker_naming_the_setting(string key, string value, string message)
     {
         using var services = Compose(new() { [key] = value });
@@ -70,5 +71,16 @@ public sealed class JobLimitsOptionsTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddJobWorker().AddBuiltInHandlers();
         return (ServiceProvider)builder.Services.BuildServiceProvider();
+    }
+
+    [Test, Description("The dispatcher's take names the limited types in its text, so it must leave them out wherever the text says so, quoted whatever they hold.")]
+    public void Take_due_names_the_limited_types_in_each_part_as_quoted_constants()
+    {
+        var sql = JobSql.TakeDue(["b\\'x", "a"]);
+
+        Assert.That(sql.Split("AND type <> ALL (ARRAY[E'a', E'b\\\\''x']::text[])").Length - 1, Is.EqualTo(2), "in the overdue part and the unsent part");
+        Assert.That(sql, Does.Not.Contain("/* limited */"));
+        Assert.That(JobSql.TakeDue([]), Does.Not.Contain("type <> ALL").And.Not.Contain("/* limited */"));
+        Assert.That(JobSql.TakeDue(["a", "b\\'x"]), Is.SameAs(sql), "one text per set, whatever its order");
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using JobWorker.Persistence;
 using Microsoft.Extensions.Configuration;
 
 namespace JobWorker.Jobs;
@@ -36,6 +37,13 @@ internal sealed class JobLimitsOptions
         foreach (var type in section.GetChildren())
         {
             var name = $"{Section}:{type.Key}";
+            if (type.Key.Length > JobSchema.MaxTypeLength || type.Key.Any(char.IsControl))
+            {
+                // Never a type a job can have; and the dispatcher names the limited types in its statement's text.
+                Problems.Add($"{name}: a job type has at most {JobSchema.MaxTypeLength} characters and no control character.");
+                continue;
+            }
+
             if (!type.GetChildren().Any())
             {
                 if (type.Value is not null)

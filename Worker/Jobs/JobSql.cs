@@ -489,11 +489,11 @@ internal static class JobSql
     /// <c>E''</c> literal, which reads the same whatever <c>standard_conforming_strings</c> says). The set is fixed for a
     /// replica's life, so each replica sends one text, which Npgsql prepares as any other.
     /// </summary>
-    public static string TakeDue(IReadOnlyCollection<string> limitedTypes) =>
-        TakeDueByLimited.GetOrAdd(string.Join('\n', limitedTypes.Order(StringComparer.Ordinal)), static (_, types) => TakeDueText.Replace(
-            "/* limited */",
-            types.Count == 0 ? "" : $"AND type <> ALL (ARRAY[{string.Join(", ", types.Order(StringComparer.Ordinal).Select(Literal))}]::text[])",
-            StringComparison.Ordinal), limitedTypes);
+    public static string TakeDue(IReadOnlyCollection<string> limitedTypes)
+    {
+        var filter = limitedTypes.Count == 0 ? "" : $"AND type <> ALL (ARRAY[{string.Join(", ", limitedTypes.Order(StringComparer.Ordinal).Select(Literal))}]::text[])";
+        return TakeDueByLimited.GetOrAdd(filter, static filter => TakeDueText.Replace("/* limited */", filter, StringComparison.Ordinal));
+    }
 
     private static string Literal(string text) => $"E'{text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)}'";
 
