@@ -24,13 +24,8 @@ public sealed class JobQueriesTests
     [OneTimeSetUp]
     public async Task CreateDatabase()
     {
-        await TestEnvironment.RecreateDatabaseAsync(Database);
-        _connectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.ConnectionString()) { Database = Database }.ConnectionString;
+        _connectionString = await TestEnvironment.CreateMigratedDatabaseAsync(Database);
         var contexts = TestEnvironment.CreateContextFactory(_connectionString);
-        await using (var db = contexts.CreateDbContext())
-        {
-            await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(db.Database);
-        }
 
         _queries = new JobQueries(contexts);
         _store = new JobStore(contexts, TransitionResilience.None, Options.Create(new DispatchOptions()));

@@ -238,15 +238,9 @@ public sealed class JobStoreTests
     {
         // A database of its own: the suite's holds many types, which hide the guess.
         var database = $"{TestEnvironment.DatabaseName}_one_type";
-        await TestEnvironment.RecreateDatabaseAsync(database);
-        var connectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.ConnectionString()) { Database = database }.ConnectionString;
+        var connectionString = await TestEnvironment.CreateMigratedDatabaseAsync(database);
         try
         {
-            await using (var db = TestEnvironment.CreateContextFactory(connectionString).CreateDbContext())
-            {
-                await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(db.Database);
-            }
-
             await using (var connection = new NpgsqlConnection(connectionString))
             {
                 await connection.OpenAsync();

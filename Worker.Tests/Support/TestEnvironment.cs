@@ -49,10 +49,7 @@ public sealed class TestEnvironment
     {
         await RequireListeningAsync("PostgreSQL", PostgresPort);
         await RequireListeningAsync("RabbitMQ", RabbitPort);
-        await RecreateDatabaseAsync(DatabaseName);
-
-        await using var db = CreateContextFactory(ConnectionString()).CreateDbContext();
-        await db.Database.MigrateAsync();
+        await CreateMigratedDatabaseAsync(DatabaseName);
     }
 
     [OneTimeTearDown]
@@ -65,6 +62,16 @@ public sealed class TestEnvironment
         await admin.OpenAsync();
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\" OWNER jobworker", admin);
         await create.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A database of a test's own, created anew and migrated; returns its connection string. The test drops it.</summary>
+    public static async Task<string> CreateMigratedDatabaseAsync(string name)
+    {
+        await RecreateDatabaseAsync(name);
+        var connectionString = new NpgsqlConnectionStringBuilder(ConnectionString()) { Database = name }.ConnectionString;
+        await using var db = CreateContextFactory(connectionString).CreateDbContext();
+        await db.Database.MigrateAsync();
+        return connectionString;
     }
 
     public static async Task DropDatabaseAsync(string name)

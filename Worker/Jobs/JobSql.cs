@@ -99,6 +99,15 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// A keyset page's start: rows after ($3, $4) in (created_at, id) order, or from the first when both are null. The
+    /// first comparison lets the planner start its index range at $3; the second skips the rows of $3 up to id $4.
+    /// </summary>
+    private const string AfterCreatedAtAndId = """
+        created_at >= coalesce($3::timestamptz, '-infinity')
+                      AND (created_at, id) > (coalesce($3::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+        """;
+
+    /// <summary>
     /// One page of the continuation releaser's sweep, its safety net for parents that finished while no releaser looked:
     /// at most $2 Awaiting jobs of queue $1 after ($3, $4) in (created_at, id) order (null: from the first), each with what
     /// its parents say, ready or not; the caller decides and pages on. Keyset-paged on ix_jobs_awaiting_queue_created_at,
@@ -110,8 +119,7 @@ internal static class JobSql
         FROM (
             SELECT id, type, after_any, created_at FROM jobs
             WHERE state = 'Awaiting' AND queue = $1
-              AND created_at >= coalesce($3::timestamptz, '-infinity')
-              AND (created_at, id) > (coalesce($3::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+              AND {AfterCreatedAtAndId}
             ORDER BY created_at, id
             LIMIT $2) c
         CROSS JOIN LATERAL (
@@ -579,13 +587,12 @@ internal static class JobSql
     /// (<see cref="MarkChecked"/>; a rejection, <see cref="JobOutcome.OnlyIfUnchecked"/>), so of two replicas that read
     /// the same row, the first to write decides it.
     /// </summary>
-    public const string TakeUnchecked = """
+    public const string TakeUnchecked = $"""
         /* jobworker:take-unchecked */
         SELECT id, type, state, attempt, max_attempts, timeout, run_at, created_at, priority, correlation_id, concurrency_key
         FROM jobs
         WHERE unchecked AND queue = $1
-          AND created_at >= coalesce($3::timestamptz, '-infinity')
-          AND (created_at, id) > (coalesce($3::timestamptz, '-infinity'), coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
+          AND {AfterCreatedAtAndId}
         ORDER BY created_at, id
         LIMIT $2
         """;
